@@ -1,0 +1,252 @@
+"""Mutable state of the VTEX Orders sandbox: the order store, its clock and the error type.
+
+Every route module (OMS, order modifications, feed/hook, checkout) works on one `Store`:
+
+* `Store.orders` maps orderId -> the full VTEX order document, mutated in place by the routes;
+* status changes go through `set_status`, other changes through `touch`, so `lastChange` is always
+  maintained and every registered listener (the feed/hook service) hears about every change;
+* money is integer cents everywhere, and `recompute_totals` re-derives `totals[]` and `value` from the
+  items, the shipping lines and the registered changes, in the way the example order's numbers add up
+  (Items + Discounts + Shipping + Tax + Change == value);
+* `reset()` regenerates the seeded orders (same seed + same clock -> identical documents), restores the
+  clock to its construction state and then resets every registered service, so a sandbox can be
+  reused between tests without rebuilding it.
+
+Sandbox-private bookkeeping that VTEX does not show in the order document (conversation messages,
+cancellation requests, processed register-changes requestIds, ...) lives in `Store.meta[orderId]`
+rather than in the document, so GET responses keep exactly VTEX's shape.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Protocol
+
+__all__ = ["SandboxError", "Clock", "Store", "STATUS_DESCRIPTIONS"]
+
+
+class SandboxError(Exception):
+    """A refusal the sandbox answers instead of VTEX.
+
+    app.py renders it as VTEX's OMS error envelope
+    `{"error": {"code": code, "message": message, "exception": None}}` with `status`, or, when `text`
+    is given, as that plain text (VTEX answers some errors, e.g. 403/404 on several routes, in text).
+    """
+
+    def __init__(self, status: int, code: str, message: str, *, text: str | None = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.text = text
+
+    def envelope(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "exception": None}}
+
+
+class Clock:
+    """UTC clock; frozen when constructed with a datetime (reproducible dates), else wall time.
+
+    A wall clock can still be moved with `advance` (it keeps an offset), which lets a standalone
+    sandbox fast-forward, e.g. past a feed visibility timeout.
+    """
+
+    def __init__(self, frozen: datetime | None = None):
+        self._initial = _aware(frozen) if frozen is not None else None
+        self._frozen = self._initial
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        return datetime.now(timezone.utc) + self._offset
+
+    def set(self, when: datetime) -> None:
+        self._frozen = _aware(when)
+
+    def advance(self, seconds: float) -> None:
+        if self._frozen is not None:
+            self._frozen = self._frozen + timedelta(seconds=seconds)
+        else:
+            self._offset += timedelta(seconds=seconds)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def restore(self) -> None:
+        """Back to the construction state (used by Store.reset so reseeding is reproducible)."""
+        self._frozen = self._initial
+        self._offset = timedelta(0)
+
+
+def _aware(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+# pt-BR descriptions as VTEX shows them (the four first are spec examples, the rest follow the same
+# admin vocabulary) [inference for the ones not in the spec]. statusDescription is deprecated
+# but still returned.
+STATUS_DESCRIPTIONS: dict[str, str] = {
+    "order-created": "Processando",
+    "waiting-for-sellers-confirmation": "Aguardando confirmação do seller",
+    "payment-pending": "Pagamento Pendente",
+    "payment-approved": "Pagamento Aprovado",
+    "window-to-cancel": "Carência para Cancelamento",
+    "ready-for-handling": "Pronto para o manuseio",
+    "start-handling": "Iniciar Manuseio",
+    "handling": "Preparando Entrega",
+    "waiting-for-fulfillment": "Aguardando Fulfillment",
+    "ready-for-invoicing": "Pronto para Faturamento",
+    "invoice": "Verificando Fatura",
+    "invoiced": "Faturado",
+    "request-cancel": "Solicitar Cancelamento",
+    "cancellation-requested": "Cancelamento Solicitado",
+    "cancel": "Cancelando",
+    "canceled": "Cancelado",
+    "replaced": "Substituído",
+}
+
+TOTAL_NAMES = {
+    "Items": "Total dos Itens",
+    "Discounts": "Total dos Descontos",
+    "Shipping": "Total do Frete",
+    "Tax": "Total da Taxa",
+    "Change": "Total das mudanças",
+}
+
+
+class _Resettable(Protocol):
+    def reset(self) -> None: ...
+
+
+Listener = Callable[[dict, "str | None"], None]
+Generator = Callable[["Store"], dict]
+
+
+class Store:
+    """The sandbox's orders and everything the routes share (see module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        account: str = "sandbox",
+        seed: int = 7,
+        orders: int = 500,
+        clock: Clock | None = None,
+        generator: Generator | None = None,
+    ):
+        self.account = account
+        self.seed = seed
+        self.order_count = orders
+        self.clock = clock or Clock()
+        if generator is None:
+            # Imported lazily: seed.py imports this module for the helpers it uses.
+            from .seed import generate_orders as generator
+        self._generator = generator
+        self._listeners: list[Listener] = []
+        self._services: list[_Resettable] = []
+        self.rng = random.Random(seed)
+        self.orders: dict[str, dict] = {}
+        self.meta: dict[str, dict[str, Any]] = {}
+        self._counter = 0
+        self._load()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _load(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.meta = {}
+        self._counter = 0
+        self.orders = self._generator(self)
+
+    def reset(self) -> None:
+        self.clock.restore()
+        self._load()
+        for service in self._services:
+            service.reset()
+
+    def register_service(self, service: _Resettable) -> None:
+        self._services.append(service)
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def order(self, order_id: str) -> dict:
+        found = self.orders.get(order_id)
+        if found is None and order_id.startswith("seq"):
+            sequence = order_id[3:]
+            found = next((o for o in self.orders.values() if o.get("sequence") == sequence), None)
+        if found is None:
+            # VTEX OMS answers an unknown order with 404 and this envelope code [inference: the
+            # spec documents "Value not found." as text on some routes; OMS GETs use the envelope].
+            raise SandboxError(404, "OMS004", f"Order {order_id} not found")
+        return found
+
+    def order_meta(self, order: dict) -> dict[str, Any]:
+        """Sandbox-private bookkeeping for one order (never serialized into the document)."""
+        return self.meta.setdefault(order["orderId"], {})
+
+    # -- mutations -------------------------------------------------------------------------
+    def set_status(self, order: dict, status: str) -> None:
+        previous = order.get("status")
+        order["status"] = status
+        order["statusDescription"] = STATUS_DESCRIPTIONS.get(status, status)
+        order["lastChange"] = self.iso()
+        self._notify(order, previous)
+
+    def touch(self, order: dict) -> None:
+        order["lastChange"] = self.iso()
+        self._notify(order, None)
+
+    def _notify(self, order: dict, previous: str | None) -> None:
+        for fn in list(self._listeners):
+            fn(order, previous)
+
+    def recompute_totals(self, order: dict) -> None:
+        """Re-derive totals[] and value (integer cents) from the document.
+
+        Items = sum(price * quantity); Discounts = sum((sellingPrice - price) * quantity) (<= 0);
+        Shipping = sum of the logistics lines' sellingPrice; Tax = sum(tax * quantity);
+        Change = sum(incrementValue - discountValue) over changesAttachment.changesData. The
+        example order checks out this way: 3290 + 0 + 1160 + 0 - 3290 == value 1160.
+        The Change line is only present once the order has registered changes, as in VTEX.
+        """
+        items = order.get("items") or []
+        items_total = sum(int(i.get("price") or 0) * int(i.get("quantity") or 0) for i in items)
+        discounts = sum(
+            (int(i.get("sellingPrice") if i.get("sellingPrice") is not None else i.get("price") or 0)
+             - int(i.get("price") or 0)) * int(i.get("quantity") or 0)
+            for i in items
+        )
+        logistics = (order.get("shippingData") or {}).get("logisticsInfo") or []
+        shipping = sum(
+            int(li.get("sellingPrice") if li.get("sellingPrice") is not None else li.get("price") or 0)
+            for li in logistics
+        )
+        tax = sum(int(i.get("tax") or 0) * int(i.get("quantity") or 0) for i in items)
+        changes = ((order.get("changesAttachment") or {}).get("changesData")) or []
+        change = sum(int(c.get("incrementValue") or 0) - int(c.get("discountValue") or 0) for c in changes)
+        values = {"Items": items_total, "Discounts": discounts, "Shipping": shipping, "Tax": tax}
+        had_change = any(t.get("id") == "Change" for t in order.get("totals") or [])
+        if changes or had_change:
+            values["Change"] = change
+        order["totals"] = [{"id": k, "name": TOTAL_NAMES[k], "value": v} for k, v in values.items()]
+        order["value"] = sum(values.values())
+
+    # -- helpers ---------------------------------------------------------------------------
+    def iso(self, dt: datetime | None = None) -> str:
+        """VTEX-style timestamp, e.g. 2019-01-28T20:09:43.8999580+00:00 (7 fraction digits)."""
+        dt = _aware(dt or self.clock.now())
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0+00:00"
+
+    def new_id(self) -> str:
+        """A deterministic 32-hex id (receipts, transaction ids) from the seeded rng."""
+        return "%032x" % self.rng.getrandbits(128)
+
+    def new_uuid(self) -> str:
+        h = self.new_id()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
