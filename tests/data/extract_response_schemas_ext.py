@@ -1,0 +1,91 @@
+"""Extract the response schemas of the sandbox's order-modification, feed/hook and change-seller
+operations from VTEX's OpenAPI description into tests/data/vtex_orders_responses_ext.json.
+
+Companion of extract_response_schemas.py (which covers the OMS order routes), same output layout:
+{"<METHOD> <path>": {"<status>": <schema or null when documented without a body>}}, $refs inlined and
+examples dropped, so tests never read the 1.5 MB spec at run time.
+
+One difference: OpenAPI 3.0 `nullable: true` is rewritten here into JSON Schema (`type: [t, "null"]`),
+so the tests can hand these schemas to `jsonschema` as they are.
+
+    python tests/data/extract_response_schemas_ext.py [path/to/vtex-orders-api.openapi.json]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SPEC = HERE.parents[2] / "shared" / "reference" / "vtex-orders-api.openapi.json"
+OUT = HERE / "vtex_orders_responses_ext.json"
+
+OPERATIONS = [
+    ("PATCH", "/api/order-system/orders/{changeOrderId}/changes"),
+    ("GET", "/api/order-system/orders/{changeOrderId}/changes"),
+    ("GET", "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}"),
+    ("POST", "/api/order-system/orders/{changeOrderId}/changes/preview"),
+    ("POST", "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/retry"),
+    ("POST", "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/cancel"),
+    ("PUT", "/api/order-system/orders/changes/settings"),
+    ("GET", "/api/order-system/orders/changes/settings"),
+    ("GET", "/api/orders/pvt/document/{orderId}/change-summary"),
+    ("GET", "/api/oms/pvt/feed/orders/status"),
+    ("GET", "/api/orders/feed/config"),
+    ("POST", "/api/orders/feed/config"),
+    ("DELETE", "/api/orders/feed/config"),
+    ("GET", "/api/orders/feed"),
+    ("POST", "/api/orders/feed"),
+    ("POST", "/api/orders/expressions/jsonata"),
+    ("GET", "/api/orders/hook/config"),
+    ("POST", "/api/orders/hook/config"),
+    ("DELETE", "/api/orders/hook/config"),
+    ("GET", "/api/checkout/pvt/configuration/window-to-change-seller"),
+    ("POST", "/api/checkout/pvt/configuration/window-to-change-seller"),
+]
+
+
+def resolve(node, spec, seen=()):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref in seen:
+                return {}
+            target = spec
+            for part in ref.lstrip("#/").split("/"):
+                target = target[part]
+            return resolve(target, spec, seen + (ref,))
+        out = {k: resolve(v, spec, seen) for k, v in node.items()
+               if k not in ("example", "examples", "description", "nullable")}
+        if node.get("nullable") and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = list(out["enum"]) + [None]
+        return out
+    if isinstance(node, list):
+        return [resolve(v, spec, seen) for v in node]
+    return node
+
+
+def main() -> None:
+    spec_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SPEC
+    spec = json.loads(spec_path.read_text())
+    out: dict[str, dict] = {}
+    for method, path in OPERATIONS:
+        op = spec["paths"][path][method.lower()]
+        codes: dict[str, object] = {}
+        for code, resp in op.get("responses", {}).items():
+            for content in (resp.get("content") or {}).values():
+                if "schema" in content:
+                    codes[code] = resolve(content["schema"], spec)
+                    break
+            else:
+                codes[code] = None
+        out[f"{method} {path}"] = codes
+    OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(out)} operations)")
+
+
+if __name__ == "__main__":
+    main()
