@@ -1,0 +1,138 @@
+"""Settings: where VTEX is, how to authenticate, and how the guard behaves.
+
+Read from environment variables (the way MCP clients pass configuration) and overridden by CLI
+flags. The rule that matters most: **no credentials at all means the embedded sandbox**, while
+*half* a set of credentials is an error naming what is missing. A key without its token must
+never silently talk to the sandbox while the operator believes it is talking to the store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from .errors import ConfigError
+
+__all__ = ["Settings", "GuardMode"]
+
+GuardMode = Literal["auto", "elicit-only", "off"]
+
+# Environment variable -> Settings field. One table, so the README's configuration table and
+# the parser cannot disagree (tests/test_config.py checks the README against it).
+ENV_VARS: dict[str, str] = {
+    "VTEX_ACCOUNT_NAME": "account_name",
+    "VTEX_ENVIRONMENT": "environment",
+    "VTEX_APP_KEY": "app_key",
+    "VTEX_APP_TOKEN": "app_token",
+    "VTEX_AUTH_COOKIE": "auth_cookie",
+    "VTEX_BASE_URL": "base_url",
+    "VTEX_TIMEOUT": "timeout",
+    "VTEX_MAX_CONCURRENCY": "max_concurrency",
+    "VTEX_MAX_RETRIES": "max_retries",
+    "VTEX_MCP_GUARD": "guard",
+    "VTEX_MCP_GUARD_RELAX": "guard_relax",
+    "VTEX_MCP_READ_ONLY": "read_only",
+    "VTEX_MCP_STATE_DIR": "state_dir",
+    "VTEX_MCP_SECRET": "secret",
+    "VTEX_MCP_TOKEN_TTL": "token_ttl",
+    "VTEX_MCP_HTTP_TOKEN": "http_token",
+    "VTEX_SANDBOX_SEED": "sandbox_seed",
+    "VTEX_SANDBOX_ORDERS": "sandbox_orders",
+}
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "vtex-orders-mcp"
+
+
+class Settings(BaseModel):
+    """Validated configuration. Secrets are ``SecretStr``: their repr and str are masked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_name: str | None = None
+    environment: str = "vtexcommercestable"
+    app_key: SecretStr | None = None
+    app_token: SecretStr | None = None
+    auth_cookie: SecretStr | None = None
+    base_url: str | None = Field(None, description="Overrides https://{account}.{environment}.com.br")
+    timeout: float = Field(10.0, gt=0, description="Default upstream timeout in seconds (per operation overrides)")
+    max_concurrency: int = Field(8, ge=1, le=64)
+    max_retries: int = Field(3, ge=0, le=10)
+    guard: GuardMode = "auto"
+    guard_relax: frozenset[str] = frozenset()
+    read_only: bool = False
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    secret: SecretStr | None = None
+    token_ttl: float = Field(300.0, gt=0)
+    http_token: SecretStr | None = None
+    sandbox_seed: int = 7
+    sandbox_orders: int = Field(500, ge=10, le=20000)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``) with ``overrides`` (CLI flags) on top."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for var, field in ENV_VARS.items():
+            raw = environ.get(var)
+            if raw is None or raw == "":
+                continue
+            if field == "guard_relax":
+                values[field] = frozenset(t.strip() for t in raw.split(",") if t.strip())
+            elif field == "read_only":
+                values[field] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                values[field] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls.model_validate(values)
+        settings.check()
+        return settings
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when no credential of any kind is configured (and no base URL points elsewhere)."""
+        return not (self.app_key or self.app_token or self.auth_cookie or self.account_name or self.base_url)
+
+    def check(self) -> None:
+        """Refuse half-configured credentials, naming the missing variable."""
+        if self.uses_sandbox:
+            return
+        if self.app_key and not self.app_token:
+            raise ConfigError("VTEX_APP_KEY is set but VTEX_APP_TOKEN is missing: set both, or neither.")
+        if self.app_token and not self.app_key:
+            raise ConfigError("VTEX_APP_TOKEN is set but VTEX_APP_KEY is missing: set both, or neither.")
+        if not (self.app_key or self.auth_cookie):
+            raise ConfigError(
+                "VTEX_ACCOUNT_NAME/VTEX_BASE_URL is set but no credentials are: set VTEX_APP_KEY and "
+                "VTEX_APP_TOKEN, or VTEX_AUTH_COOKIE (or unset everything to use the embedded sandbox)."
+            )
+        if not (self.account_name or self.base_url):
+            raise ConfigError(
+                "VTEX credentials are set but VTEX_ACCOUNT_NAME is missing: set the account name "
+                "(or VTEX_BASE_URL)."
+            )
+
+    @property
+    def vtex_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return f"https://{self.account_name}.{self.environment}.com.br"
+
+    @property
+    def account(self) -> str:
+        """The account name for the order-system query parameters (``an`` / ``accountName``)."""
+        return self.account_name or "sandbox"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for log/result redaction."""
+        return [
+            s.get_secret_value()
+            for s in (self.app_key, self.app_token, self.auth_cookie, self.secret, self.http_token)
+            if s is not None and s.get_secret_value()
+        ]

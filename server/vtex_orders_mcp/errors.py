@@ -1,0 +1,206 @@
+"""What can go wrong, typed by who is to blame.
+
+    VtexError                       anything this package raises about a VTEX call
+    ├── VtexRequestError            no HTTP answer: connection failed, deadline passed
+    │   ├── VtexUnavailable         the request never left (connect error): safe to say "nothing changed"
+    │   ├── VtexTimeout             the deadline passed while waiting for the answer
+    │   └── VtexOutcomeUnknown      a *write* was sent but no answer came: it may or may not have happened
+    ├── VtexHTTPError               VTEX answered 4xx/5xx (carries status, VTEX code and message)
+    │   ├── VtexAuthError           401/403: credentials missing, wrong, or lacking the License Manager resource
+    │   ├── VtexNotFound            404
+    │   ├── VtexConflict            409 and the 400s VTEX uses for refused transitions
+    │   ├── VtexRateLimited         429 (carries retry_after seconds when VTEX sent Retry-After)
+    │   └── VtexServerError         5xx
+    └── VtexBadResponse             2xx whose body is not the JSON it should be
+
+Every message is built from the operation, the status and VTEX's own error text; none carries
+a header value, so AppKey, AppToken and cookies cannot leak through an error. ``hint`` is the
+"what to do next" sentence the tool layer appends for the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "VtexError",
+    "VtexRequestError",
+    "VtexUnavailable",
+    "VtexTimeout",
+    "VtexOutcomeUnknown",
+    "VtexHTTPError",
+    "VtexAuthError",
+    "VtexNotFound",
+    "VtexConflict",
+    "VtexRateLimited",
+    "VtexServerError",
+    "VtexBadResponse",
+    "ConfigError",
+    "http_error_for",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration is incomplete or contradictory; raised at start-up, never mid-call."""
+
+
+class VtexError(Exception):
+    """Base class. ``operation`` is the tool name, ``hint`` what the model should do next."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, operation: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class VtexRequestError(VtexError):
+    """No HTTP answer came back."""
+
+
+class VtexUnavailable(VtexRequestError):
+    hint = "Nothing was sent to VTEX; try again in a moment."
+
+
+class VtexTimeout(VtexRequestError):
+    hint = "VTEX did not answer in time; try again in a moment."
+
+
+class VtexOutcomeUnknown(VtexRequestError):
+    """A write went out and its answer was lost. It must not be resubmitted automatically."""
+
+    hint = "The request may or may not have been applied: re-read the order before trying again."
+
+
+class VtexHTTPError(VtexError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        vtex_message: str | None = None,
+        operation: str = "",
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, hint=hint)
+        self.status = status
+        self.code = code
+        self.vtex_message = vtex_message
+        self.request_id = request_id
+
+
+class VtexAuthError(VtexHTTPError):
+    hint = (
+        "Check VTEX_APP_KEY/VTEX_APP_TOKEN (or the auth cookie) and that the key's role has the "
+        "License Manager resource this operation needs."
+    )
+
+
+class VtexNotFound(VtexHTTPError):
+    hint = "Check the id (an orderId looks like v502556llux-01 or 1172452900788-01)."
+
+
+class VtexConflict(VtexHTTPError):
+    hint = "The order's current status does not allow this: read the order to see its status."
+
+
+class VtexRateLimited(VtexHTTPError):
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+        wait = f"{retry_after:g} s" if retry_after is not None else "a few seconds"
+        self.hint = f"VTEX is rate limiting this account; wait {wait} before trying again."
+
+
+class VtexServerError(VtexHTTPError):
+    hint = "VTEX failed on its side; try again later."
+
+
+class VtexBadResponse(VtexError):
+    hint = "VTEX answered with an unreadable body; try again."
+
+
+def _status_class(status: int) -> type[VtexHTTPError]:
+    if status in (401, 403):
+        return VtexAuthError
+    if status == 404:
+        return VtexNotFound
+    if status == 429:
+        return VtexRateLimited
+    if status >= 500:
+        return VtexServerError
+    if status in (400, 409, 412, 422):
+        return VtexConflict
+    return VtexHTTPError
+
+
+def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
+    """(code, message) from the shapes VTEX uses: the OMS envelope, RFC 9110 problem JSON, plain text."""
+    import json
+
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return None, None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, text[:500]
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            code = err.get("code")
+            return (str(code) if code is not None else None), err.get("message") or None
+        if isinstance(err, str):
+            return None, err
+        for key in ("message", "Message", "title", "detail"):
+            if isinstance(data.get(key), str):
+                return None, data[key]
+    return None, text[:500]
+
+
+def http_error_for(
+    status: int, body: bytes, *, operation: str, action: str, headers: dict[str, str] | None = None
+) -> VtexHTTPError:
+    """The typed error for a VTEX 4xx/5xx answer. ``action`` reads like "cancel order v1-01"."""
+    code, vtex_message = parse_error_body(body)
+    cls = _status_class(status)
+    detail = f": {vtex_message}" if vtex_message else ""
+    code_part = f" [{code}]" if code else ""
+    message = f"failed to {action}: VTEX answered {status}{code_part}{detail}."
+    headers = headers or {}
+    request_id = headers.get("x-request-id") or headers.get("x-vtex-request-id")
+    kwargs: dict[str, Any] = dict(
+        status=status, code=code, vtex_message=vtex_message, operation=operation, request_id=request_id
+    )
+    if cls is VtexRateLimited:
+        return VtexRateLimited(message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs)
+    return cls(message, **kwargs)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

@@ -1,0 +1,351 @@
+"""The confirmation guard: no write reaches VTEX until a human approves it.
+
+Policy comes from one fact, ``Operation.kind``: every operation that is not a ``read`` is
+guarded. Operators may relax it per tool (``VTEX_MCP_GUARD_RELAX``) or switch it off for
+sandbox evals (``--guard off``); nothing a tool *argument* says can relax it.
+
+Two approval channels:
+
+1. **Elicitation**, when the client declared form elicitation. Each guarded tool has a hidden
+   ``approval`` parameter filled by a resolver (``mcp.server.mcpserver.Resolve``). The resolver
+   reads live state, writes a one-line human summary ("Cancel order v…-01: handling, R$ 44,50,
+   1 item, customer …; reason: …") and returns ``Elicit(summary, Approval)``. The SDK delivers
+   it the way the negotiated protocol wants: an ``elicitation/create`` request mid-call for
+   2025-11-25 clients, an ``InputRequiredResult`` with sealed ``request_state`` for 2026-07-28
+   clients (the resolver then re-runs on the retry, and an answer is only accepted for the very
+   question that was shown). Accept executes; decline or cancel sends nothing.
+
+2. **Two-step token**, when the client cannot elicit (MCP Inspector, many IDE clients). The write
+   tool executes nothing and returns the summary with a confirmation token; ``confirm_write``
+   (annotated destructive, so the client's own approval prompt shows the human the tool and
+   arguments) executes it. Tokens are HMAC-SHA256 sealed with a server secret kept in the state
+   directory (so they survive a restart), bound to the tool, a digest of the exact arguments
+   and the principal, expire after ``token_ttl`` and are single use (spent ids live in the
+   audit database). Nothing the model can write approves a call: a ``confirm: true`` argument
+   is refused by the input schema like any other unknown field.
+
+``--guard elicit-only`` refuses writes from clients that cannot elicit. ``--read-only`` removes
+write tools from the server altogether (tools.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import inspect
+import json
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .config import Settings
+from .errors import VtexError, VtexNotFound
+from .models import Args, GetOrder
+from .registry import BY_NAME, Operation
+from .views import Money
+
+__all__ = [
+    "Approval",
+    "Guard",
+    "NeedsToken",
+    "Bypass",
+    "Refused",
+    "TokenError",
+    "canonical_args",
+]
+
+
+class Approval(BaseModel):
+    """The elicitation form: accepting it approves; the note goes to the audit log."""
+
+    note: str | None = Field(None, max_length=500, description="Optional note for the audit log")
+
+
+@dataclass(frozen=True)
+class NeedsToken:
+    """Resolver outcome: the client cannot elicit, use the two-step token."""
+
+    summary: str
+
+
+@dataclass(frozen=True)
+class Bypass:
+    """Resolver outcome: the operator disabled the guard for this call (``off`` or relaxed)."""
+
+    channel: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Resolver outcome: the call cannot be approved at all (elicit-only mode, unknown order)."""
+
+    reason: str
+    summary: str = ""
+
+
+class TokenError(Exception):
+    """A confirmation token was refused; the message says why (never echoing the token)."""
+
+
+def canonical_args(args: Args) -> str:
+    """The exact arguments as a canonical JSON string (defaults included, keys sorted)."""
+    return json.dumps(args.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The token-sealing secret: configured, or generated once into the state directory (0600)."""
+    if settings.secret is not None:
+        return hashlib.sha256(settings.secret.get_secret_value().encode()).digest()
+    path = Path(settings.state_dir) / "secret.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key.hex())
+        return key
+
+
+class Guard:
+    def __init__(self, settings: Settings, client: Any, audit: Any, *, clock: Any = time.time) -> None:
+        self.settings = settings
+        self.client = client
+        self.audit = audit
+        self._secret = load_secret(settings)
+        self._clock = clock
+        # Summary shown in an elicitation, keyed by JSON-RPC request id, handed to the tool body.
+        self._summaries: dict[str, str] = {}
+
+    def pop_summary(self, ctx: Any) -> str | None:
+        return self._summaries.pop(_request_key(ctx), None)
+
+    # --- policy ---------------------------------------------------------------------------
+
+    def guarded(self, op: Operation) -> bool:
+        return not op.read_only
+
+    def bypass_channel(self, op: Operation) -> str | None:
+        if self.settings.guard == "off":
+            return "off"
+        if op.name in self.settings.guard_relax:
+            return "relaxed"
+        return None
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def mint(self, op: Operation, args: Args, principal: str) -> tuple[str, float]:
+        expires = self._clock() + self.settings.token_ttl
+        payload = {
+            "v": 1,
+            "jti": uuid.uuid4().hex,
+            "tool": op.name,
+            "args": hashlib.sha256(canonical_args(args).encode()).hexdigest(),
+            "sub": hashlib.sha256(principal.encode()).hexdigest()[:32],
+            "exp": round(expires, 3),
+        }
+        raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        sig = hmac.new(self._secret, raw, hashlib.sha256).digest()
+        return f"vtx1.{_b64(raw)}.{_b64(sig)}", expires
+
+    def redeem(self, token: str, op: Operation, args: Args, principal: str) -> str:
+        """Check and spend ``token`` for exactly this call; its id on success, TokenError otherwise."""
+        try:
+            prefix, raw_b64, sig_b64 = token.split(".")
+            raw, sig = _unb64(raw_b64), _unb64(sig_b64)
+        except ValueError:
+            raise TokenError("the confirmation token is malformed") from None
+        expected = hmac.new(self._secret, raw, hashlib.sha256).digest()
+        if prefix != "vtx1" or not hmac.compare_digest(sig, expected):
+            raise TokenError("the confirmation token was not issued by this server")
+        payload = json.loads(raw)
+        if payload.get("tool") != op.name:
+            raise TokenError(f"the confirmation token was issued for {payload.get('tool')}, not {op.name}")
+        digest = hashlib.sha256(canonical_args(args).encode()).hexdigest()
+        if not hmac.compare_digest(str(payload.get("args")), digest):
+            raise TokenError("the arguments differ from the ones the token was issued for")
+        if payload.get("sub") != hashlib.sha256(principal.encode()).hexdigest()[:32]:
+            raise TokenError("the confirmation token was issued to another client")
+        if float(payload.get("exp", 0)) < self._clock():
+            raise TokenError("the confirmation token has expired: call the tool again for a new one")
+        if not self.audit.spend_token(payload["jti"]):
+            raise TokenError("the confirmation token was already used")
+        return str(payload["jti"])
+
+    # --- summaries ------------------------------------------------------------------------
+
+    async def summarize(self, op: Operation, args: Args) -> str:
+        """One line a human can approve: the action, the order's live state, the key arguments.
+
+        Raises VtexNotFound when the order the write targets does not exist: asking a human to
+        approve a write that cannot succeed wastes their attention.
+        """
+        order = None
+        if op.order_arg:
+            order_id = getattr(args, op.order_arg)
+            try:
+                order = await self.client.call(BY_NAME["get_order"], GetOrder(orderId=order_id))
+            except VtexNotFound:
+                raise
+            except VtexError:
+                order = None  # summary without live state; the write itself will report the failure
+        head = f"{op.title.removesuffix(' (deprecated)')}"
+        if op.order_arg:
+            head += f" {getattr(args, op.order_arg)}"
+        parts = [head]
+        money = Money((order or {}).get("storePreferencesData"))
+        if isinstance(order, dict):
+            items = order.get("items") or []
+            name = " ".join(
+                filter(None, ((order.get("clientProfileData") or {}).get(k) for k in ("firstName", "lastName")))
+            )
+            n = sum(int(i.get("quantity") or 0) for i in items)
+            parts.append(
+                f"{order.get('status')}, {money(order.get('value'))}, {n} item{'s' if n != 1 else ''}"
+                + (f", customer {name}" if name else "")
+            )
+        detail = _DETAILS.get(op.name)
+        if detail is not None:
+            text = detail(args, order or {}, money)
+            if text:
+                parts.append(text)
+        return " — ".join(parts)
+
+    # --- the resolver ---------------------------------------------------------------------
+
+    def resolver(self, op: Operation) -> Any:
+        """A resolver for ``op``'s hidden ``approval`` parameter.
+
+        The SDK passes tool arguments to resolvers by name, so the function gets a signature
+        listing ``op``'s fields (plus the Context) built from the registry, not written by hand.
+        """
+        from mcp.server.mcpserver import Context, Elicit
+
+        guard = self
+        fields = list(op.args.model_fields)
+
+        async def ask(ctx: Context, **kwargs: Any) -> Any:
+            args = op.args.model_construct(**{k: kwargs[k] for k in fields})
+            bypass = guard.bypass_channel(op)
+            try:
+                summary = await guard.summarize(op, args)
+            except VtexNotFound as exc:
+                return Refused(str(exc))
+            if bypass:
+                return Bypass(bypass, summary)
+            if _can_elicit(ctx):
+                guard._summaries[_request_key(ctx)] = summary
+                if not getattr(ctx, "input_responses", None):  # first round only: the resolver re-runs
+                    guard.audit.record(
+                        call_id=_request_key(ctx), tool=op.name, event="requested", channel="elicitation",
+                        arguments=args.model_dump(mode="json", by_alias=True), summary=summary,
+                    )
+                return Elicit(f"Approve this change? {summary}", Approval)
+            if guard.settings.guard == "elicit-only":
+                return Refused(
+                    "this server only approves writes through elicitation and the client did not declare it",
+                    summary,
+                )
+            return NeedsToken(summary)
+
+        params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in fields]
+        ask.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        ask.__annotations__ = {"ctx": Context}
+        ask.__qualname__ = f"approve_{op.name}"
+        return ask
+
+
+def _request_key(ctx: Any) -> str:
+    try:
+        return str(ctx.request_id)
+    except Exception:  # no active request (direct calls in tests)
+        return "direct"
+
+
+def _can_elicit(ctx: Any) -> bool:
+    caps = getattr(ctx, "client_capabilities", None)
+    elicitation = getattr(caps, "elicitation", None) if caps is not None else None
+    # A bare `elicitation: {}` predates modes and means form support; url-only does not.
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+# --- per-operation detail for summaries (only where the arguments carry what matters) ----------
+
+
+def _reason(args: Any, order: dict[str, Any], money: Money) -> str:
+    return f"reason: {args.reason}"
+
+
+def _invoice(args: Any, order: dict[str, Any], money: Money) -> str:
+    n_items = sum(i.quantity for i in args.items)
+    of = sum(int(i.get("quantity") or 0) for i in order.get("items") or [])
+    kind = "return (Input) invoice" if args.type == "Input" else "invoice"
+    of_part = f" of {of}" if of else ""
+    return f"{kind} {args.invoiceNumber} for {money(args.invoiceValue)}, {n_items}{of_part} items"
+
+
+def _changes(args: Any, order: dict[str, Any], money: Money) -> str:
+    delta = args.incrementValue - args.discountValue
+    delta += sum(i.price * i.quantity for i in args.itemsAdded) - sum(i.price * i.quantity for i in args.itemsRemoved)
+    return f"value change {money(delta)}; reason: {args.reason}"
+
+
+def _modification(args: Any, order: dict[str, Any], money: Money) -> str:
+    parts = []
+    for r in args.replace or []:
+        parts.append(
+            "replace "
+            + ", ".join(f"{i.quantity}x {i.id}" for i in r.from_.items)
+            + " with "
+            + ", ".join(f"{i.quantity}x {i.id}" for i in r.to.items)
+        )
+    if args.add:
+        parts.append("add " + ", ".join(f"{i.quantity}x {i.id}" for i in args.add.items))
+    if args.remove:
+        parts.append("remove " + ", ".join(f"{i.quantity}x {i.id}" for i in args.remove.items))
+    return "; ".join(parts + [f"reason: {args.reason}"])
+
+
+def _fields(*names: str) -> Any:
+    def detail(args: Any, order: dict[str, Any], money: Money) -> str:
+        return ", ".join(f"{n}: {getattr(args, n)}" for n in names if getattr(args, n, None) is not None)
+
+    return detail
+
+
+_DETAILS = {
+    "cancel_order": _reason,
+    "register_order_changes": _changes,
+    "add_order_interaction": _fields("source", "message"),
+    "create_order_modification": _modification,
+    "retry_order_modification": _fields("changeRequestId", "reason"),
+    "cancel_order_modification": _fields("changeRequestId", "reason"),
+    "invoice_order": _invoice,
+    "update_invoice_tracking": _fields("invoiceNumber", "courier", "trackingNumber"),
+    "update_tracking_status": _fields("invoiceNumber", "isDelivered", "deliveredDate"),
+    "send_payment_notification": _fields("paymentId"),
+    "set_feed_config": lambda a, o, m: f"filter {a.filter.type}" + (
+        f" {a.filter.status}" if a.filter.status else f" {a.filter.expression!r}" if a.filter.expression else ""
+    ),
+    "set_hook_config": lambda a, o, m: f"filter {a.filter.type}, POST to {a.hook.url}",
+    "commit_feed_items": lambda a, o, m: f"{len(a.handles)} handle(s)",
+    "set_change_seller_window": _fields("waitingTime"),
+}

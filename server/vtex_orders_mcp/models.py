@@ -1,0 +1,407 @@
+"""Typed tool inputs: one pydantic model per operation, with enums, formats and bounds.
+
+Each field says where it goes on the wire with a marker in its ``Annotated`` metadata:
+``PATH`` (a path template variable), ``Query("wire_name")`` (a query parameter), ``LOCAL`` (a
+tool option that never reaches VTEX, such as ``view``); an unmarked field is a JSON body field.
+``registry.build_request`` reads the markers, so no operation needs request-building code of
+its own. Models forbid unknown fields: a typo'd argument is refused instead of ignored.
+
+Field descriptions are short on purpose: the whole tools/list is an LLM's context budget.
+Money is always integer cents (VTEX's unit); the descriptions say so where it matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["Args", "Query", "PATH", "LOCAL", "ORDER_STATUSES", "FEED_STATUSES"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """Marker: this field is the query parameter ``name`` (None: the field's own name)."""
+
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class _Where:
+    where: str
+
+
+PATH = _Where("path")
+LOCAL = _Where("local")
+
+
+class Args(ArgModelBase):
+    """Base of every tool input model (ArgModelBase is what the SDK validates tool calls with)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class Body(BaseModel):
+    """Base of nested body objects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shared field types -------------------------------------------------------------------
+
+OrderId = Annotated[
+    str,
+    PATH,
+    Field(pattern=r"^(seq\d{1,20}|[A-Za-z0-9]{2,40}-\d{2})$", description="e.g. v502556llux-01, or seq<sequence>"),
+]
+OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]{2,40}$", description="orderId without -NN")]
+Ident = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+Cents = Annotated[int, Field(ge=0, le=10**12, description="cents")]
+View = Annotated[Literal["compact", "full"], LOCAL, Field(description="full = VTEX's whole document")]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+# ListOrders f_status accepts these seven (spec §3); other statuses exist in feeds.
+ORDER_STATUSES = (
+    "waiting-for-sellers-confirmation",
+    "payment-pending",
+    "payment-approved",
+    "ready-for-handling",
+    "handling",
+    "invoiced",
+    "canceled",
+)
+# Feed v3 / hook filter.status: the 30 values of the spec, in spec order.
+FEED_STATUSES = (
+    "order-created", "on-order-completed", "on-order-completed-ffm", "payment-pending",
+    "waiting-for-order-authorization", "approve-payment", "payment-approved", "request-cancel",
+    "waiting-for-seller-decision", "waiting-ffmt-authorization", "waiting-for-authorization",
+    "waiting-for-manual-authorization", "authorize-fulfillment", "order-create-error",
+    "order-creation-error", "window-to-cancel", "window-to-change-seller", "waiting-for-mkt-authorization",
+    "waiting-seller-handling", "ready-for-handling", "start-handling", "handling",
+    "invoice-after-cancellation-deny", "order-accepted", "invoice", "invoiced", "replaced",
+    "cancellation-requested", "cancel", "canceled",
+)  # fmt: skip
+OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
+FeedStatus = Literal[FEED_STATUSES]  # type: ignore[valid-type]
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class GetOrder(Args):
+    orderId: OrderId
+    view: View = "compact"
+
+
+class GetOrderGroup(Args):
+    orderGroup: OrderGroup
+    view: View = "compact"
+
+
+class ListOrders(Args):
+    q: Annotated[str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")] = None
+    status: Annotated[OrderStatus | None, Query("f_status")] = None
+    created_from: Annotated[datetime | None, LOCAL] = None
+    created_to: Annotated[datetime | None, LOCAL] = None
+    sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20)] = None
+    order_by: Annotated[
+        Literal[
+            "creationDate,desc", "creationDate,asc", "orderId,desc", "orderId,asc", "totalValue,desc",
+            "totalValue,asc", "items,desc", "items,asc", "origin,desc", "origin,asc",
+        ],
+        Query("orderBy"),
+    ] = "creationDate,desc"
+    page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
+    per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
+    all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
+
+    @field_validator("created_to")
+    @classmethod
+    def _range(cls, v: datetime | None, info: Any) -> datetime | None:
+        start = info.data.get("created_from")
+        if v is not None and start is not None and v < start:
+            raise ValueError("created_to must not be before created_from")
+        return v
+
+
+class OrderOnly(Args):
+    orderId: OrderId
+
+
+class CancelOrder(Args):
+    orderId: OrderId
+    reason: Reason
+
+
+class ChangeItem(Body):
+    id: str = Field(min_length=1, max_length=64, description="SKU id")
+    quantity: int = Field(ge=1, le=10000)
+    price: Cents
+
+
+class RegisterChanges(Args):
+    orderId: OrderId
+    requestId: str = Field(min_length=1, max_length=100, description="idempotency key")
+    reason: Reason
+    discountValue: Cents = 0
+    incrementValue: Cents = 0
+    itemsRemoved: list[ChangeItem] = Field(default_factory=list, max_length=100)
+    itemsAdded: list[ChangeItem] = Field(default_factory=list, max_length=100)
+
+
+class AddInteraction(Args):
+    orderId: OrderId
+    source: str = Field(min_length=1, max_length=100)
+    message: str = Field(min_length=1, max_length=5000)
+
+
+# --- invoice / tracking / payment ------------------------------------------------------------
+
+
+class InvoiceItem(Body):
+    id: str = Field(min_length=1, max_length=64, description="SKU id")
+    quantity: int = Field(ge=1, le=10000)
+    price: Cents = Field(description="unit price, cents")
+    description: str | None = Field(None, max_length=500)
+
+
+class InvoiceOrder(Args):
+    orderId: OrderId
+    type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
+    invoiceNumber: str = Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")
+    invoiceValue: int = Field(ge=1, le=10**12, description="cents")
+    issuanceDate: datetime
+    items: list[InvoiceItem] = Field(min_length=1, max_length=500)
+    invoiceKey: str | None = Field(None, max_length=200)
+    invoiceUrl: str | None = Field(None, max_length=2000)
+    courier: str | None = Field(None, max_length=100)
+    trackingNumber: str | None = Field(None, max_length=100)
+    trackingUrl: str | None = Field(None, max_length=2000)
+
+
+class InvoiceTracking(Args):
+    orderId: OrderId
+    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")]
+    trackingNumber: str = Field(min_length=1, max_length=100)
+    courier: str = Field(min_length=1, max_length=100)
+    trackingUrl: str | None = Field(None, max_length=2000)
+    dispatchedDate: datetime | None = None
+
+
+class TrackingEvent(Body):
+    city: str = Field(max_length=100)
+    state: str = Field(max_length=100)
+    description: str = Field(max_length=500)
+    date: datetime
+
+
+class TrackingStatus(Args):
+    orderId: OrderId
+    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")]
+    isDelivered: bool
+    deliveredDate: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="yyyy-mm-dd hh:mm"
+    )
+    events: list[TrackingEvent] = Field(default_factory=list, max_length=200)
+
+
+class PaymentNotification(Args):
+    orderId: OrderId
+    paymentId: Ident
+
+
+# --- feed / hook -----------------------------------------------------------------------------
+
+
+class FeedFilter(Body):
+    type: Literal["FromWorkflow", "FromOrders"]
+    status: list[FeedStatus] | None = Field(None, description="FromWorkflow only")
+    expression: str | None = Field(None, max_length=2000, description="JSONata, FromOrders only")
+    disableSingleFire: bool = False
+
+
+class FeedQueue(Body):
+    visibilityTimeoutInSeconds: int = Field(250, ge=0, le=43200)
+    MessageRetentionPeriodInSeconds: int = Field(345600, ge=60, le=1209600)
+
+
+class FeedConfig(Args):
+    filter: FeedFilter
+    queue: FeedQueue = Field(default_factory=FeedQueue)
+
+
+class NoArgs(Args):
+    pass
+
+
+class FeedItems(Args):
+    maxlot: Annotated[int, Query(), Field(ge=1, le=10)] = 10
+
+
+class FeedV2Status(Args):
+    maxLot: Annotated[int, Query(), Field(ge=1, le=10)] = 10
+
+
+class CommitFeed(Args):
+    handles: list[str] = Field(min_length=1, max_length=10)
+
+
+class Hook(Body):
+    url: str = Field(pattern=r"^https://", max_length=2000, description="https only")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class HookConfig(Args):
+    filter: FeedFilter
+    hook: Hook
+
+
+class JsonataTest(Args):
+    Expression: str = Field(min_length=1, max_length=2000)
+    Document: str = Field(min_length=2, max_length=100_000, description="JSON document as a string")
+
+
+# --- user orders -----------------------------------------------------------------------------
+
+Email = Annotated[
+    str,
+    Query(),
+    Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, json_schema_extra={"format": "email"}),
+]
+
+
+class UserOrders(Args):
+    clientEmail: Email
+    page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
+    per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
+
+
+class UserOrder(Args):
+    orderId: OrderId
+    clientEmail: Email
+    view: View = "compact"
+
+
+# --- change seller ---------------------------------------------------------------------------
+
+
+class ChangeSellerWindow(Args):
+    waitingTime: int = Field(ge=0, le=90, description="days")
+
+
+# --- order modifications (/api/order-system) -------------------------------------------------
+
+ChangeOrderId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]{2,40}-\d{2}$", description="the orderId")]
+ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+
+class ModItemFrom(Body):
+    id: str = Field(min_length=1, max_length=64, description="SKU id")
+    quantity: int = Field(ge=1, le=10000)
+    uniqueId: str | None = None
+    price: Cents | None = None
+
+
+class ModItemTo(Body):
+    id: str = Field(min_length=1, max_length=64, description="SKU id")
+    quantity: int = Field(ge=1, le=10000)
+    uniqueId: str | None = None
+    measurementUnit: str | None = None
+    unitMultiplier: float | None = Field(None, gt=0)
+    manualDiscountValue: Cents | None = None
+    manualIncrementValue: Cents | None = None
+
+
+class ModFrom(Body):
+    items: list[ModItemFrom] = Field(min_length=1, max_length=100)
+
+
+class ModTo(Body):
+    items: list[ModItemTo] = Field(min_length=1, max_length=100)
+
+
+class Replace(Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: ModFrom = Field(alias="from")
+    to: ModTo
+
+
+class PaymentConfiguration(Body):
+    customPaymentSystemsAllowed: list[str] = Field(default_factory=list)
+
+
+class Workspaces(Body):
+    enabledWorkspaces: list[str] = Field(default_factory=list)
+
+
+class RolloutConfiguration(Body):
+    enableApi: bool = False
+    enableAdminOrders: Workspaces | None = None
+    enableMyOrders: Workspaces | None = None
+
+
+class PipelineConfiguration(Body):
+    enableTaxHubRecalculation: bool = False
+    compensateShippingChanges: bool = False
+    enablePromotionRecalculation: bool = False
+    enableNativeTaxRecalculation: bool = False
+
+
+class ModSettings(Body):
+    paymentConfiguration: PaymentConfiguration | None = None
+    rolloutConfiguration: RolloutConfiguration | None = None
+    pipelineConfiguration: PipelineConfiguration | None = None
+
+
+class CreateModification(Args):
+    changeOrderId: ChangeOrderId
+    reason: Reason = Field(description="shown to the shopper")
+    replace: list[Replace] | None = Field(None, max_length=50)
+    add: ModTo | None = None
+    remove: ModFrom | None = None
+    settings: ModSettings | None = None
+
+
+class PreviewModification(Args):
+    changeOrderId: ChangeOrderId
+    reason: Reason
+    replace: list[Replace] = Field(default_factory=list, max_length=50)
+    add: ModTo | None = None
+    remove: ModFrom | None = None
+
+
+class ModificationRef(Args):
+    changeOrderId: ChangeOrderId
+    changeRequestId: ChangeRequestId
+
+
+class ModificationHistory(Args):
+    changeOrderId: ChangeOrderId
+
+
+class RetryModification(Args):
+    changeOrderId: ChangeOrderId
+    changeRequestId: ChangeRequestId
+    reason: Reason
+
+
+class CancelModification(Args):
+    changeOrderId: ChangeOrderId
+    changeRequestId: ChangeRequestId
+    reason: Reason = Field(description="not shown to the shopper")
+
+
+class UpdateModSettings(Args):
+    paymentConfiguration: PaymentConfiguration | None = None
+    rolloutConfiguration: RolloutConfiguration | None = None
+    pipelineConfiguration: PipelineConfiguration | None = None
+
+
+class ConfirmWrite(Args):
+    tool: str = Field(pattern=r"^[a-z_]{3,64}$", description="the write tool to run")
+    arguments: dict[str, Any] = Field(description="exactly as in the approval request")
+    token: str = Field(min_length=20, max_length=2000)
