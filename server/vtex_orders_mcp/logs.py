@@ -1,0 +1,51 @@
+"""Operator logging: stderr only (stdout is the MCP stdio channel), secrets scrubbed.
+
+The client never logs headers, but a library further down might (httpx2 logs every request
+URL at INFO). ``RedactingFilter`` is the safety net: every record that reaches our handler has
+each configured secret replaced by ``***`` after formatting, whatever logger produced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+__all__ = ["configure_logging", "RedactingFilter"]
+
+
+class RedactingFilter(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.exc_text, record.exc_info = text, None
+        return True
+
+
+def configure_logging(secrets: Iterable[str], level: str = "INFO", stream=None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_vtex_orders_mcp", False):
+            root.removeHandler(old)
+    handler._vtex_orders_mcp = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # httpx2 logs each request line at INFO; our client logs the operation instead.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return handler
