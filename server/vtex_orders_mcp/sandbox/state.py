@@ -181,9 +181,9 @@ class Store:
             sequence = order_id[3:]
             found = next((o for o in self.orders.values() if o.get("sequence") == sequence), None)
         if found is None:
-            # VTEX OMS answers an unknown order with 404 and this envelope code [inference: the
-            # spec documents "Value not found." as text on some routes; OMS GETs use the envelope].
-            raise SandboxError(404, "OMS004", f"Order {order_id} not found")
+            # [inference] 404 with the OMS envelope: the spec documents no body for an unknown order
+            # (only "Value not found." as text on payment-notification).
+            raise SandboxError(404, "1", f"Order {order_id} not found")
         return found
 
     def order_meta(self, order: dict) -> dict[str, Any]:
@@ -213,6 +213,7 @@ class Store:
         Shipping = sum of the logistics lines' sellingPrice; Tax = sum(tax * quantity);
         Change = sum(incrementValue - discountValue) over changesAttachment.changesData. The
         example order checks out this way: 3290 + 0 + 1160 + 0 - 3290 == value 1160.
+        value = sum(totals), or the sum of the Output invoices once the order has any.
         The Change line is only present once the order has registered changes, as in VTEX.
         """
         items = order.get("items") or []
@@ -236,6 +237,13 @@ class Store:
             values["Change"] = change
         order["totals"] = [{"id": k, "name": TOTAL_NAMES[k], "value": v} for k, v in values.items()]
         order["value"] = sum(values.values())
+        # "After the insertion of the invoice, the order's total value will be updated, even in
+        # partial invoice scenarios" (spec, invoice notification): once Output invoices exist, value
+        # is the invoiced (settled) amount; sum(totals) stays the order's full total.
+        packages = (order.get("packageAttachment") or {}).get("packages") or []
+        invoiced = [int(p.get("invoiceValue") or 0) for p in packages if p.get("type") == "Output"]
+        if invoiced:
+            order["value"] = sum(invoiced)
 
     # -- helpers ---------------------------------------------------------------------------
     def iso(self, dt: datetime | None = None) -> str:

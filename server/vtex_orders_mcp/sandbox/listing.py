@@ -1,0 +1,333 @@
+"""Order lists: filtering, ordering, paging, statistics and the summary rows of ListOrders and the
+customer's Userorderslist.
+
+Paging limits (spec: "The limit of information retrieval is 30 pages, the default number of orders
+per page is 15 and it is possible to configure it up to 100"). The spec is silent on what happens
+beyond them; the sandbox **refuses** with 400 and a message naming the limit (rather than clamping
+silently), so a client never mistakes a clamped page for the page it asked for. Non-numeric
+`page`/`per_page`, unknown `orderBy` fields or directions and a `+` in `q` ("the `+` caracter is
+not allowed in Fulltext Search") are refused the same way.
+
+Not modelled: the ~4-minute indexing delay and the two-year retention limit (the seeded example
+order is from 2019 and must stay reachable).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from .bodies import invalid
+from .invoicing import has_input_invoice
+
+MAX_PAGE = 30
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 15
+ORDER_FIELDS = ("creationDate", "orderId", "items", "totalValue", "origin")
+_RANGE = re.compile(r"^(?:(\w+):)?\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
+
+Query = dict[str, list[str]]
+
+
+def first(query: Query, name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+def paging_params(query: Query, page_name: str = "page", per_page_name: str = "per_page") -> tuple[int, int]:
+    page = _positive_int(first(query, page_name), page_name, 1)
+    per_page = _positive_int(first(query, per_page_name), per_page_name, DEFAULT_PER_PAGE)
+    if per_page > MAX_PER_PAGE:
+        raise invalid(f"per_page must be at most {MAX_PER_PAGE} (got {per_page})")
+    if page > MAX_PAGE:
+        raise invalid(f"page must be at most {MAX_PAGE}: the list is limited to 30 pages; narrow the "
+                      f"filters (e.g. f_creationDate) instead (got {page})")
+    return page, per_page
+
+
+def _positive_int(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise invalid(f"{name} must be a positive integer (got {raw!r})")
+    return int(raw)
+
+
+def parse_date(raw: str, name: str) -> datetime | None:
+    """An ISO timestamp, or None for the open bound `*`."""
+    if raw == "*":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(f"{name}: {raw!r} is not an ISO 8601 date") from None
+    if value.tzinfo is None:
+        raise invalid(f"{name}: {raw!r} needs a time zone (use UTC, e.g. 2024-01-01T00:00:00.000Z)")
+    return value
+
+
+def date_range(raw: str, name: str) -> tuple[datetime | None, datetime | None]:
+    """`creationDate:[2022-01-01T02:00:00.000Z TO 2022-01-02T01:59:59.999Z]` (prefix optional)."""
+    match = _RANGE.match(raw.strip())
+    if not match:
+        raise invalid(f"{name} must look like creationDate:[2024-01-01T00:00:00.000Z TO "
+                      f"2024-01-31T23:59:59.999Z] (got {raw!r})")
+    return parse_date(match.group(2), name), parse_date(match.group(3), name)
+
+
+def order_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    # VTEX writes 7 fraction digits; Python's parser takes at most 6.
+    value = re.sub(r"(\.\d{6})\d+", r"\1", value)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def in_range(value: str | None, bounds: tuple[datetime | None, datetime | None]) -> bool:
+    when = order_date(value)
+    if when is None:
+        return False
+    low, high = bounds
+    return (low is None or when >= low) and (high is None or when <= high)
+
+
+def client_name(order: dict) -> str:
+    profile = order.get("clientProfileData") or {}
+    return " ".join(p for p in (profile.get("firstName"), profile.get("lastName")) if p)
+
+
+def payment_names(order: dict) -> str:
+    names = [p.get("paymentSystemName") for t in (order.get("paymentData") or {}).get("transactions") or []
+             for p in t.get("payments") or []]
+    return ", ".join(dict.fromkeys(n for n in names if n))
+
+
+def total_items(order: dict) -> int:
+    return sum(int(i.get("quantity") or 0) for i in order.get("items") or [])
+
+
+def shipping_dates(order: dict) -> list[str]:
+    lines = (order.get("shippingData") or {}).get("logisticsInfo") or []
+    return sorted(li["shippingEstimateDate"] for li in lines if li.get("shippingEstimateDate"))
+
+
+def summary_row(order: dict, last_message: str | None) -> dict[str, Any]:
+    """One ListOrders row: exactly the fields the spec's ListOrders schema lists."""
+    dates = shipping_dates(order)
+    return {
+        "orderId": order["orderId"],
+        "creationDate": order["creationDate"],
+        "clientName": client_name(order),
+        "items": None,  # "since October 3rd, 2018, this endpoint does not return the items property"
+        "totalValue": order["value"],
+        "paymentNames": payment_names(order),
+        "status": order["status"],
+        "statusDescription": order.get("statusDescription") or "",
+        "marketPlaceOrderId": order.get("marketplaceOrderId") or None,
+        "sequence": order["sequence"],
+        "salesChannel": order["salesChannel"],
+        "affiliateId": order.get("affiliateId") or "",
+        "origin": order["origin"],
+        "workflowInErrorState": bool(order.get("workflowIsInError", False)),
+        "workflowInRetry": False,
+        "lastMessageUnread": last_message,
+        "ShippingEstimatedDate": dates[-1] if dates else None,
+        "ShippingEstimatedDateMax": dates[-1] if dates else None,
+        "ShippingEstimatedDateMin": dates[0] if dates else None,
+        "orderIsComplete": bool(order.get("isCompleted", True)),
+        "listId": None,
+        "listType": None,
+        "authorizedDate": order.get("authorizedDate"),
+        "callCenterOperatorName": (order.get("callCenterOperatorData") or {}).get("userName"),
+        "totalItems": total_items(order),
+        "currencyCode": (order.get("storePreferencesData") or {}).get("currencyCode") or "BRL",
+    }
+
+
+def sort_orders(orders: list[dict], order_by: str | None) -> list[dict]:
+    field_name, direction = "creationDate", "desc"
+    if order_by:
+        parts = order_by.split(",")
+        field_name = parts[0].strip()
+        direction = parts[1].strip().lower() if len(parts) > 1 else "asc"
+        if field_name not in ORDER_FIELDS:
+            raise invalid(f"orderBy field must be one of {', '.join(ORDER_FIELDS)} (got {field_name!r})")
+        if direction not in ("asc", "desc"):
+            raise invalid(f"orderBy direction must be asc or desc (got {direction!r})")
+    keys: dict[str, Callable[[dict], Any]] = {
+        "creationDate": lambda o: order_date(o["creationDate"]),
+        "orderId": lambda o: o["orderId"],
+        "items": total_items,
+        "totalValue": lambda o: o["value"],
+        "origin": lambda o: o["origin"],
+    }
+    key = keys[field_name]
+    # orderId breaks ties so equal keys keep a stable, reproducible order.
+    ordered = sorted(orders, key=lambda o: o["orderId"], reverse=direction == "desc")
+    return sorted(ordered, key=key, reverse=direction == "desc")
+
+
+def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]]:
+    total = len(items)
+    start = (page - 1) * per_page
+    paging = {"total": total, "pages": math.ceil(total / per_page) if total else 0,
+              "currentPage": page, "perPage": per_page}
+    return items[start:start + per_page], paging
+
+
+def _stat(values: list[int], integral: bool) -> dict[str, Any]:
+    count = len(values)
+    total = sum(values)
+    squares = sum(v * v for v in values)
+    mean = total / count if count else 0.0
+    std = math.sqrt(max(0.0, squares / count - mean * mean)) if count else 0.0
+    if integral:
+        mean, std = round(mean), round(std)
+    else:
+        mean, std = round(mean, 4), round(std, 4)
+    return {"Count": count, "Max": max(values) if values else 0, "Mean": mean, "Min": min(values) if values else 0,
+            "Missing": 0, "StdDev": std, "Sum": total, "SumOfSquares": squares, "Facets": None}
+
+
+def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True) -> dict[str, Any]:
+    """ListOrders `stats`: totalValue and totalItems, faceted by currency and origin.
+
+    The spec types Mean/StdDev as integer in a few places (the totalItems/Fulfillment facet, and
+    everywhere in Userorderslist); those are rounded so responses match the published schema.
+    """
+    orders = list(orders)
+
+    def block(metric: Callable[[dict], int], integral_fulfillment: bool) -> dict[str, Any]:
+        values = [metric(o) for o in orders]
+        out = _stat(values, integral)
+        if facets:
+            by_currency: dict[str, list[int]] = {"BRL": []}
+            for o, v in zip(orders, values):
+                code = (o.get("storePreferencesData") or {}).get("currencyCode") or "BRL"
+                by_currency.setdefault(code, []).append(v)
+            out["Facets"] = {
+                "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
+                "origin": {
+                    origin: _stat([v for o, v in zip(orders, values) if o["origin"] == origin],
+                                  integral or (integral_fulfillment and origin == "Fulfillment"))
+                    for origin in ("Fulfillment", "Marketplace")
+                },
+            }
+        else:
+            out["Facets"] = {}
+        return out
+
+    return {"stats": {"totalValue": block(lambda o: o["value"], False),
+                      "totalItems": block(total_items, True)}}
+
+
+def matches_text(order: dict, text: str) -> bool:
+    """Fulltext over order id, client e-mail, document and name (case-insensitive substring)."""
+    needle = text.strip().lower()
+    profile = order.get("clientProfileData") or {}
+    haystack = (order["orderId"], order.get("sequence") or "", profile.get("email") or "",
+                profile.get("document") or "", client_name(order))
+    return any(needle in h.lower() for h in haystack)
+
+
+def shipping_window(raw: str, now: datetime) -> Callable[[dict], bool]:
+    """`f_shippingEstimate=<n>.days`: 7.days next 7 days, 0.days today, -1.days late."""
+    match = re.fullmatch(r"(-?\d+)\.days", raw.strip())
+    if not match:
+        raise invalid(f"f_shippingEstimate must look like 7.days, 1.days, 0.days or -1.days (got {raw!r})")
+    days = int(match.group(1))
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def check(order: dict) -> bool:
+        dates = [order_date(d) for d in shipping_dates(order)]
+        if not dates or order["status"] in ("invoiced", "canceled"):
+            return False
+        estimate = max(dates)
+        if days < 0:
+            return estimate < now
+        return today <= estimate < today + timedelta(days=days + 1)
+
+    return check
+
+
+def bool_param(raw: str, name: str) -> bool:
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise invalid(f"{name} must be true or false (got {raw!r})")
+
+
+def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
+    """The ListOrders filters present in the query, as predicates."""
+    checks: list[Callable[[dict], bool]] = []
+
+    statuses = [s.strip() for raw in query.get("f_status", []) for s in raw.split(",") if s.strip()]
+    if statuses:
+        checks.append(lambda o: o["status"] in statuses)
+    for name, key in (("f_creationDate", "creationDate"), ("f_invoicedDate", "invoicedDate"),
+                      ("f_authorizedDate", "authorizedDate")):
+        raw = first(query, name)
+        if raw:
+            bounds = date_range(raw, name)
+            checks.append(lambda o, k=key, b=bounds: in_range(o.get(k), b))
+    q = first(query, "q")
+    if q:
+        if "+" in q:
+            raise invalid("The + character is not allowed in the fulltext search (q)")
+        search_field = first(query, "searchField")
+        if search_field:
+            checks.append(_search_field(search_field, q))
+        else:
+            checks.append(lambda o: matches_text(o, q))
+    raw = first(query, "f_shippingEstimate")
+    if raw:
+        checks.append(shipping_window(raw, now))
+    raw = first(query, "f_hasInputInvoice")
+    if raw:
+        want = bool_param(raw, "f_hasInputInvoice")
+        checks.append(lambda o: has_input_invoice(o) == want)
+    raw = first(query, "incompleteOrders")
+    if raw:
+        want_incomplete = bool_param(raw, "incompleteOrders")
+        checks.append(lambda o: (not o.get("isCompleted", True)) == want_incomplete)
+    raw = first(query, "f_isInstore")
+    if raw:
+        want = bool_param(raw, "f_isInstore")
+        checks.append(lambda o: want is False)  # the sandbox has no inStore orders
+    for name, getter in (
+        ("f_affiliateId", lambda o: [o.get("affiliateId") or ""]),
+        ("salesChannelId", lambda o: [o.get("salesChannel")]),
+        ("f_salesChannel", lambda o: [o.get("salesChannel")]),
+        ("f_sellerNames", lambda o: [s.get("name") for s in o.get("sellers") or []]),
+        ("f_paymentNames", lambda o: [n.strip() for n in payment_names(o).split(",")]),
+        ("f_callCenterOperatorName", lambda o: [(o.get("callCenterOperatorData") or {}).get("userName")]),
+        ("f_UtmSource", lambda o: [(o.get("marketingData") or {}).get("utmSource")]),
+        ("f_RnB", lambda o: [r.get("name") for r in
+                             (o.get("ratesAndBenefitsData") or {}).get("rateAndBenefitsIdentifiers") or []]),
+    ):
+        raw = first(query, name)
+        if raw:
+            wanted = {v.strip() for v in raw.split(",")}
+            checks.append(lambda o, g=getter, w=wanted: bool(w.intersection(x for x in g(o) if x)))
+    return checks
+
+
+def _search_field(name: str, value: str) -> Callable[[dict], bool]:
+    def payments(o: dict) -> list[dict]:
+        return [p for t in (o.get("paymentData") or {}).get("transactions") or [] for p in t.get("payments") or []]
+
+    getters: dict[str, Callable[[dict], list]] = {
+        "sku_Ids": lambda o: [i.get("id") for i in o.get("items") or []],
+        "paymentId": lambda o: [p.get("id") for p in payments(o)],
+        "tid": lambda o: [p.get("tid") for p in payments(o)],
+        "pci_tid": lambda o: [p.get("tid") for p in payments(o)],
+        "nsu": lambda o: [(p.get("connectorResponses") or {}).get("authId") for p in payments(o)],
+        "listId": lambda o: [],
+    }
+    if name not in getters:
+        raise invalid(f"searchField must be one of {', '.join(getters)} (got {name!r})")
+    getter = getters[name]
+    return lambda o: value in [x for x in getter(o) if x]

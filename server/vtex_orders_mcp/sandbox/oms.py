@@ -1,0 +1,464 @@
+"""The OMS order routes of the sandbox (/api/oms/...): reads, workflow actions, invoices, tracking,
+payments, interactions and the customer's order views.
+
+Each handler enforces the rules the spec states (ORDERS_API_NOTES.md §2) and refuses the rest with
+VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first):
+
+| Refusal                                               | Status | code   | source      |
+|-------------------------------------------------------|--------|--------|-------------|
+| start-handling outside ready-for-handling             | 409    | OMS003 | spec        |
+| cancel a partially invoiced order                     | 400    | 1      | spec (400)  |
+| cancel an invoiced / incomplete order                 | 400    | 1      | [inference] |
+| cancel an already canceled order                      | 409    | OMS003 | [inference] |
+| register-changes outside handling / waiting-for-fulfillment / ready-for-invoicing | 409 | OMS003 | spec rule, [inference] code |
+| invoice on a canceled / not yet handled order         | 409    | OMS003 | [inference] |
+| Output invoice on an already fully invoiced order     | 409    | OMS003 | [inference] ("its status cannot be changed") |
+| Input (return) invoice before full invoicing          | 409    | OMS003 | spec rule ("no refund will occur"), [inference] refusal |
+| tracking status before a tracking number              | 409    | 1      | spec rule, [inference] code |
+| unknown order / invoice                               | 404    | 1      | [inference] |
+| unknown paymentId                                     | 404    | text "Value not found." | spec |
+| invalid body, unknown SKU, over-return                | 400    | 1      | [inference] |
+
+Every mutation goes through Store.set_status / Store.touch so lastChange and the feed see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import invoicing
+from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
+from .listing import (date_range, first, in_range, list_filters, matches_text, page_of, paging_params, sort_orders,
+                      stats, summary_row)
+from .seed import EXTRA_KEYS
+from .state import SandboxError, Store
+
+# Statuses in which an order can still be canceled through the API (everything before invoicing;
+# the seller may cancel outside the customer's window-to-cancel grace period). [inference]
+CANCELABLE = {"order-created", "waiting-for-sellers-confirmation", "payment-pending", "payment-approved",
+              "window-to-cancel", "ready-for-handling", "handling", "waiting-for-fulfillment",
+              "ready-for-invoicing", "cancellation-requested"}
+# Spec: "This action can only be done for orders in the following status: handling,
+# waiting-for-fulfillment, ready for invoicing" (register changes).
+CHANGEABLE = {"handling", "waiting-for-fulfillment", "ready-for-invoicing"}
+# Output invoices are accepted once the order is released for handling. [inference]
+INVOICEABLE = {"ready-for-handling", "handling", "waiting-for-fulfillment", "ready-for-invoicing"}
+
+
+def conflict(message: str, code: str = "OMS003") -> SandboxError:
+    return SandboxError(409, code, message)
+
+
+def not_found(message: str) -> SandboxError:
+    return SandboxError(404, "1", message)
+
+
+class OmsRoutes:
+    """Handlers bound to one Store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- helpers -----------------------------------------------------------------------------
+    def receipt(self, order: dict) -> dict[str, Any]:
+        return {"date": self.store.iso(), "orderId": order["orderId"], "receipt": self.store.new_uuid()}
+
+    async def body(self, request: Request, *, allow_empty: bool = False) -> dict:
+        return require_object(parse_json(await request.body(), allow_empty=allow_empty))
+
+    def last_message(self, order: dict) -> str | None:
+        conversation = self.store.meta.get(order["orderId"], {}).get("conversation") or []
+        return conversation[-1]["firstWords"] if conversation else None
+
+    # -- reads -------------------------------------------------------------------------------
+    async def get_order(self, request: Request) -> Response:
+        return JSONResponse(self.store.order(request.path_params["orderId"]))
+
+    async def get_order_group(self, request: Request) -> Response:
+        group = request.path_params["orderGroup"]
+        orders = sorted((o for o in self.store.orders.values() if o.get("orderGroup") == group),
+                        key=lambda o: o["orderId"])
+        if not orders:
+            raise not_found(f"Order group {group} not found")
+        out = []
+        for order in orders:
+            requests = self.store.meta.get(order["orderId"], {}).get("cancellationRequests")
+            out.append({**order, "cancellationRequests": requests or None})
+        return JSONResponse(out)
+
+    async def list_orders(self, request: Request) -> Response:
+        query = _query(request)
+        page, per_page = paging_params(query)
+        checks = list_filters(query, self.store.clock.now())
+        found = [o for o in self.store.orders.values() if all(c(o) for c in checks)]
+        found = sort_orders(found, first(query, "orderBy"))
+        rows, paging = page_of(found, page, per_page)
+        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
+                             "paging": paging, "stats": stats(found)})
+
+    async def conversation(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        return JSONResponse(self.store.meta.get(order["orderId"], {}).get("conversation") or [])
+
+    async def payment_transaction(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        if order.get("origin") == "Fulfillment":
+            # Spec: "this route does not support Fulfillment payment queries, only Marketplace
+            # orders"; [inference] refused with 400.
+            raise invalid("This route does not support Fulfillment payment queries, only Marketplace orders")
+        transactions = (order.get("paymentData") or {}).get("transactions") or []
+        if not transactions:
+            raise not_found(f"Order {order['orderId']} has no payment transaction")
+        transaction = transactions[0]
+        payments = []
+        for payment in transaction.get("payments") or []:
+            responses = payment.get("connectorResponses") or {}
+            payments.append({**payment, "connectorResponses": {
+                **responses, "Tid": responses.get("Tid") or payment.get("tid") or "",
+                "ReturnCode": responses.get("ReturnCode"), "Message": responses.get("Message"),
+                "authId": responses.get("authId") or ""}})
+        return JSONResponse({"status": _transaction_status(order), "isActive": transaction.get("isActive", True),
+                             "transactionId": transaction["transactionId"],
+                             "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
+                             "payments": payments})
+
+    # -- workflow ----------------------------------------------------------------------------
+    async def start_handling(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        if order["status"] != "ready-for-handling":
+            raise conflict("Order status should be ready-for-handling to perform this action")
+        self.store.set_status(order, "handling")
+        return Response(status_code=204)
+
+    async def cancel(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        body = await self.body(request, allow_empty=True)
+        reason = field(body, "reason", str, required=False, nullable=True)
+        status = order["status"]
+        if status == "canceled":
+            raise conflict(f"Order {order['orderId']} is already canceled")
+        if status == "invoiced":
+            raise invalid("Orders with invoiced status cannot be canceled; send a return (Input) invoice instead")
+        if invoicing.is_partially_invoiced(order):
+            raise invalid("Partially invoiced orders cannot be canceled")
+        if not order.get("isCompleted", True):
+            raise invalid("Incomplete orders cannot be canceled")
+        if status not in CANCELABLE:
+            raise conflict(f"Order with status {status} cannot be canceled")
+        now = self.store.iso()
+        order["cancelReason"] = reason
+        # The API caller is the seller/merchant (not the shopper, not the system). [inference]
+        order["cancellationData"] = {"RequestedByUser": False, "RequestedBySystem": False,
+                                     "RequestedBySellerNotification": True,
+                                     "RequestedByPaymentNotification": False, "Reason": reason,
+                                     "CancellationDate": now}
+        order["allowCancellation"] = False
+        for transaction in (order.get("paymentData") or {}).get("transactions") or []:
+            transaction["isActive"] = False
+        # Straight to canceled: the sandbox does not model the intermediate request-cancel/cancel
+        # states (they complete without outside input). [inference]
+        self.store.set_status(order, "canceled")
+        return JSONResponse(self.receipt(order))
+
+    async def register_changes(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        body = await self.body(request)
+        request_id = non_empty(field(body, "requestId", str), "requestId")
+        reason = non_empty(field(body, "reason", str), "reason")
+        discount = field(body, "discountValue", int)
+        increment = field(body, "incrementValue", int)
+        removed = sku_lines(body, "itemsRemoved", required=False)
+        added = sku_lines(body, "itemsAdded", required=False)
+        if discount < 0 or increment < 0:
+            raise invalid("discountValue and incrementValue are amounts in cents and must not be negative")
+        meta = self.store.order_meta(order)
+        done = meta.setdefault("changeRequests", {})
+        if request_id in done:
+            # Spec: "Only the first modification made with each requestId will be effective".
+            return JSONResponse(done[request_id])
+        if order["status"] not in CHANGEABLE:
+            raise conflict("Order status should be handling, waiting-for-fulfillment or ready-for-invoicing "
+                           f"to register changes (it is {order['status']})")
+        by_sku = {i["id"]: i for i in order.get("items") or []}
+        for n, line in enumerate(removed):
+            item = by_sku.get(line["id"])
+            if item is None:
+                raise invalid(f"itemsRemoved[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
+            if line["quantity"] > int(item.get("quantity") or 0):
+                raise invalid(f"itemsRemoved[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
+        total_after = invoicing.order_total(order) + increment - discount
+        if total_after < 0:
+            raise invalid(f"discountValue {discount} exceeds the order total {invoicing.order_total(order)}")
+        receipt = self.receipt(order)
+
+        def described(line: dict) -> dict:
+            item = by_sku.get(line["id"]) or {}
+            return {"id": line["id"], "name": item.get("name") or line.get("description") or line["id"],
+                    "quantity": line["quantity"], "price": line["price"], "unitMultiplier": item.get("unitMultiplier")}
+
+        attachment = order.get("changesAttachment") or {"id": "changeAttachment", "changesData": []}
+        attachment.setdefault("changesData", []).append({
+            "reason": reason, "discountValue": discount, "incrementValue": increment,
+            "itemsAdded": [described(x) for x in added], "itemsRemoved": [described(x) for x in removed],
+            "receipt": receipt})
+        order["changesAttachment"] = attachment
+        self.store.recompute_totals(order)
+        done[request_id] = receipt
+        self.store.touch(order)
+        return JSONResponse(receipt)
+
+    async def interactions(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        body = await self.body(request)
+        source = non_empty(field(body, "source", str), "source")
+        message = non_empty(field(body, "message", str), "message")
+        # The interaction log is the admin's order history, not part of the order document (no
+        # lastChange update, no feed event). [inference]
+        self.store.order_meta(order).setdefault("interactions", []).append(
+            {"source": source, "message": message, "date": self.store.iso()})
+        return Response(status_code=200)
+
+    async def payment_notification(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        payment_id = request.path_params["paymentId"]
+        payments = [p for t in (order.get("paymentData") or {}).get("transactions") or []
+                    for p in t.get("payments") or []]
+        if not any(p.get("id", "").lower() == payment_id.lower() for p in payments):
+            raise SandboxError(404, "1", "Value not found.", text="Value not found.")
+        if order["status"] == "canceled":
+            raise conflict("Order is canceled: a payment notification can no longer be applied")
+        if not order.get("isCompleted", True):
+            raise conflict("Incomplete orders do not accept payment notifications")
+        if order["status"] in ("order-created", "payment-pending"):
+            order["authorizedDate"] = self.store.iso()
+            self.store.set_status(order, "payment-approved")
+        # Already approved or beyond: the notification is acknowledged without effect. [inference]
+        return Response(status_code=200)
+
+    # -- invoices ----------------------------------------------------------------------------
+    async def invoice(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        body = await self.body(request)
+        kind = field(body, "type", str)
+        if kind not in ("Output", "Input"):
+            raise invalid(f"The field 'type' must be Output or Input (got {kind!r})")
+        issuance = non_empty(field(body, "issuanceDate", str), "issuanceDate")
+        number = non_empty(field(body, "invoiceNumber", str), "invoiceNumber")
+        value = cents_string(field(body, "invoiceValue", str), "invoiceValue")
+        lines = sku_lines(body, "items", required=True, allow_empty=False)
+        optional = {name: field(body, name, str, required=False, nullable=True)
+                    for name in ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl",
+                                 "dispatchedDate", "cfop")}
+        courier = field(body, "courier", str, required=False)
+
+        receipts = self.store.order_meta(order).setdefault("invoiceReceipts", {})
+        if invoicing.find_package(order, number) is not None:
+            # Spec: same invoiceNumber again -> a new receipt overriding the previous one; "you
+            # cannot change other information, only the receipt code".
+            receipt = receipts[number] = self.receipt(order)
+            return JSONResponse(receipt)
+
+        status = order["status"]
+        if status == "canceled":
+            raise conflict("Order is canceled: invoices can no longer be sent")
+        index = {i["id"]: n for n, i in enumerate(order.get("items") or [])}
+        package_items = []
+        for n, line in enumerate(lines):
+            if line["id"] not in index:
+                raise invalid(f"items[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
+            item = order["items"][index[line["id"]]]
+            if line["quantity"] > int(item.get("quantity") or 0):
+                raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
+            package_items.append({"itemIndex": index[line["id"]], "quantity": line["quantity"],
+                                  "price": line["price"], "description": line["description"] or item.get("name"),
+                                  "unitMultiplier": float(item.get("unitMultiplier") or 1)})
+
+        if kind == "Output":
+            if status == "invoiced":
+                raise conflict("Order is already fully invoiced; send an Input invoice for returns")
+            if status not in INVOICEABLE:
+                raise conflict(f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
+                               f"or ready-for-invoicing to be invoiced (it is {status})")
+        else:
+            if status != "invoiced":
+                raise conflict("Return (Input) invoices are accepted only after the full order amount "
+                               "was invoiced")
+            returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
+            if value > returnable:
+                raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
+
+        package = {
+            "items": package_items, "courier": courier or "", "invoiceNumber": number, "invoiceValue": value,
+            "invoiceUrl": optional["invoiceUrl"], "issuanceDate": issuance,
+            "trackingNumber": optional["trackingNumber"] or None, "invoiceKey": optional["invoiceKey"],
+            "trackingUrl": optional["trackingUrl"] or None, "embeddedInvoice": optional["embeddedInvoice"] or "",
+            "type": kind, "courierStatus": None, "cfop": optional["cfop"], "restitutions": {}, "volumes": 1,
+            "EnableInferItems": False,
+        }
+        if kind == "Input":
+            # A return invoice "will automatically create a refund".
+            package["restitutions"] = {"Refund": {"value": value, "giftCardData": None, "items": [
+                {"id": line["id"], "quantity": line["quantity"], "price": line["price"], "useFreight": False,
+                 "isCompensation": False, "compensationValue": 0} for line in lines]}}
+        if optional["dispatchedDate"]:
+            package["dispatchedDate"] = optional["dispatchedDate"]
+        invoicing.ensure_packages(order).append(package)
+        receipt = receipts[number] = self.receipt(order)
+
+        if kind == "Output":
+            order["allowCancellation"] = False  # invoiced and partially invoiced orders can't be canceled
+            full = invoicing.invoiced_total(order) >= invoicing.order_total(order)
+            self.store.recompute_totals(order)
+            if full:
+                order["invoicedDate"] = self.store.iso()
+                order["isCompleted"] = True
+                self.store.set_status(order, "invoiced")
+                return JSONResponse(receipt)
+        self.store.touch(order)
+        return JSONResponse(receipt)
+
+    async def tracking_number(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        package = self._package(order, request.path_params["invoiceNumber"])
+        body = await self.body(request)
+        tracking = non_empty(field(body, "trackingNumber", str), "trackingNumber")
+        url = field(body, "trackingUrl", str, nullable=True)
+        dispatched = field(body, "dispatchedDate", str, nullable=True)
+        courier = field(body, "courier", str, nullable=True)
+        package["trackingNumber"] = tracking
+        package["trackingUrl"] = url
+        if dispatched is not None:
+            package["dispatchedDate"] = dispatched
+        if courier is not None:
+            package["courier"] = courier
+        self.store.touch(order)
+        return JSONResponse(self.receipt(order))
+
+    async def tracking_status(self, request: Request) -> Response:
+        order = self.store.order(request.path_params["orderId"])
+        package = self._package(order, request.path_params["invoiceNumber"])
+        body = await self.body(request)
+        delivered = field(body, "isDelivered", bool)
+        delivered_date = field(body, "deliveredDate", str, nullable=True)
+        events = field(body, "events", list)
+        parsed = []
+        for n, event in enumerate(events):
+            where = f"events[{n}]"
+            require_object(event, where)
+            parsed.append({name: field(event, name, str, where=where)
+                           for name in ("city", "state", "description", "date")})
+        if not package.get("trackingNumber"):
+            # Spec: sends a tracking event "to an order that already has a tracking number registered
+            # to its invoice". [inference] refused before one is set.
+            raise conflict(f"Invoice {package['invoiceNumber']} has no tracking number yet; send it with "
+                           "PATCH .../invoice/{invoiceNumber} first", code="1")
+        status = package.get("courierStatus") or {"status": None, "finished": False, "deliveredDate": "", "data": []}
+        known = {(d.get("createDate"), d.get("description")) for d in status.get("data") or []}
+        for event in parsed:
+            if (event["date"], event["description"]) not in known:
+                status.setdefault("data", []).append({"city": event["city"], "state": event["state"],
+                                                      "description": event["description"],
+                                                      "createDate": event["date"], "lastChange": event["date"]})
+        status["status"] = "ok"
+        status["finished"] = delivered
+        if delivered:
+            status["deliveredDate"] = delivered_date or self.store.iso()
+        package["courierStatus"] = status
+        self.store.touch(order)
+        return JSONResponse(self.receipt(order))
+
+    def _package(self, order: dict, number: str) -> dict:
+        package = invoicing.find_package(order, number)
+        if package is None:
+            raise not_found(f"Invoice {number} not found in order {order['orderId']}")
+        return package
+
+    # -- customer views ----------------------------------------------------------------------
+    def _customer_orders(self, query) -> list[dict]:
+        email = first(query, "clientEmail")
+        if not email:
+            # Spec: without a call-center-operator credential "it will return only orders from the
+            # same email informed in the clientEmail query parameter"; [inference] required here.
+            raise invalid("clientEmail is required")
+        email = email.lower()
+        return [o for o in self.store.orders.values()
+                if (o.get("clientProfileData") or {}).get("email", "").lower() == email]
+
+    async def user_orders(self, request: Request) -> Response:
+        query = _query(request)
+        page, per_page = paging_params(query)
+        orders = self._customer_orders(query)
+        statuses = [s for raw in query.get("status", []) for s in raw.split(",") if s]
+        if statuses:
+            orders = [o for o in orders if o["status"] in statuses]
+        creation = first(query, "creation_date")
+        if creation:
+            bounds = date_range(creation, "creation_date")
+            orders = [o for o in orders if in_range(o.get("creationDate"), bounds)]
+        text = first(query, "text")
+        if text:
+            orders = [o for o in orders if matches_text(o, text)]
+        orders = sort_orders(orders, None)
+        rows, paging = page_of(orders, page, per_page)
+        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
+                             "paging": paging, "stats": stats(orders, integral=True, facets=False)})
+
+    async def user_order(self, request: Request) -> Response:
+        order_id = request.path_params["orderId"]
+        query = _query(request)
+        mine = {o["orderId"]: o for o in self._customer_orders(query)}
+        order = self.store.order(order_id)  # 404 for an unknown id
+        if order["orderId"] not in mine:
+            # Same answer as an unknown order: another customer's order must not be revealed.
+            raise not_found(f"Order {order_id} not found")
+        # The customer view carries every key of the spec's order detail (the 2019 example lacks a
+        # few of them).
+        return JSONResponse({**EXTRA_KEYS, **order})
+
+    def routes(self) -> list[Route]:
+        base = "/api/oms/pvt/orders"
+        return [
+            Route(base, self.list_orders, methods=["GET"]),
+            Route(base + "/order-group/{orderGroup}", self.get_order_group, methods=["GET"]),
+            Route(base + "/{orderId}", self.get_order, methods=["GET"]),
+            Route(base + "/{orderId}/start-handling", self.start_handling, methods=["POST"]),
+            Route(base + "/{orderId}/cancel", self.cancel, methods=["POST"]),
+            Route(base + "/{orderId}/changes", self.register_changes, methods=["POST"]),
+            Route(base + "/{orderId}/interactions", self.interactions, methods=["POST"]),
+            Route(base + "/{orderId}/invoice", self.invoice, methods=["POST"]),
+            Route(base + "/{orderId}/invoice/{invoiceNumber}", self.tracking_number, methods=["PATCH"]),
+            Route(base + "/{orderId}/invoice/{invoiceNumber}/tracking", self.tracking_status, methods=["PUT"]),
+            Route(base + "/{orderId}/conversation-message", self.conversation, methods=["GET"]),
+            Route(base + "/{orderId}/payment-transaction", self.payment_transaction, methods=["GET"]),
+            Route(base + "/{orderId}/payments/{paymentId}/payment-notification", self.payment_notification,
+                  methods=["POST"]),
+            Route("/api/oms/user/orders", self.user_orders, methods=["GET"]),
+            Route("/api/oms/user/orders/{orderId}", self.user_order, methods=["GET"]),
+        ]
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        query.setdefault(key, []).append(value)
+    return query
+
+
+def _transaction_status(order: dict) -> str:
+    # Payment-gateway transaction states; the spec's only example is "Finished". [inference]
+    status = order["status"]
+    if status == "canceled":
+        return "Cancelled"
+    if status == "invoiced":
+        return "Finished"
+    if status in ("order-created", "payment-pending"):
+        return "Authorizing"
+    return "Approved"
+
+
+def routes(store: Store) -> list[Route]:
+    return OmsRoutes(store).routes()
