@@ -8,6 +8,11 @@ examples dropped, so tests never read the 1.5 MB spec at run time.
 One difference: OpenAPI 3.0 `nullable: true` is rewritten here into JSON Schema (`type: [t, "null"]`),
 so the tests can hand these schemas to `jsonschema` as they are.
 
+One spec defect is corrected (SPEC_FIXES), and only this one: the change-summary's `totals` is written
+`{"items": {"type": "array", "items": {<total>}}}` (an array of arrays) while its description ("Information
+about the order totals"), its example and every other `totals` in the spec are a flat array of
+`{id, name, value}`; the fix moves `type: array` up one level.
+
     python tests/data/extract_response_schemas_ext.py [path/to/vtex-orders-api.openapi.json]
 """
 
@@ -68,6 +73,15 @@ def resolve(node, spec, seen=()):
     return node
 
 
+def _fix_change_summary_totals(schema: dict) -> None:
+    totals = schema["properties"]["totals"]
+    if "type" not in totals and totals.get("items", {}).get("type") == "array":
+        schema["properties"]["totals"] = {"type": "array", "items": totals["items"]["items"]}
+
+
+SPEC_FIXES = {("GET /api/orders/pvt/document/{orderId}/change-summary", "200"): _fix_change_summary_totals}
+
+
 def main() -> None:
     spec_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SPEC
     spec = json.loads(spec_path.read_text())
@@ -83,6 +97,8 @@ def main() -> None:
             else:
                 codes[code] = None
         out[f"{method} {path}"] = codes
+    for (key, code), fix in SPEC_FIXES.items():
+        fix(out[key][code])
     OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(out)} operations)")
 
