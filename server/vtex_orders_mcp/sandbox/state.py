@@ -169,7 +169,9 @@ class Store:
             service.reset()
 
     def register_service(self, service: _Resettable) -> None:
-        self._services.append(service)
+        # Idempotent: a service may register itself and be registered by the Sandbox too.
+        if not any(s is service for s in self._services):
+            self._services.append(service)
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
