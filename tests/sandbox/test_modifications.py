@@ -13,12 +13,9 @@ from pathlib import Path
 import httpx2
 import jsonschema
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
 
-from vtex_orders_mcp.sandbox.modifications import ACK_AFTER, DONE_AFTER, ModificationsService, routes
-from vtex_orders_mcp.sandbox.state import Clock, SandboxError, Store
+from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox, Store
+from vtex_orders_mcp.sandbox.modifications import ACK_AFTER, DONE_AFTER, ModificationsService
 
 pytestmark = pytest.mark.anyio
 
@@ -37,25 +34,25 @@ def anyio_backend():
 
 
 @pytest.fixture
-def store():
-    return Store(account=ACCOUNT, orders=150, clock=Clock(datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)))
+def sandbox():
+    return Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
 
 
 @pytest.fixture
-def service(store):
-    return ModificationsService(store)
+def store(sandbox):
+    return sandbox.store
 
 
 @pytest.fixture
-async def client(service):
-    async def on_error(request: Request, exc: SandboxError):
-        if exc.text is not None:
-            return PlainTextResponse(exc.text, status_code=exc.status)
-        return JSONResponse(exc.envelope(), status_code=exc.status)
+def service(sandbox):
+    return sandbox.services["modifications"]
 
-    app = Starlette(routes=routes(service), exception_handlers={SandboxError: on_error})
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app),
-                                  base_url="http://sandbox.vtexcommercestable.com.br") as c:
+
+@pytest.fixture
+async def client(sandbox):
+    async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
+                                  headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
+                                           "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
         yield c
 
 

@@ -252,7 +252,7 @@ class FeedService:
         now = self._now()
         keep = feed["queue"]["MessageRetentionPeriodInSeconds"]
         feed["items"] = [it for it in feed["items"]
-                         if (now - it["enqueued"]).total_seconds() < keep and it["receives"] <= MAX_RECEIVES]
+                         if (now - it["enqueued"]).total_seconds() < keep and it["receives"] < MAX_RECEIVES]
 
     def set_feed(self, key: str, body: Any) -> None:
         if not isinstance(body, dict):
