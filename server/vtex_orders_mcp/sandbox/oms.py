@@ -24,6 +24,7 @@ Every mutation goes through Store.set_status / Store.touch so lastChange and the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -34,7 +35,7 @@ from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
 from .listing import (date_range, first, in_range, list_filters, matches_text, page_of, paging_params, sort_orders,
                       stats, summary_row)
-from .seed import EXTRA_KEYS
+from .seed import complete_document
 from .state import SandboxError, Store
 
 # Statuses in which an order can still be canceled through the API (everything before invoicing;
@@ -415,9 +416,9 @@ class OmsRoutes:
         if order["orderId"] not in mine:
             # Same answer as an unknown order: another customer's order must not be revealed.
             raise not_found(f"Order {order_id} not found")
-        # The customer view carries every key of the spec's order detail (the 2019 example lacks a
-        # few of them).
-        return JSONResponse({**EXTRA_KEYS, **order})
+        # The customer view carries every key of the spec's order detail (the 2019 example lacks
+        # several of them); completed on a copy so the stored document is untouched.
+        return JSONResponse(complete_document(json.loads(json.dumps(order))))
 
     def routes(self) -> list[Route]:
         base = "/api/oms/pvt/orders"

@@ -122,6 +122,50 @@ EXTRA_KEYS: dict[str, Any] = {
 }
 
 
+def complete_document(order: dict) -> dict:
+    """Add (in place) the order-document keys today's VTEX documents carry and the spec requires in
+    the customer order detail (Userorderdetails) but the 2019 example predates, with the values of
+    an order that does not use those features. Existing keys are left alone."""
+    for key, value in EXTRA_KEYS.items():
+        order.setdefault(key, json.loads(json.dumps(value)))
+    for item in order.get("items") or []:
+        for key, value in (("attachmentOfferings", []), ("callCenterOperator", None), ("serialNumbers", None),
+                           ("assemblies", []), ("costPrice", item.get("price"))):
+            item.setdefault(key, value)
+    for seller in order.get("sellers") or []:
+        seller.setdefault("fulfillmentEndpoint", f"http://fulfillment.vtexcommerce.com.br/api/fulfillment?an="
+                                                 f"{order.get('hostname') or ''}")
+    for transaction in (order.get("paymentData") or {}).get("transactions") or []:
+        for payment in transaction.get("payments") or []:
+            for key in ("giftCardProvider", "giftCardAsDiscount", "koinUrl", "accountId", "parentAccountId",
+                        "bankIssuedInvoiceIdentificationNumber", "bankIssuedInvoiceIdentificationNumberFormatted",
+                        "bankIssuedInvoiceBarCodeNumber", "bankIssuedInvoiceBarCodeType", "billingAddress"):
+                payment.setdefault(key, None)
+            responses = payment.get("connectorResponses")
+            if responses is not None:
+                responses.setdefault("Tid", payment.get("tid") or "")
+                responses.setdefault("ReturnCode", None)
+                responses.setdefault("Message", None)
+                responses.setdefault("authId", "")
+    shipping = order.get("shippingData") or {}
+    for address in [shipping.get("address") or {}, *(shipping.get("selectedAddresses") or [])]:
+        address.setdefault("versionId", None)
+        address.setdefault("entityId", None)
+    for line in shipping.get("logisticsInfo") or []:
+        line.setdefault("deliveryChannels", [{"id": line.get("deliveryChannel") or "delivery", "stockBalance": 0}])
+        for key in ("versionId", "entityId", "pickupPointId", "transitTime"):
+            line.setdefault(key, None)
+        for delivery in line.get("deliveryIds") or []:
+            delivery.setdefault("accountCarrierName", delivery.get("courierName") or "")
+            delivery.setdefault("kitItemDetails", [])
+        for sla in line.get("slas") or []:
+            sla.setdefault("lockTTL", line.get("lockTTL"))
+            sla.setdefault("pickupPointId", None)
+            sla.setdefault("transitTime", None)
+            sla.setdefault("pickupDistance", 0.0)
+    return order
+
+
 @lru_cache(maxsize=1)
 def example_order_text() -> str:
     return resources.files(__package__).joinpath("data/example_order.json").read_text(encoding="utf-8")
@@ -139,8 +183,8 @@ def _templates() -> tuple[str, str, str, str]:
     item = ex["items"][0]
     logistics = ex["shippingData"]["logisticsInfo"][0]
     payment = ex["paymentData"]["transactions"][0]["payments"][0]
+    complete_document(ex)  # modern keys in every template (the stored example stays as published)
     base = dict(ex)
-    base.update(EXTRA_KEYS)
     base["items"] = []
     base["shippingData"] = dict(ex["shippingData"], logisticsInfo=[])
     base["paymentData"] = {"transactions": []}
@@ -175,7 +219,7 @@ def _customers(rng, count: int = 80) -> list[dict]:
                 rng.getrandbits(48)),
             "place": place,
             "number": str(rng.randrange(10, 3000)),
-            "complement": rng.choice([None, None, f"Apto {rng.randrange(11, 1500)}", "Casa 2", "Bloco B"]),
+            "complement": rng.choice(["", "", f"Apto {rng.randrange(11, 1500)}", "Casa 2", "Bloco B"]),
             "addressId": str(-rng.randrange(10**12, 10**13)),
             "postalCode": f"{place[2]}-{rng.randrange(1000):03d}",
         })
