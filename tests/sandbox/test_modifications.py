@@ -543,3 +543,32 @@ async def test_reset_forgets_requests_and_settings(client, store, service):
     store.reset()
     assert service.requests == {} and service.settings["rolloutConfiguration"]["enableApi"] is True
     assert (await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 1})).status_code == 202
+
+
+async def test_replace_with_shipping_renders_valid_everywhere(client, store, service):
+    order = pick(store)
+    oid = order["orderId"]
+    item = order["items"][0]
+    sku = catalog_sku_not_in(service, order)
+    r = await patch(client, oid, {"reason": "Swap for another product, faster delivery", "replace": [
+        {"from": {"items": [{"id": item["id"], "uniqueId": item["uniqueId"], "quantity": 1}]},
+         "to": {"items": [{"id": sku, "quantity": 1, "manualDiscountValue": 200}],
+                "shippingData": {"logisticsInfo": [{"itemIndex": 0, "selectedSla": "Expressa",
+                                                    "selectedDeliveryChannel": "delivery",
+                                                    "addressId": "a1", "price": 1500}]}}}]})
+    assert r.status_code == 202, r.text
+    check_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", r.json())
+    assert r.json()["manualDiscountValue"] == 200  # item-level manual values add up to the request's
+    rid = r.json()["requestId"]
+    advance_to_done(store)
+    body = (await detail(client, oid, rid)).json()
+    check_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", body)
+    assert body["status"] == "done", body
+    history = (await client.get(f"{BASE}/{oid}/changes", params={"an": ACCOUNT})).json()
+    check_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", history)
+    new_line = next(li for li in order["shippingData"]["logisticsInfo"]
+                    if order["items"][li["itemIndex"]]["id"] == sku)
+    assert (new_line["selectedSla"], new_line["sellingPrice"]) == ("Expressa", 1500)
+    summary = (await client.get(f"/api/orders/pvt/document/{oid}/change-summary")).json()
+    check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
+    assert summary["replaced"][0]["replaceType"] == "ItemReplacement"

@@ -261,6 +261,9 @@ def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
     manual = {}
     for key in ("manualDiscountValue", "manualIncrementValue"):
         manual[key] = _int_value(body[key], key, minimum=0) if body.get(key) is not None else 0
+        # item-level manual values (to.items[].manualDiscountValue / manualIncrementValue) are part
+        # of the request's manual totals [inference: the spec does not say how they combine]
+        manual[key] += sum(dst.get(key, 0) for entry in entries for dst in entry["to"])
     if not entries and not (manual["manualDiscountValue"] or manual["manualIncrementValue"]):
         raise _bad("Nothing to modify: send replace, add, remove or a manual value")
     settings = None
