@@ -572,3 +572,19 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
     summary = (await client.get(f"/api/orders/pvt/document/{oid}/change-summary")).json()
     check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
     assert summary["replaced"][0]["replaceType"] == "ItemReplacement"
+
+
+async def test_deterministic_ids_for_the_same_calls():
+    async def run() -> dict:
+        sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
+        async with httpx2.AsyncClient(transport=sb.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
+                                      headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
+                                               "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
+            order = pick(sb.store)
+            r = await patch(c, order["orderId"], {"reason": "x", "add": {"items": [
+                {"id": catalog_sku_not_in(sb.services["modifications"], order), "quantity": 1}]}})
+            return r.json()
+
+    first, second = await run(), await run()
+    assert first == second
+    assert first["requestId"] != first["workflowId"]
