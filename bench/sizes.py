@@ -1,0 +1,71 @@
+"""What the model reads: the size of tools/list and of one get_order answer, in bytes and tokens.
+
+Both are measured on the wire result an in-process SDK client receives from the real server (on
+the embedded sandbox): tools/list as the compact JSON of ``ListToolsResult`` (camelCase, no
+nulls), the way it travels; get_order as the text content (what a model is shown) and the
+structuredContent of the seed order v502556llux-01, next to the raw pretty-printed order document
+that servers which pass VTEX's JSON through return. Tokens are o200k_base.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness import compact, pretty, size, tokens
+from mcp import Client
+
+SEED_ORDER = "v502556llux-01"
+
+
+async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
+    from vtex_orders_mcp.config import Settings
+    from vtex_orders_mcp.registry import BY_NAME
+    from vtex_orders_mcp.models import GetOrder
+    from vtex_orders_mcp.server import build_server
+
+    app = build_server(Settings.from_env({}, state_dir=state_dir, sandbox_orders=10))
+    try:
+        async with Client(app.server, cache=None) as client:
+            listed = await client.list_tools()
+            answer = await client.call_tool("get_order", {"orderId": SEED_ORDER})
+            full = await client.call_tool("get_order", {"orderId": SEED_ORDER, "view": "full"})
+        raw = await app.client.call(BY_NAME["get_order"], GetOrder(orderId=SEED_ORDER))
+    finally:
+        await app.aclose()
+    if answer.is_error or full.is_error:
+        raise RuntimeError(f"get_order failed: {answer.content}")
+    return {"tools_list": _tools_list(listed, top), "get_order": _get_order(answer, full, raw)}
+
+
+def _tools_list(listed: Any, top: int) -> dict[str, Any]:
+    wire = listed.model_dump(by_alias=True, mode="json", exclude_none=True)
+    tools = wire["tools"]
+    per_tool = sorted(
+        ({"name": t["name"], **size(compact(t))} for t in tools), key=lambda row: row["tokens"], reverse=True
+    )
+    # Where the tokens go, summed over all tools (each field measured as its own compact JSON).
+    by_field: dict[str, int] = {}
+    for tool in tools:
+        for key, value in tool.items():
+            by_field[key] = by_field.get(key, 0) + tokens(compact(value))
+    return {
+        "tools": len(tools),
+        "compact": size(compact(wire)),
+        "pretty": size(pretty(wire)),
+        "top_tools": per_tool[:top],
+        "tokens_by_field": dict(sorted(by_field.items(), key=lambda kv: kv[1], reverse=True)),
+    }
+
+
+def _get_order(answer: Any, full: Any, raw: Any) -> dict[str, Any]:
+    text = "".join(getattr(block, "text", "") for block in answer.content)
+    full_text = "".join(getattr(block, "text", "") for block in full.content)
+    return {
+        "order_id": SEED_ORDER,
+        "text": size(text),
+        "structured": size(compact(answer.structured_content)),
+        "full_view_text": size(full_text),
+        "raw_pretty": size(pretty(raw)),
+        "raw_compact": size(compact(raw)),
+    }
