@@ -1,0 +1,212 @@
+"""Streamable HTTP transport: one server shared by a team, behind a bearer token.
+
+``build_http_app`` wraps the SDK's own streamable HTTP app (``MCPServer.streamable_http_app``,
+served at ``/mcp``) in three layers, outermost first:
+
+1. **Bearer token**, with the SDK's auth plumbing rather than a home-made check: Starlette's
+   ``AuthenticationMiddleware`` with the SDK's ``BearerAuthBackend`` over ``StaticTokenVerifier``
+   (one configured token, compared with ``hmac.compare_digest``), then ``AuthContextMiddleware``
+   (puts the caller's ``AccessToken`` in a contextvar, which is what
+   ``mcp.server.request_state.authenticated_principal`` reads, so confirmation tokens and sealed
+   request state are bound to the HTTP caller rather than to "local"), then
+   ``RequireAuthMiddleware`` in front of ``/mcp``: a missing or wrong token gets 401 with
+   ``WWW-Authenticate: Bearer error="invalid_token"``. No OAuth metadata is advertised: the
+   token is static configuration, and a ``resource_metadata`` hint would send OAuth-capable
+   clients looking for an authorization server that does not exist.
+2. **DNS-rebinding protection**, the SDK's ``TransportSecuritySettings``: the ``Host`` header
+   must name the bind address with its port (or a loopback alias when bound to loopback, or the
+   host of an ``--allowed-origin``), else 421; a browser ``Origin`` that is not the server's own
+   or an ``--allowed-origin`` gets 403. Requests without ``Origin`` (every non-browser client)
+   pass. These checks run after authentication, so a foreign page without the token sees 401.
+3. **Stateless mode** (``--stateless``): no session id, every request stands alone, so several
+   replicas can sit behind a load balancer. Clients speaking protocol 2026-07-28 still get
+   elicitation (it travels inside the tool result); legacy 2025-11-25 clients declare no
+   capabilities there, so the guard answers writes with its two-step confirmation token.
+
+``serve_http`` is what ``vtex-orders-mcp serve --transport http`` runs. It refuses to bind a
+non-loopback address without a token (a ``ConfigError``: the CLI prints it and exits 2), adds
+the token to the log redaction, and routes uvicorn's logs through the project's redacting
+handler (``log_config=None``) instead of uvicorn's own. ``GET /healthz`` answers ``ok``
+without a token, for load balancers and for scripts waiting for the server to come up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import ipaddress
+import logging
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.provider import AccessToken
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+
+from .errors import ConfigError
+
+__all__ = ["build_http_app", "serve_http", "StaticTokenVerifier", "is_loopback", "MCP_PATH", "HTTP_CLIENT_ID"]
+
+log = logging.getLogger("vtex_orders_mcp.http")
+
+MCP_PATH = "/mcp"
+# Everyone holding the shared token is one principal: confirmation tokens minted over HTTP are
+# redeemable over HTTP (by any holder of the token) and not over stdio, and vice versa.
+HTTP_CLIENT_ID = "http-bearer"
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+class StaticTokenVerifier:
+    """The SDK's ``TokenVerifier`` protocol over one configured token.
+
+    The ``AccessToken`` it returns lives in a contextvar for the whole request, where anything
+    may print it: it carries a placeholder, never the token itself.
+    """
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("an empty bearer token would accept anyone")
+        self._token = token.encode()
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token="***", client_id=HTTP_CLIENT_ID, scopes=[])
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "")
+
+
+def _own_names() -> list[str]:
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:  # a hostname that does not resolve: its name alone is still a valid Host
+        addresses = set()
+    return [name, *sorted(addresses)]
+
+
+def _host_header(host: str, port: int) -> str:
+    """How a client spells ``host:port`` in its Host header (IPv6 literals in brackets)."""
+    bare = host.strip("[]")
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
+
+
+def transport_security(host: str, port: int, allowed_origins: list[str]) -> TransportSecuritySettings:
+    """Host/Origin allow-lists for the SDK's DNS-rebinding check (exact ports, no wildcards)."""
+    names = [_host_header(host, port)]
+    if is_loopback(host):
+        names += [f"{name}:{port}" for name in _LOOPBACK_NAMES]
+    elif _is_wildcard(host):
+        # Bound to every interface: accept this machine's own names; public names behind a
+        # proxy come from --allowed-origin.
+        names += [_host_header(name, port) for name in (*_LOOPBACK_NAMES, *_own_names())]
+    hosts = list(dict.fromkeys(names))
+    origins = [f"http://{h}" for h in hosts]
+    for origin in allowed_origins:
+        origin = origin.rstrip("/")
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"--allowed-origin {origin!r} is not an origin like https://host[:port]")
+        origins.append(origin)
+        # Behind a reverse proxy the Host header is the public name the origin names.
+        hosts.append(parts.netloc)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=list(dict.fromkeys(hosts)),
+        allowed_origins=list(dict.fromkeys(origins)),
+    )
+
+
+def check_bind(host: str, token: str | None) -> None:
+    if not token and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to serve HTTP on {host} without a bearer token: set VTEX_MCP_HTTP_TOKEN "
+            "(or --http-token), or bind to 127.0.0.1."
+        )
+
+
+async def _healthz(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def build_http_app(
+    app: Any,
+    *,
+    token: str | None,
+    stateless: bool = False,
+    allowed_origins: list[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> Starlette:
+    """The ASGI app serving ``app.server`` (a ``server.App``) at ``/mcp``; see the module docstring."""
+    check_bind(host, token)
+    security = transport_security(host, port, list(allowed_origins or []))
+    inner = app.server.streamable_http_app(
+        streamable_http_path=MCP_PATH, stateless_http=stateless, transport_security=security, host=host
+    )
+    middleware: list[Middleware] = []
+    mcp_app: Any = inner
+    if token:
+        middleware = [
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(StaticTokenVerifier(token))),
+            Middleware(AuthContextMiddleware),
+        ]
+        mcp_app = RequireAuthMiddleware(inner, required_scopes=[])
+    # A Mount does not forward lifespan events: the session manager the inner app created is
+    # run here instead (it owns the task group every MCP session lives in).
+    return Starlette(
+        routes=[Route("/healthz", _healthz, methods=["GET"]), Mount("/", app=mcp_app)],
+        middleware=middleware,
+        lifespan=lambda _: app.server.session_manager.run(),
+    )
+
+
+def serve_http(app: Any, ns: argparse.Namespace) -> int:
+    """Run the HTTP app with uvicorn until interrupted (``serve --transport http``)."""
+    import uvicorn
+
+    from .logs import configure_logging
+
+    settings = app.settings
+    token = ns.http_token or (settings.http_token.get_secret_value() if settings.http_token else None)
+    starlette_app = build_http_app(
+        app,
+        token=token,
+        stateless=ns.stateless,
+        allowed_origins=ns.allowed_origin,
+        host=ns.host,
+        port=ns.port,
+    )
+    # A token given as a flag is not in Settings: add it to what the log filter scrubs.
+    configure_logging([*settings.secret_values(), *([token] if token else [])], level=ns.log_level)
+    log.info(
+        "Serving MCP over streamable HTTP at http://%s%s (%s; %s).",
+        _host_header(ns.host, ns.port),
+        MCP_PATH,
+        "stateless" if ns.stateless else "stateful sessions",
+        "bearer token required" if token else "no token: loopback only",
+    )
+    config = uvicorn.Config(
+        starlette_app, host=ns.host.strip("[]"), port=ns.port, log_config=None, log_level=ns.log_level.lower()
+    )
+    uvicorn.Server(config).run()
+    return 0
