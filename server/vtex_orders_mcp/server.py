@@ -102,14 +102,14 @@ def build_server(
 
 def _extend(app: App) -> None:
     """Resources and prompts register themselves on the server (resources.py, prompts.py)."""
-    try:
-        from .resources import register_resources
-    except ImportError:  # built in a later step
-        return
-    register_resources(app)
-    from .prompts import register_prompts
+    import importlib
 
-    register_prompts(app)
+    for module, fn in (("resources", "register_resources"), ("prompts", "register_prompts")):
+        try:
+            mod = importlib.import_module(f"{__package__}.{module}")
+        except ModuleNotFoundError:  # TEMPORARY while the module is being written
+            continue
+        getattr(mod, fn)(app)
 
 
 def _version() -> str:

@@ -1,0 +1,242 @@
+"""The confirmation guard, end to end with the SDK client against the sandbox.
+
+Every refusal is asserted through the sandbox's request log: no write request reached "VTEX".
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from mcp import Client, types
+
+from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+ORDER = "v502556llux-01"
+CANCEL = {"orderId": ORDER, "reason": "customer asked"}
+CANCEL_ROUTE = "POST /api/oms/pvt/orders/{orderId}/cancel"
+
+
+def make_app(tmp_path, **overrides):
+    settings = Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=40, **overrides)
+    return build_server(settings)
+
+
+def answering(action, asked=None):
+    async def callback(ctx, params):
+        if asked is not None:
+            asked.append(params.message)
+        return types.ElicitResult(action=action, content={} if action == "accept" else None)
+
+    return callback
+
+
+def events(app):
+    return [r.event for r in reversed(app.audit.recent(100))]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_approved_write_executes_once_and_is_audited_with_receipt(tmp_path, mode):
+    app = make_app(tmp_path)
+    asked: list[str] = []
+    async with Client(app.server, elicitation_callback=answering("accept", asked), mode=mode) as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert not result.is_error, result.content
+    assert result.structured_content["status"] == "done"
+    assert len(asked) == 1 and "Cancel order v502556llux-01 — handling, R$ 11,60, 1 item" in asked[0]
+    assert "customer Rodrigo Cunha" in asked[0] and "reason: customer asked" in asked[0]
+    writes = app.sandbox.writes()
+    assert [w.route for w in writes] == [CANCEL_ROUTE]
+    assert app.sandbox.store.orders[ORDER]["status"] == "canceled"
+    assert events(app) == ["requested", "approved", "executing", "executed"]
+    executed = app.audit.recent(1)[0]
+    assert executed.receipt == result.structured_content["result"]["receipt"]
+
+
+@pytest.mark.parametrize("action", ["decline", "cancel"])
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_decline_or_cancel_sends_nothing(tmp_path, action, mode):
+    app = make_app(tmp_path)
+    async with Client(app.server, elicitation_callback=answering(action), mode=mode) as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert not result.is_error
+    assert result.structured_content["status"] == ("declined" if action == "decline" else "canceled")
+    assert "Not executed" in result.content[0].text
+    assert app.sandbox.writes() == []
+    assert app.sandbox.store.orders[ORDER]["status"] == "handling"
+    assert events(app)[-1] == ("declined" if action == "decline" else "canceled")
+
+
+async def two_step(c):
+    result = await c.call_tool("cancel_order", CANCEL)
+    assert not result.is_error and result.structured_content["status"] == "approval_required"
+    return result.structured_content["confirmation"]
+
+
+async def test_without_elicitation_nothing_is_sent_until_confirmed(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        assert app.sandbox.writes() == []
+        assert "Cancel order v502556llux-01" in (await c.call_tool("cancel_order", CANCEL)).content[0].text
+        assert app.sandbox.writes() == []
+        done = await c.call_tool("confirm_write", confirmation)
+    assert not done.is_error and done.structured_content["status"] == "done"
+    assert [w.route for w in app.sandbox.writes()] == [CANCEL_ROUTE]
+    assert "token_issued" in events(app) and events(app)[-1] == "executed"
+
+
+async def refused(c, app, arguments, match):
+    result = await c.call_tool("confirm_write", arguments)
+    assert result.is_error, result.content
+    assert match in result.content[0].text, result.content[0].text
+    assert app.sandbox.writes() == []
+
+
+async def test_forged_token(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        raw, payload, sig = confirmation["token"].split(".")
+        forged = ".".join((raw, payload, sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB")))
+        await refused(c, app, {**confirmation, "token": forged}, "not issued by this server")
+        await refused(c, app, {**confirmation, "token": "vtx1.eyJ0b29sIjoiY2FuY2VsX29yZGVyIn0.abc"}, "not issued")
+        await refused(c, app, {**confirmation, "token": "x" * 40}, "malformed")
+
+
+async def test_token_for_other_arguments(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        other = {**confirmation, "arguments": {**CANCEL, "reason": "something else"}}
+        await refused(c, app, other, "arguments differ")
+        other_order = {**confirmation, "arguments": {**CANCEL, "orderId": "v502556llux-02"}}
+        await refused(c, app, other_order, "arguments differ")
+
+
+async def test_token_minted_for_another_tool(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        result = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
+        confirmation = result.structured_content["confirmation"]
+        await refused(c, app, {**confirmation, "tool": "cancel_order", "arguments": CANCEL}, "issued for add_order_interaction")
+
+
+async def test_expired_token(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        app.runtime.guard._clock = lambda: time.time() + 301
+        await refused(c, app, confirmation, "expired")
+
+
+async def test_reused_token(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        assert not (await c.call_tool("confirm_write", confirmation)).is_error
+        app.sandbox.clear_log()
+        await refused(c, app, confirmation, "already used")
+
+
+async def test_single_use_survives_a_restart_and_tokens_stay_valid(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        first = await two_step(c)
+        second = await two_step(c)
+        assert not (await c.call_tool("confirm_write", first)).is_error
+    restarted = make_app(tmp_path)  # same state dir: same secret, same spent-token table
+    async with Client(restarted.server) as c:
+        await refused(c, restarted, first, "already used")
+        assert not (await c.call_tool("confirm_write", second)).is_error
+
+
+async def test_token_bound_to_principal(tmp_path):
+    app = make_app(tmp_path)
+    from vtex_orders_mcp.guard import TokenError
+    from vtex_orders_mcp.models import CancelOrder
+    from vtex_orders_mcp.registry import BY_NAME
+
+    op, args = BY_NAME["cancel_order"], CancelOrder(**CANCEL)
+    token, _ = app.runtime.guard.mint(op, args, "alice")
+    with pytest.raises(TokenError, match="another client"):
+        app.runtime.guard.redeem(token, op, args, "mallory")
+
+
+@pytest.mark.parametrize("extra", [{"confirm": True}, {"approved": True}, {"confirmation_token": "yes"}])
+async def test_confirm_style_arguments_are_refused(tmp_path, extra):
+    app = make_app(tmp_path)
+    async with Client(app.server, elicitation_callback=answering("decline")) as c:
+        result = await c.call_tool("cancel_order", {**CANCEL, **extra})
+    assert result.is_error and "unknown field" in result.content[0].text
+    assert app.sandbox.writes() == []
+
+
+async def test_confirm_cannot_run_reads_or_unknown_tools(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        await refused(c, app, {**confirmation, "tool": "get_order"}, "not a write tool")
+        await refused(c, app, {**confirmation, "tool": "drop_tables"}, "not a write tool")
+
+
+async def test_elicit_only_refuses_clients_without_elicitation(tmp_path):
+    app = make_app(tmp_path, guard="elicit-only")
+    async with Client(app.server) as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert result.is_error and "elicitation" in result.content[0].text
+    assert app.sandbox.writes() == [] and events(app) == ["refused"]
+
+
+async def test_unknown_order_is_refused_before_asking(tmp_path):
+    app = make_app(tmp_path)
+    asked: list[str] = []
+    async with Client(app.server, elicitation_callback=answering("accept", asked)) as c:
+        result = await c.call_tool("cancel_order", {**CANCEL, "orderId": "v000000zzz-01"})
+    assert result.is_error and "404" in result.content[0].text
+    assert asked == [] and app.sandbox.writes() == []
+
+
+async def test_guard_off_executes_and_audits_as_bypassed(tmp_path):
+    app = make_app(tmp_path, guard="off")
+    async with Client(app.server) as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert not result.is_error and result.structured_content["status"] == "done"
+    assert events(app) == ["bypassed", "executing", "executed"]
+    assert app.audit.recent(1)[0].channel == "off"
+
+
+async def test_operator_can_relax_one_tool_but_not_others(tmp_path):
+    app = make_app(tmp_path, guard_relax=frozenset({"add_order_interaction"}))
+    async with Client(app.server) as c:
+        note = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
+        cancel = await c.call_tool("cancel_order", CANCEL)
+    assert note.structured_content["status"] == "done"
+    assert cancel.structured_content["status"] == "approval_required"
+    assert [w.route for w in app.sandbox.writes()] == ["POST /api/oms/pvt/orders/{orderId}/interactions"]
+
+
+async def test_read_only_lists_no_write_tools(tmp_path):
+    app = make_app(tmp_path, read_only=True)
+    async with Client(app.server) as c:
+        tools = (await c.list_tools()).tools
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert tools and all(t.annotations.read_only_hint for t in tools)
+    assert "confirm_write" not in {t.name for t in tools}
+    assert result.is_error and app.sandbox.writes() == []
+
+
+async def test_audit_redacts_hook_headers(tmp_path):
+    app = make_app(tmp_path)
+    args = {
+        "filter": {"type": "FromWorkflow", "status": ["handling"]},
+        "hook": {"url": "https://example.com/hook", "headers": {"Authorization": "Bearer HOOK-SECRET-123"}},
+    }
+    async with Client(app.server, elicitation_callback=answering("accept")) as c:
+        result = await c.call_tool("set_hook_config", args)
+    assert not result.is_error, result.content
+    dump = repr([r.as_dict() for r in app.audit.recent(20)])
+    assert "HOOK-SECRET-123" not in dump
