@@ -43,7 +43,8 @@ def ours_stdio(base_url: str, state_dir: Path) -> StdioServerParameters:
         VTEX_APP_TOKEN=creds["X-VTEX-API-AppToken"],
         VTEX_MCP_STATE_DIR=str(state_dir),
     )
-    return StdioServerParameters(command=PYTHON, args=["-m", "vtex_orders_mcp"], env=env)  # default INFO logging, as deployed
+    # Default (INFO) logging to stderr, as deployed: one log line per upstream request is part of the cost.
+    return StdioServerParameters(command=PYTHON, args=["-m", "vtex_orders_mcp"], env=env)
 
 
 def floor_stdio() -> StdioServerParameters:
