@@ -1,0 +1,74 @@
+"""The transcript of one scenario run, and the masking that makes it reproducible.
+
+A transcript is a list of JSON records, one per line when written out: a ``start`` record
+(scenario, file name, sandbox and client set-up), one ``step`` record per step (what was sent,
+the approvals asked and answered, the outcome, the checks) and an ``end`` record (the checks on
+the final state, pass/fail, the failure messages).
+
+Same scenario and seed give a byte-identical transcript. The sandbox is seeded and its clock is
+frozen, so what could still differ between runs is what the *server* makes up: confirmation
+tokens (a random id and a wall-clock expiry, sealed with a per-state-dir secret). ``Masker``
+replaces each distinct token with ``<token#N>``, numbered by first appearance, wherever it
+occurs (structured content, text, a later step's arguments), so a reused token still reads as
+the same one. Audit rows are reported without their time and call id, request-log entries
+without their time; durations are never recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Transcript", "Masker", "dumps"]
+
+_TOKEN = re.compile(r"vtx1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+class Masker:
+    """Replaces server-made random values with stable placeholders, consistently within one run."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, str] = {}
+
+    def _token(self, m: re.Match[str]) -> str:
+        return self._tokens.setdefault(m.group(0), f"<token#{len(self._tokens) + 1}>")
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _TOKEN.sub(self._token, value)
+        if isinstance(value, dict):
+            return {self(k): self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        return value
+
+
+def dumps(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass
+class Transcript:
+    """What running one scenario produced. ``passed`` is True when every check held."""
+
+    name: str
+    file: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_jsonl(self) -> str:
+        return "".join(dumps(r) + "\n" for r in self.records)
+
+    def write(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_jsonl(), encoding="utf-8")
+
+    def __str__(self) -> str:
+        head = f"{'PASS' if self.passed else 'FAIL'} {self.name} ({self.file})"
+        return "\n".join([head, *(f"  - {f}" for f in self.failures)])
