@@ -1,0 +1,124 @@
+"""Streamable HTTP: ``vtex-orders-mcp serve --transport http`` as a process, reached over a socket.
+
+The gates (bearer token 401, foreign Origin 403, foreign Host 421, no token off loopback exit 2)
+are checked with plain HTTP requests; the sessions with the SDK's client in both protocol eras,
+stateful and stateless.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx2
+import pytest
+from conftest import ORDER, SERVER, audit_events, clean_env, free_port, http_client, structured
+from mcp import Client, StdioServerParameters, types
+
+pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}},
+}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+async def accept(ctx, params: types.ElicitRequestParams) -> types.ElicitResult:
+    return types.ElicitResult(action="accept", content={})
+
+
+def test_gates(start_http):
+    srv = start_http(token="gate-token-7f3a")
+    good = {**ACCEPT, "Authorization": "Bearer gate-token-7f3a"}
+
+    assert httpx2.get(f"{srv.base}/healthz").text == "ok"
+
+    missing = httpx2.post(srv.url, json=INIT, headers=ACCEPT)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"].startswith("Bearer ")
+
+    wrong = httpx2.post(srv.url, json=INIT, headers={**ACCEPT, "Authorization": "Bearer gate-token-7f3b"})
+    assert wrong.status_code == 401
+    not_bearer = httpx2.post(srv.url, json=INIT, headers={**ACCEPT, "Authorization": "Basic Z2F0ZQ=="})
+    assert not_bearer.status_code == 401
+
+    foreign = httpx2.post(srv.url, json=INIT, headers={**good, "Origin": "http://evil.example"})
+    assert foreign.status_code == 403
+    rebound = httpx2.post(srv.url, json=INIT, headers={**good, "Host": f"evil.example:{srv.port}"})
+    assert rebound.status_code == 421
+
+    own_origin = httpx2.post(srv.url, json=INIT, headers={**good, "Origin": f"http://localhost:{srv.port}"})
+    assert own_origin.status_code == 200
+    assert "gate-token-7f3a" not in srv.log()
+
+
+def test_allowed_origin_flag(start_http):
+    srv = start_http(extra_args=["--allowed-origin", "https://support.example.com"])
+    good = {**ACCEPT, "Authorization": f"Bearer {srv.token}"}
+    ok = httpx2.post(srv.url, json=INIT, headers={**good, "Origin": "https://support.example.com"})
+    assert ok.status_code == 200
+    other = httpx2.post(srv.url, json=INIT, headers={**good, "Origin": "https://support.example.org"})
+    assert other.status_code == 403
+
+
+def test_refuses_non_loopback_without_token(tmp_path):
+    out = subprocess.run([*SERVER, "serve", "--transport", "http", "--host", "0.0.0.0", "--port", str(free_port())],
+                         env=clean_env(tmp_path), capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode == 2
+    assert "without a bearer token" in out.stderr and "VTEX_MCP_HTTP_TOKEN" in out.stderr
+
+
+def test_token_from_environment(start_http):
+    srv = start_http(token=None, env={"VTEX_MCP_HTTP_TOKEN": "env-token-55aa"})
+    assert httpx2.post(srv.url, json=INIT, headers=ACCEPT).status_code == 401
+    ok = httpx2.post(srv.url, json=INIT, headers={**ACCEPT, "Authorization": "Bearer env-token-55aa"})
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stateful_session_with_elicitation(start_http, mode):
+    srv = start_http()
+    async with http_client(srv.url, srv.token, mode=mode, elicitation_callback=accept) as c:
+        rows = structured(await c.call_tool("list_orders", {"per_page": 5}))["orders"]
+        assert 0 < len(rows) <= 5
+        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e http"}))
+        assert done["status"] == "done"
+    events = [(e["event"], e.get("channel"), e.get("principal")) for e in audit_events(srv.state_dir)
+              if e["tool"] == "cancel_order"]  # fmt: skip
+    executed = [e for e in events if e[0] == "executed"]
+    assert executed and executed[0][1] == "elicitation"
+    assert "http-bearer" in (executed[0][2] or ""), "the HTTP caller is the authenticated principal"
+
+
+async def test_stateless_modern_client_elicits(start_http):
+    srv = start_http(stateless=True)
+    async with http_client(srv.url, srv.token, mode="auto", elicitation_callback=accept) as c:
+        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e stateless"}))
+        assert done["status"] == "done"
+
+
+async def test_stateless_legacy_client_gets_two_step_token(start_http):
+    """Legacy stateless HTTP carries no client capabilities: the guard must not crash or elicit."""
+    srv = start_http(stateless=True)
+    async with http_client(srv.url, srv.token, mode="legacy", elicitation_callback=accept) as c:
+        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e stateless"}))
+        assert first["status"] == "approval_required"
+        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+        done = structured(await c.call_tool("confirm_write", first["confirmation"]))
+        assert done["status"] == "done"
+
+
+async def test_http_token_is_bound_to_the_http_caller(start_http):
+    """A confirmation minted for the HTTP principal is refused to a local stdio client."""
+    srv = start_http()
+    async with http_client(srv.url, srv.token) as c:
+        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "bound"}))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"],
+                                   env=clean_env(srv.state_dir))  # fmt: skip
+    async with Client(params) as local:
+        refused = await local.call_tool("confirm_write", first["confirmation"])
+    assert refused.is_error and "another client" in refused.content[0].text
