@@ -1,0 +1,380 @@
+"""MCP prompts, loaded at start-up from markdown files (one file per prompt).
+
+A prompt file is front matter between ``---`` lines, then the body::
+
+    ---
+    name: cancel_order_safely
+    title: Cancel an order safely
+    description: Check that an order can be canceled, get the user's approval, cancel, verify.
+    arguments:
+      - name: orderId
+        description: the order to cancel
+        required: true
+      - name: reason
+        description: why; the customer may see it
+        default: requested by the customer
+    embed:
+      - vtex://orders/{orderId}.txt
+    ---
+    Cancel order {orderId} ... call `cancel_order` ...
+
+The front matter is a small YAML subset read without a YAML dependency: ``key: value`` scalars
+(plain, single- or double-quoted, ``true``/``false``) and lists of scalars or of flat mappings.
+Anything else is a ``PromptFileError`` naming the file and line, at start-up. tests/test_prompts.py
+checks that every file parses to what a real YAML parser reads.
+
+Getting a prompt: unknown argument names are refused, missing required ones too (the SDK's own
+check, from ``required``), optional ones take their ``default`` (or read "not given"), and each
+``{argument}`` in the body and in ``embed`` URIs is replaced; ``{today}`` is the UTC date. Each
+``embed`` URI is read through the server's own resources and attached before the body as an
+embedded resource, so the model starts with the current order (or conversation, or the status
+reference) in front of it, and an unknown orderId fails the prompt instead of producing advice
+about nothing. Other ``{...}`` text (JSON examples) is left alone.
+
+Where the files are: the repository's top-level ``prompts/`` when running from a checkout (so
+editing a file needs no reinstall), else the copy shipped inside the package
+(``vtex_orders_mcp/bundled_prompts/``, mapped from the same folder by pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.server.mcpserver.prompts.base import Message, Prompt, PromptArgument, UserMessage
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, EmbeddedResource, TextResourceContents
+from pydantic import Field
+
+from .registry import OPERATIONS
+from .tools import CONFIRM_TOOL
+
+if TYPE_CHECKING:
+    from .server import App
+
+log = logging.getLogger("vtex_orders_mcp.prompts")
+
+__all__ = [
+    "PromptFile",
+    "PromptArg",
+    "PromptFileError",
+    "prompt_dirs",
+    "load_prompt_files",
+    "parse_prompt_file",
+    "parse_front_matter",
+    "register_prompts",
+    "tool_names",
+]
+
+REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+BUNDLED_PROMPTS = Path(__file__).resolve().parent / "bundled_prompts"
+PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+URI = re.compile(r"vtex://[^\s`'\")\]>,]+")
+NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+NOT_GIVEN = "not given"
+BUILTINS = ("today",)
+
+
+class PromptFileError(ValueError):
+    """A prompt file that cannot be loaded; the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class PromptArg:
+    name: str
+    description: str = ""
+    required: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    name: str
+    description: str
+    body: str
+    path: Path
+    title: str | None = None
+    arguments: tuple[PromptArg, ...] = ()
+    embed: tuple[str, ...] = dc_field(default_factory=tuple)
+
+    def mentions(self) -> set[str]:
+        """snake_case identifiers in the description and body: tool names (and tool arguments)."""
+        return set(SNAKE.findall(self.description)) | set(SNAKE.findall(self.body))
+
+    def uris(self) -> set[str]:
+        """vtex:// URIs (templates, as written) in the body and in ``embed``."""
+        return {u.rstrip(".:;") for u in URI.findall(self.body)} | set(self.embed)
+
+    def fill(self, text: str, values: dict[str, str]) -> str:
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+    def values(self, given: dict[str, Any] | None) -> dict[str, str]:
+        """Argument values with defaults applied; unknown names refused (required ones the SDK checks)."""
+        given = dict(given or {})
+        allowed = {a.name for a in self.arguments}
+        unknown = sorted(set(given) - allowed)
+        if unknown:
+            raise ValueError(
+                f"Unknown argument(s) for prompt {self.name}: {', '.join(unknown)} "
+                f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        out = {"today": datetime.now(timezone.utc).date().isoformat()}
+        for arg in self.arguments:
+            value = str(given.get(arg.name) or "").strip()
+            if not value and arg.required:
+                raise ValueError(f"Missing required argument for prompt {self.name}: {arg.name}")
+            out[arg.name] = value or (arg.default if arg.default is not None else NOT_GIVEN)
+        return out
+
+
+# --- front matter -------------------------------------------------------------------------------
+
+
+def _scalar(raw: str, where: str) -> Any:
+    raw = raw.strip()
+    if not raw:
+        return ""
+    if raw[0] == '"':
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise PromptFileError(f"{where}: bad double-quoted string") from None
+        return value
+    if raw[0] == "'":
+        if len(raw) < 2 or raw[-1] != "'":
+            raise PromptFileError(f"{where}: bad single-quoted string")
+        return raw[1:-1].replace("''", "'")
+    if raw in ("true", "false"):
+        return raw == "true"
+    if raw[0] in "[{>|&*!%@`":
+        raise PromptFileError(f"{where}: only plain, quoted and true/false scalars are supported")
+    if " #" in raw:
+        raw = raw.split(" #", 1)[0].rstrip()
+    return raw
+
+
+def _key_value(text: str, where: str) -> tuple[str, str]:
+    key, sep, rest = text.partition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
+        raise PromptFileError(f"{where}: expected 'key: value'")
+    return key.strip(), rest
+
+
+def parse_front_matter(text: str, source: str = "<front matter>") -> dict[str, Any]:
+    """The YAML subset described in the module docstring."""
+    data: dict[str, Any] = {}
+    current: list[Any] | None = None  # the list being filled
+    item: dict[str, Any] | None = None  # the mapping item being filled
+    item_indent = 0
+    for n, line in enumerate(text.splitlines(), start=2):  # line 1 is the opening ---
+        where = f"{source}:{n}"
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            raise PromptFileError(f"{where}: indent with spaces, not tabs")
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == 0:
+            key, rest = _key_value(stripped, where)
+            if key in data:
+                raise PromptFileError(f"{where}: duplicate key {key!r}")
+            if rest.strip():
+                data[key] = _scalar(rest, where)
+                current, item = None, None
+            else:
+                current, item = [], None
+                data[key] = current
+            continue
+        if current is None:
+            raise PromptFileError(f"{where}: unexpected indentation")
+        if stripped.startswith("- ") or stripped == "-":
+            entry = stripped[1:].strip()
+            if ":" in entry and not re.match(r"^[a-z][a-z0-9+.-]*://", entry):
+                key, rest = _key_value(entry, where)
+                item = {key: _scalar(rest, where)}
+                item_indent = indent + 2
+                current.append(item)
+            else:
+                item = None
+                current.append(_scalar(entry, where))
+            continue
+        if item is None or indent != item_indent:
+            raise PromptFileError(f"{where}: expected a list item ('- ...') or a field aligned under it")
+        key, rest = _key_value(stripped, where)
+        if key in item:
+            raise PromptFileError(f"{where}: duplicate key {key!r}")
+        item[key] = _scalar(rest, where)
+    return data
+
+
+def parse_prompt_file(path: Path) -> PromptFile:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise PromptFileError(f"{path}:1: a prompt file starts with '---' front matter")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise PromptFileError(f"{path}: front matter is not closed with '---'") from None
+    meta = parse_front_matter("\n".join(lines[1:end]), str(path))
+    body = "\n".join(lines[end + 1 :]).strip()
+
+    def text_field(key: str, required: bool = True) -> str | None:
+        value = meta.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise PromptFileError(f"{path}: '{key}' must be a non-empty string")
+        return value.strip()
+
+    unknown = sorted(set(meta) - {"name", "title", "description", "arguments", "embed"})
+    if unknown:
+        raise PromptFileError(f"{path}: unknown front matter key(s): {', '.join(unknown)}")
+    name = text_field("name")
+    assert name is not None
+    if not NAME.fullmatch(name):
+        raise PromptFileError(f"{path}: name {name!r} must be snake_case (a-z, 0-9, _)")
+    args = []
+    for n, raw in enumerate(meta.get("arguments") or []):
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise PromptFileError(f"{path}: arguments[{n}] needs a name")
+        extra = sorted(set(raw) - {"name", "description", "required", "default"})
+        if extra:
+            raise PromptFileError(f"{path}: arguments[{n}] has unknown key(s): {', '.join(extra)}")
+        if not isinstance(raw.get("required", False), bool):
+            raise PromptFileError(f"{path}: arguments[{n}].required must be true or false")
+        if raw.get("required") and raw.get("default") is not None:
+            raise PromptFileError(f"{path}: arguments[{n}] is required and cannot have a default")
+        default = raw.get("default")
+        args.append(PromptArg(name=raw["name"], description=str(raw.get("description") or ""),
+                              required=bool(raw.get("required", False)),
+                              default=None if default is None else str(default)))  # fmt: skip
+    names = [a.name for a in args]
+    if len(set(names)) != len(names) or set(names) & set(BUILTINS):
+        raise PromptFileError(f"{path}: argument names must be unique and not one of {BUILTINS}")
+    embed = meta.get("embed") or []
+    if not isinstance(embed, list) or not all(isinstance(u, str) and u.startswith("vtex://") for u in embed):
+        raise PromptFileError(f"{path}: embed must be a list of vtex:// URIs")
+    known = set(names) | set(BUILTINS)
+    for text_ in (body, *embed):
+        for placeholder in PLACEHOLDER.findall(text_):
+            if placeholder not in known:
+                raise PromptFileError(f"{path}: {{{placeholder}}} is not an argument of this prompt")
+    if not body:
+        raise PromptFileError(f"{path}: the prompt has no body")
+    return PromptFile(name=name, title=text_field("title", required=False),
+                      description=text_field("description") or "", body=body, path=path,
+                      arguments=tuple(args), embed=tuple(embed))  # fmt: skip
+
+
+def prompt_dirs() -> list[Path]:
+    """Where prompt files are looked for, in order; the first folder holding any wins."""
+    return [REPO_PROMPTS, BUNDLED_PROMPTS]
+
+
+def load_prompt_files(folder: Path | None = None) -> list[PromptFile]:
+    if folder is None:
+        folder = next((d for d in prompt_dirs() if d.is_dir() and any(d.glob("*.md"))), None)
+        if folder is None:
+            raise PromptFileError(f"no prompt files found in {' or '.join(map(str, prompt_dirs()))}")
+    files = [parse_prompt_file(p) for p in sorted(folder.glob("*.md"))]
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.name in seen:
+            raise PromptFileError(f"{f.path}: prompt name {f.name!r} already used by {seen[f.name]}")
+        seen[f.name] = f.path
+    return files
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+class FilePrompt(Prompt):
+    """A Prompt rendered from a ``PromptFile``, with argument errors the client can read.
+
+    The SDK's own check raises ValueError, which reaches the client as a bare "Internal server
+    error"; here missing, empty and unknown arguments, and an embedded order that does not exist,
+    are JSON-RPC -32602 errors that say which argument or order is wrong.
+    """
+
+    spec: PromptFile = Field(exclude=True)
+    app: Any = Field(exclude=True)
+
+    async def render(self, arguments: dict[str, Any] | None, context: Any) -> Any:
+        try:
+            self.spec.values(arguments)
+        except ValueError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+        return await super().render(arguments, context)
+
+
+async def _embedded(app: App, uri: str) -> list[Message]:
+    # Read through the server, so a prompt embeds exactly what a client reading the resource sees.
+    try:
+        contents = await app.server.read_resource(uri)
+    except ResourceNotFoundError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=str(exc), data={"uri": uri}) from None
+    except ResourceError as exc:  # VTEX failed (its message, no secrets) or a crash (URI only)
+        raise MCPError(code=INTERNAL_ERROR, message=str(exc), data={"uri": uri}) from None
+    out: list[Message] = []
+    for content in contents:  # type: ignore[union-attr]
+        text = content.content if isinstance(content.content, str) else content.content.decode()
+        resource = TextResourceContents(uri=uri, text=text, mime_type=content.mime_type or "text/plain")
+        out.append(UserMessage(EmbeddedResource(type="resource", resource=resource)))
+    return out
+
+
+def _renderer(app: App, spec: PromptFile) -> Any:
+    async def render(**arguments: Any) -> list[Message]:
+        values = spec.values(arguments)
+        messages: list[Message] = []
+        for template in spec.embed:
+            messages += await _embedded(app, spec.fill(template, values))
+        messages.append(UserMessage(spec.fill(spec.body, values)))
+        return messages
+
+    render.__name__ = spec.name
+    return render
+
+
+def tool_names(read_only: bool) -> tuple[set[str], set[str]]:
+    """(every tool this server can have, the tools it has with this setting): tools.build_tools'
+    rule, reads always, writes and confirm_write unless read-only."""
+    every = {op.name for op in OPERATIONS} | {CONFIRM_TOOL}
+    if read_only:
+        return every, {op.name for op in OPERATIONS if op.read_only}
+    return every, every
+
+
+def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
+    """Register every prompt whose tools this server has; a read-only server drops the write
+    workflows rather than offering steps the model cannot take. Returns what was registered."""
+    every, available = tool_names(app.settings.read_only)
+    specs = []
+    for spec in load_prompt_files(folder):
+        missing = sorted((spec.mentions() & every) - available)
+        if missing:
+            log.info("Prompt %s not offered: this server has no %s", spec.name, ", ".join(missing))
+            continue
+        specs.append(spec)
+        app.server.add_prompt(
+            FilePrompt(
+                spec=spec,
+                app=app,
+                name=spec.name,
+                title=spec.title,
+                description=spec.description,
+                arguments=[PromptArgument(name=a.name, description=a.description or None, required=a.required)
+                           for a in spec.arguments],  # fmt: skip
+                fn=_renderer(app, spec),
+            )
+        )
+    return specs
