@@ -48,7 +48,7 @@ def field(obj: dict, name: str, kind: type, *, required: bool = True, nullable: 
             raise invalid(f"The field '{label}' is required")
         return None
     if value is None:
-        if nullable or not required:
+        if nullable:
             return None
         raise invalid(f"The field '{label}' must not be null")
     if not _is(value, kind):
