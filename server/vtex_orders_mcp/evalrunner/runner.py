@@ -6,7 +6,8 @@ it with a throw-away state directory (audit log and token secret), and an in-mem
 callback is ``ScriptedApprovals``: it answers each approval the guard asks with the next answer
 the current step scripted, and records the question (the guard's summary). A client without
 elicitation gets the two-step token path instead, and ``confirm`` steps redeem the confirmation a
-previous step returned. The client's response cache is off: a read after a write must reach the
+previous step returned. ``advance`` steps move the frozen sandbox clock forward (a modification
+finishing, a feed item becoming visible again), still deterministically. The client's response cache is off: a read after a write must reach the
 server.
 
 Each step's outcome is a plain JSON document (see the schema's ``expect`` description) that the
@@ -249,9 +250,13 @@ class _Session:
                 arguments = self.expand(step.get("arguments") or {})
                 record["do"] = {"prompt": step["prompt"], "arguments": arguments}
                 outcome = await self._guarded(self._prompt(step["prompt"], arguments))
-            else:
+            elif "list" in step:
                 record["do"] = {"list": step["list"]}
                 outcome = await self._guarded(self._list(step["list"]))
+            else:  # advance: move the frozen sandbox clock (feed visibility, modification progress)
+                record["do"] = {"advance": step["advance"]}
+                self.sandbox.clock.advance(step["advance"])
+                outcome = {"now": self.sandbox.store.iso()}
         except StepError as exc:
             record.setdefault("do", {k: step[k] for k in ("call", "confirm", "read", "prompt") if k in step})
             outcome = {"runnerError": str(exc)}
