@@ -73,8 +73,11 @@ __all__ = [
     "tool_names",
 ]
 
-REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
-BUNDLED_PROMPTS = Path(__file__).resolve().parent / "bundled_prompts"
+_HERE = Path(__file__).resolve().parent
+# A source checkout (editable install): server/vtex_orders_mcp/ under a folder with pyproject.toml.
+_CHECKOUT = _HERE.parent.name == "server" and (_HERE.parents[1] / "pyproject.toml").is_file()
+REPO_PROMPTS: Path | None = _HERE.parents[1] / "prompts" if _CHECKOUT else None
+BUNDLED_PROMPTS = _HERE / "bundled_prompts"
 PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 URI = re.compile(r"vtex://[^\s`'\")\]>,]+")
@@ -277,7 +280,7 @@ def parse_prompt_file(path: Path) -> PromptFile:
 
 def prompt_dirs() -> list[Path]:
     """Where prompt files are looked for, in order; the first folder holding any wins."""
-    return [REPO_PROMPTS, BUNDLED_PROMPTS]
+    return [d for d in (REPO_PROMPTS, BUNDLED_PROMPTS) if d is not None]
 
 
 def load_prompt_files(folder: Path | None = None) -> list[PromptFile]:

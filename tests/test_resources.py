@@ -1,0 +1,357 @@
+"""Resources and completions through the SDK client against the embedded sandbox.
+
+Every template and static resource is listed and read in both forms (JSON and .txt); the order
+JSON must equal the matching read tool's structuredContent; unknown orders are JSON-RPC -32602
+errors; completions come from list_orders. The last test checks the order-status reference
+against what the sandbox actually accepts and refuses, status by status.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from mcp import Client, types
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, PromptReference, ResourceTemplateReference
+
+from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.errors import VtexConflict
+from vtex_orders_mcp.registry import BY_NAME
+from vtex_orders_mcp.resources import AUDIT_URI, ORDER_RESOURCES, STATUS_REFERENCE_URI
+from vtex_orders_mcp.sandbox import Fault
+from vtex_orders_mcp.sandbox.modifications import payment_finished
+from vtex_orders_mcp.server import build_server
+from vtex_orders_mcp.statuses import STATUS_INFO
+
+pytestmark = pytest.mark.anyio
+
+SEED = "v502556llux-01"
+UNKNOWN = "v999999999zz-01"  # well formed, not in the sandbox
+TEMPLATES = {
+    "vtex://orders/{orderId}": "application/json",
+    "vtex://orders/{orderId}/conversation": "application/json",
+    "vtex://orders/{orderId}/payment-transaction": "application/json",
+    "vtex://orders/{orderId}.txt": "text/plain",
+    "vtex://orders/{orderId}/conversation.txt": "text/plain",
+    "vtex://orders/{orderId}/payment-transaction.txt": "text/plain",
+}
+STATIC = {
+    STATUS_REFERENCE_URI: "application/json",
+    STATUS_REFERENCE_URI + ".txt": "text/plain",
+    AUDIT_URI: "application/json",
+    AUDIT_URI + ".txt": "text/plain",
+}
+
+
+async def approve(ctx, params):
+    return types.ElicitResult(action="accept", content={})
+
+
+@pytest.fixture
+def app(tmp_path):
+    return build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=80))
+
+
+@pytest.fixture
+async def client(app):
+    async with Client(app.server, elicitation_callback=approve) as c:
+        yield c
+
+
+async def read(client: Client, uri: str) -> types.TextResourceContents:
+    result = await client.read_resource(uri)
+    assert len(result.contents) == 1
+    content = result.contents[0]
+    assert isinstance(content, types.TextResourceContents) and content.uri == uri
+    return content
+
+
+def with_conversation(app) -> str:
+    return next(oid for oid, meta in app.sandbox.store.meta.items() if len(meta.get("conversation") or []) >= 2)
+
+
+# --- listing and reading ------------------------------------------------------------------------
+
+
+async def test_lists_every_template_and_static_resource(client):
+    templates = (await client.list_resource_templates()).resource_templates
+    assert {t.uri_template: t.mime_type for t in templates} == TEMPLATES
+    resources = (await client.list_resources()).resources
+    assert {str(r.uri): r.mime_type for r in resources} == STATIC
+    for item in [*templates, *resources]:
+        assert item.name and item.title and item.description
+
+
+@pytest.mark.parametrize("spec", ORDER_RESOURCES, ids=lambda s: s.name)
+async def test_order_json_is_the_tools_structured_content(app, client, spec):
+    order_id = with_conversation(app)
+    content = await read(client, spec.uri.replace("{orderId}", order_id))
+    assert content.mime_type == "application/json"
+    tool = await client.call_tool(spec.tool, {"orderId": order_id})
+    assert not tool.is_error
+    assert json.loads(content.text) == tool.structured_content
+    assert app.sandbox.writes() == []
+
+
+@pytest.mark.parametrize("spec", ORDER_RESOURCES, ids=lambda s: s.name)
+async def test_order_text_is_readable_not_json(app, client, spec):
+    order_id = with_conversation(app)
+    content = await read(client, spec.uri.replace("{orderId}", order_id) + ".txt")
+    assert content.mime_type == "text/plain"
+    assert order_id in content.text
+    with pytest.raises(ValueError):
+        json.loads(content.text)
+
+
+async def test_order_text_carries_the_facts(app, client):
+    text = (await read(client, f"vtex://orders/{SEED}.txt")).text
+    order = app.sandbox.store.orders[SEED]
+    first_line = text.splitlines()[0]
+    assert first_line == f"Order {SEED} — {order['status']} ({STATUS_INFO[order['status']][0]})"
+    assert order["clientProfileData"]["email"] in text
+    for item in order["items"]:
+        assert f"{item['quantity']}x {item['name']} (SKU {item['id']})" in text
+    assert "Shipping: to " in text and "Payment: " in text
+
+
+async def test_conversation_text_newest_first_with_headers(app, client):
+    order_id = with_conversation(app)
+    raw = app.sandbox.store.meta[order_id]["conversation"]
+    messages = json.loads((await read(client, f"vtex://orders/{order_id}/conversation")).text)["messages"]
+    assert len(messages) == len(raw)
+    dates = [m["date"] for m in messages]
+    assert dates == sorted(dates, reverse=True)
+    assert all("<" not in m["body"] for m in messages)  # HTML bodies come out as text
+    text = (await read(client, f"vtex://orders/{order_id}/conversation.txt")).text
+    assert text.splitlines()[0] == f"Order {order_id}: {len(raw)} message(s), newest first."
+    newest = messages[0]
+    header = f"{newest['date']} — from {newest['from']} to {newest['to']} — {newest['subject']}"
+    assert f"\n{header}\n{newest['body']}" in text
+    assert text.index(messages[0]["subject"]) < text.index(messages[-1]["subject"])
+
+
+async def test_conversation_without_messages_says_so(app, client):
+    order_id = next(oid for oid in app.sandbox.store.orders if not app.sandbox.store.meta.get(oid, {}).get("conversation"))
+    assert json.loads((await read(client, f"vtex://orders/{order_id}/conversation")).text) == {"messages": []}
+    text = (await read(client, f"vtex://orders/{order_id}/conversation.txt")).text
+    assert text == f"Order {order_id}: no messages exchanged with the customer."
+
+
+async def test_payment_transaction_json_and_text(app, client):
+    data = json.loads((await read(client, f"vtex://orders/{SEED}/payment-transaction")).text)["transaction"]
+    tx = app.sandbox.store.orders[SEED]["paymentData"]["transactions"][0]
+    assert data["transactionId"] == tx["transactionId"] and data["status"] and data["payments"]
+    text = (await read(client, f"vtex://orders/{SEED}/payment-transaction.txt")).text
+    assert f"payment transaction {tx['transactionId']} — {data['status']}" in text
+    for payment in data["payments"]:
+        assert payment["system"] in text and f"id {payment['id']}" in text
+
+
+# --- not found and failures ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+async def test_unknown_order_is_resource_not_found(app, client, template):
+    with pytest.raises(MCPError) as err:
+        await client.read_resource(template.replace("{orderId}", UNKNOWN))
+    assert err.value.code == INVALID_PARAMS == -32602
+    assert UNKNOWN in err.value.message and "not found" in err.value.message
+
+
+async def test_malformed_order_id_is_not_found_without_a_request(app, client):
+    for uri in ("vtex://orders/zz", "vtex://orders/not an id/conversation", "vtex://orders/..%2Fx.txt"):
+        with pytest.raises(MCPError) as err:
+            await client.read_resource(uri)
+        assert err.value.code == INVALID_PARAMS
+    assert app.sandbox.requests == []
+
+
+async def test_vtex_failure_is_a_resource_error_with_its_message(app, client):
+    app.sandbox.faults.add(Fault(kind="status", status=403, path=r"/payment-transaction$"))
+    with pytest.raises(MCPError) as err:
+        await client.read_resource(f"vtex://orders/{SEED}/payment-transaction")
+    assert err.value.code == INTERNAL_ERROR
+    assert "403" in err.value.message and "VTEX_APP_KEY" in err.value.message
+
+
+# --- static resources ---------------------------------------------------------------------------
+
+
+async def test_status_reference_lists_every_status(client):
+    data = json.loads((await read(client, STATUS_REFERENCE_URI)).text)
+    assert [s["status"] for s in data["statuses"]] == list(STATUS_INFO)
+    for entry in data["statuses"]:
+        meaning, tools = STATUS_INFO[entry["status"]]
+        assert entry == {"status": entry["status"], "meaning": meaning, "allows": list(tools)}
+    tool_names = {t.name for t in (await client.list_tools()).tools}
+    assert {t for s in data["statuses"] for t in s["allows"]} <= tool_names
+    text = (await read(client, STATUS_REFERENCE_URI + ".txt")).text
+    for status, (meaning, tools) in STATUS_INFO.items():
+        line = next(line for line in text.splitlines() if line.startswith(status + " "))
+        assert meaning in line and all(t in line for t in tools)
+
+
+async def test_audit_resource_shows_guarded_writes_newest_first(app, client):
+    assert json.loads((await read(client, AUDIT_URI)).text) == {"events": []}
+    assert (await read(client, AUDIT_URI + ".txt")).text == "No guarded calls recorded yet."
+    order_id = next(o["orderId"] for o in app.sandbox.store.orders.values() if o["status"] == "ready-for-handling")
+    result = await client.call_tool("start_handling", {"orderId": order_id})
+    assert not result.is_error, result.content
+
+    events = json.loads((await read(client, AUDIT_URI)).text)["events"]
+    assert [e["event"] for e in events][:2] == ["executed", "executing"]
+    assert all(e["tool"] == "start_handling" for e in events)
+    assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)
+    assert events[-1]["arguments"] == {"orderId": order_id}
+    text = (await read(client, AUDIT_URI + ".txt")).text
+    lines = text.splitlines()
+    assert lines[0] == f"Last {len(events)} audit event(s), newest first."
+    assert re.match(r"^\S+ start_handling executed via elicitation by \S+", lines[1])
+
+
+async def test_audit_resource_never_shows_secrets(tmp_path):
+    secret = "http-token-7f3c9a1b2d5e"
+    settings = Settings.from_env({"VTEX_MCP_HTTP_TOKEN": secret}, state_dir=tmp_path / "state", sandbox_orders=20)
+    app = build_server(settings)
+    assert app.sandbox is not None and secret in settings.secret_values()
+    # Token-like arguments are masked; a configured secret is masked wherever it appears, the
+    # summary included (the audit log itself stores summaries as given).
+    app.audit.record(call_id="c1", tool="confirm_write", event="token_rejected", arguments={"token": "tok-123456"})
+    app.audit.record(call_id="c2", tool="cancel_order", event="failed", detail=f"rejected {secret}",
+                     summary=f"Cancel with {secret}")  # fmt: skip
+    async with Client(app.server) as c:
+        for uri in (AUDIT_URI, AUDIT_URI + ".txt"):
+            text = (await read(c, uri)).text
+            assert secret not in text and "tok-123456" not in text and "***" in text
+
+
+# --- completions --------------------------------------------------------------------------------
+
+
+def order_ref(uri: str = "vtex://orders/{orderId}") -> ResourceTemplateReference:
+    return ResourceTemplateReference(type="ref/resource", uri=uri)
+
+
+async def test_complete_order_id_by_prefix(app, client):
+    result = await client.complete(order_ref(), {"name": "orderId", "value": "v50"})
+    assert SEED in result.completion.values
+    assert all(v.lower().startswith("v50") for v in result.completion.values)
+    prefix = next(oid for oid in app.sandbox.store.orders if oid[0].isdigit())[:4]
+    result = await client.complete(order_ref("vtex://orders/{orderId}/conversation"), {"name": "orderId", "value": prefix})
+    expected = {oid for oid in app.sandbox.store.orders if oid.startswith(prefix)}
+    assert result.completion.values and set(result.completion.values) <= expected
+    assert app.sandbox.writes() == []
+
+
+async def test_complete_empty_prefix_gives_recent_orders(app, client):
+    result = await client.complete(order_ref(), {"name": "orderId", "value": ""})
+    listed = await client.call_tool("list_orders", {"per_page": 20})
+    assert result.completion.values == [row["orderId"] for row in listed.structured_content["orders"]]
+    assert result.completion.total == len(app.sandbox.store.orders) and result.completion.has_more
+
+
+async def test_complete_no_match_and_upstream_failure_give_nothing(app, client):
+    result = await client.complete(order_ref(), {"name": "orderId", "value": "zzzz"})
+    assert result.completion.values == []
+    app.sandbox.faults.add(Fault(kind="status", status=403, path=r"^/api/oms/pvt/orders$"))
+    result = await client.complete(order_ref(), {"name": "orderId", "value": "v5"})
+    assert result.completion.values == []
+
+
+async def test_complete_prompt_arguments(client):
+    ref = PromptReference(type="ref/prompt", name="where_is_my_order")
+    result = await client.complete(ref, {"name": "orderId", "value": "v502"})
+    assert result.completion.values == [SEED]
+    ref = PromptReference(type="ref/prompt", name="stuck_orders_backlog")
+    result = await client.complete(ref, {"name": "status", "value": "ha"})
+    assert result.completion.values == ["handling"]
+    result = await client.complete(ref, {"name": "olderThanDays", "value": "1"})
+    assert result.completion.values == []
+
+
+# --- the reference agrees with the sandbox ------------------------------------------------------
+
+# The status-gated tools of the reference, each probed on an order in a given status. A probe is
+# "allowed" when the sandbox performs it and "refused" when it answers a conflict (400/409);
+# anything else is a bug in the probe. Tracking tools are gated by an invoice existing, not by
+# the status, and the reference states that condition separately.
+PROBED = ("start_handling", "cancel_order", "create_order_modification", "invoice_order",
+          "send_payment_notification")  # fmt: skip
+
+
+def _clean(order: dict, store) -> bool:
+    """An order whose only obstacle can be its status: complete, marketplace, no invoice, payment open."""
+    return (order.get("isCompleted", True) and order.get("origin") == "Marketplace"
+            and not (order.get("packageAttachment") or {}).get("packages")
+            and not payment_finished(order, store.meta.get(order["orderId"], {}))
+            and (order.get("paymentData") or {}).get("transactions"))  # fmt: skip
+
+
+async def _probe(app, order: dict, tool: str) -> bool:
+    call = app.runtime.client.call
+    oid = order["orderId"]
+    now = datetime.now(timezone.utc).isoformat()
+    try:
+        if tool == "start_handling":
+            await call(BY_NAME[tool], BY_NAME[tool].args(orderId=oid))
+        elif tool == "cancel_order":
+            await call(BY_NAME[tool], BY_NAME[tool].args(orderId=oid, reason="probe"))
+        elif tool == "create_order_modification":
+            # The preview runs the same checks as the modification itself and changes nothing.
+            op = BY_NAME["preview_order_modification"]
+            first = order["items"][0]
+            await call(op, op.args(changeOrderId=oid, reason="probe",
+                                   remove={"items": [{"id": first["id"], "quantity": 1}]}))  # fmt: skip
+        elif tool == "invoice_order":
+            # Output (a sale) while not invoiced; on an invoiced order the remaining invoice is a return.
+            kind = "Input" if order["status"] == "invoiced" else "Output"
+            items = [{"id": i["id"], "quantity": 1 if kind == "Input" else i["quantity"],
+                      "price": i.get("sellingPrice", i["price"])} for i in order["items"][:1 if kind == "Input" else None]]  # fmt: skip
+            value = sum(i["price"] * i["quantity"] for i in items) if kind == "Input" else order["value"]
+            await call(BY_NAME[tool], BY_NAME[tool].args(orderId=oid, type=kind, invoiceNumber="PROBE1",
+                                                         invoiceValue=value, issuanceDate=now, items=items))  # fmt: skip
+        elif tool == "send_payment_notification":
+            before = order["status"]
+            payment = order["paymentData"]["transactions"][0]["payments"][0]["id"]
+            await call(BY_NAME[tool], BY_NAME[tool].args(orderId=oid, paymentId=payment))
+            # Acknowledged without effect is not acting on the order.
+            return app.sandbox.store.orders[oid]["status"] != before
+        else:  # pragma: no cover
+            raise AssertionError(tool)
+    except VtexConflict:
+        return False
+    return True
+
+
+async def test_status_reference_agrees_with_the_sandbox(app):
+    store = app.sandbox.store
+    base = next(o for o in store.orders.values() if o["status"] == "handling" and _clean(o, store))
+    invoiced = next(o for o in store.orders.values() if o["status"] == "invoiced" and o.get("isCompleted", True)
+                    and o.get("origin") == "Marketplace")  # fmt: skip
+    mismatches, accepted_somewhere = [], set()
+    for status, (_, allows) in STATUS_INFO.items():
+        template = invoiced if status == "invoiced" else base
+        for tool in PROBED:
+            oid = template["orderId"]
+            saved_order, saved_meta = copy.deepcopy(store.orders[oid]), copy.deepcopy(store.meta.get(oid))
+            store.orders[oid]["status"] = status
+            try:
+                accepted = await _probe(app, store.orders[oid], tool)
+            finally:
+                store.orders[oid] = saved_order
+                if saved_meta is None:
+                    store.meta.pop(oid, None)
+                else:
+                    store.meta[oid] = saved_meta
+            if accepted:
+                accepted_somewhere.add(tool)
+            if accepted != (tool in allows):
+                mismatches.append(f"{status}: sandbox {'accepts' if accepted else 'refuses'} {tool}, "
+                                  f"the reference {'lists' if tool in allows else 'does not list'} it")  # fmt: skip
+    # A probe refused everywhere is a broken probe (e.g. a body VTEX rejects), not a rule.
+    assert accepted_somewhere == set(PROBED)
+    assert not mismatches, "statuses.STATUS_INFO and the sandbox disagree:\n" + "\n".join(mismatches)
