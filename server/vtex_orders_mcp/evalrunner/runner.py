@@ -260,10 +260,16 @@ class _Session:
         except StepError as exc:
             record.setdefault("do", {k: step[k] for k in ("call", "confirm", "read", "prompt") if k in step})
             outcome = {"runnerError": str(exc)}
-        outcome["sent"] = [_sent(e) for e in self.sandbox.requests[before:]]
+        reached = self.sandbox.requests[before:]
+        outcome["sent"] = [_sent(e) for e in reached]
+        outcome["sentWrites"] = [_sent(e) for e in reached if e.method != "GET"]
         if "call" in step or "confirm" in step:
             outcome["approvals"] = self.approvals.asked
 
+        try:  # expected values may refer to earlier outcomes too ("a new handle, not the first one")
+            expect = self.expand(expect)
+        except StepError as exc:
+            outcome.setdefault("runnerError", str(exc))
         checks = self._checks(outcome, expect)
         self.outcomes.append(outcome)
         if "id" in step:
