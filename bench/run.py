@@ -44,7 +44,9 @@ import overhead  # noqa: E402
 import paging  # noqa: E402
 import sizes  # noqa: E402
 import throughput  # noqa: E402
-from harness import BENCH_DIR, scratch  # noqa: E402
+from harness import BENCH_DIR, REPO_DIR, scratch  # noqa: E402
+
+MARKDOWN = REPO_DIR / "BENCHMARKS.md"
 
 # Reference figures quoted in the issue (measured elsewhere, not by this harness).
 REFERENCE_TOOLS_LIST_TOKENS = 8380  # the best-known VTEX MCP server, same 36 operations
@@ -104,16 +106,16 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     if name == "overhead":
         return [
             {"metric": "per-call overhead, median", "value": data["ratio_median"],
-             "compare": f"{data['ours_ms']['median']} ms vs floor {data['floor_ms']['median']} ms",
+             "compare": f"{data['ours_ms']['median']:.1f} ms vs floor {data['floor_ms']['median']:.1f} ms",
              "target": "<= 1.25", "met": data["ratio_median"] <= 1.25},
             {"metric": "per-call overhead, p95", "value": data["ratio_p95"],
-             "compare": f"{data['ours_ms']['p95']} ms vs floor {data['floor_ms']['p95']} ms",
+             "compare": f"{data['ours_ms']['p95']:.1f} ms vs floor {data['floor_ms']['p95']:.1f} ms",
              "target": "<= 1.25", "met": data["ratio_p95"] <= 1.25},
         ]  # fmt: skip
     if name == "coldstart":
         return [
             {"metric": "cold start to tools/list", "value": data["ratio"],
-             "compare": f"{data['ours_ms']['median']} ms vs floor {data['floor_ms']['median']} ms",
+             "compare": f"{data['ours_ms']['median']:.1f} ms vs floor {data['floor_ms']['median']:.1f} ms",
              "target": "<= 1.3", "met": data["ratio"] <= 1.3},
         ]  # fmt: skip
     if name == "throughput":
@@ -125,10 +127,79 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     if name == "paging":
         return [
             {"metric": f"all_pages speedup, {data['pages']} pages", "value": data["speedup"],
-             "compare": f"{data['sequential_ms']} ms seq vs {data['concurrent_ms']} ms",
+             "compare": f"{data['sequential_ms']:.0f} ms seq vs {data['concurrent_ms']:.0f} ms",
              "target": ">= 3", "met": data["speedup"] >= 3},
         ]  # fmt: skip
     raise ValueError(name)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The results section of BENCHMARKS.md: headline table, machine, breakdowns."""
+    m = report["machine"]
+    lines = [
+        f"Run: `{report['command']}` on {report['generated']} ({report['mode']} profile, {report['seconds']} s).",
+        f"Machine: {m['nproc']} x {m['cpu']}, Python {m['python']}, mcp {m['mcp']}, {m['platform']}; "
+        f"load average {m['loadavg_at_start'][0]} at start, {m.get('loadavg_at_end', ['?'])[0]} at end.",
+        "",
+        "| measurement | value | compared with | target | met |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in report["summary"]:
+        met = {True: "yes", False: "**no**", None: "not measured"}[r.get("met")]
+        lines.append(f"| {r['metric']} | {r.get('value', '-')} | {r.get('compare', r.get('error', ''))} | "
+                     f"{r.get('target', '')} | {met} |")  # fmt: skip
+    sizes_data = report["results"].get("sizes", {}).get("data")
+    if sizes_data:
+        tl = sizes_data["tools_list"]
+        lines += ["", f"tools/list: {tl['compact']['tokens']} tokens compact ({tl['compact']['bytes']} bytes), "
+                  f"{tl['pretty']['tokens']} pretty-printed. Largest tools:", ""]  # fmt: skip
+        lines += [f"- `{t['name']}`: {t['tokens']} tokens ({t['bytes']} bytes)" for t in tl["top_tools"]]
+        fields = ", ".join(f"{k} {v}" for k, v in tl["tokens_by_field"].items())
+        lines += ["", f"Tokens by tool field, summed over all tools: {fields}."]
+        go = sizes_data["get_order"]
+        lines += ["", f"get_order `{go['order_id']}`: default view {go['text']['tokens']} tokens "
+                  f"({go['text']['bytes']} bytes; structuredContent {go['structured']['tokens']}), "
+                  f"view=full {go['full_view_text']['tokens']}, raw order pretty {go['raw_pretty']['tokens']} / "
+                  f"compact {go['raw_compact']['tokens']}."]  # fmt: skip
+    over = report["results"].get("overhead", {}).get("data")
+    if over:
+        lines += ["", f"Per-call latency over {over['iterations']} interleaved iterations (ms, median / p95): "
+                  f"ours {over['ours_ms']['median']:.1f} / {over['ours_ms']['p95']:.1f}; no-op MCP call "
+                  f"{over['noop_ms']['median']:.1f} / {over['noop_ms']['p95']:.1f}; direct GET "
+                  f"{over['get_ms']['median']:.1f} / {over['get_ms']['p95']:.1f}; floor (no-op + GET) "
+                  f"{over['floor_ms']['median']:.1f} / {over['floor_ms']['p95']:.1f}."]  # fmt: skip
+    cold = report["results"].get("coldstart", {}).get("data")
+    if cold:
+        extra = ""
+        if "ours_embedded_sandbox_ms" in cold:
+            extra = (f"; without credentials (embedded sandbox built first) "
+                     f"{cold['ours_embedded_sandbox_ms']['median']:.1f} ms, {cold['ratio_embedded_sandbox']}x")
+        lines += ["", f"Cold start, median of {cold['runs']} runs each: ours {cold['ours_ms']['median']:.1f} ms, "
+                  f"floor {cold['floor_ms']['median']:.1f} ms{extra}."]  # fmt: skip
+    tp = report["results"].get("throughput", {}).get("data")
+    if tp:
+        lines += ["", f"Throughput: {tp['clients']} clients, {tp['rounds']} x {tp['window_s']} s windows each; "
+                  f"ours {tp['ours']['calls']} calls ({tp['ours']['errors']} errors), server CPU "
+                  f"{tp['ours']['server_cpu_ms_per_call']} ms/call; floor {tp['floor']['calls']} calls, "
+                  f"{tp['floor']['server_cpu_ms_per_call']} ms/call. Clients share the machine's cores "
+                  "with the server."]  # fmt: skip
+    pg = report["results"].get("paging", {}).get("data")
+    if pg:
+        lines += ["", f"Paging: {pg['orders']} orders, {pg['pages']} pages of {pg['per_page']}, "
+                  f"{pg['latency_ms_per_page']} ms injected per page, median of {pg['repeats']} runs each."]
+    return "\n".join(lines) + "\n"
+
+
+MD_START, MD_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def update_markdown(path: Path, report: dict[str, Any]) -> None:
+    text = path.read_text()
+    head, start, rest = text.partition(MD_START)
+    _, end, tail = rest.partition(MD_END)
+    if not start or not end:
+        raise SystemExit(f"{path}: no {MD_START} ... {MD_END} section to update")
+    path.write_text(f"{head}{MD_START}\n{markdown(report)}{MD_END}{tail}")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -174,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(METRICS), help=f"comma-separated subset of {','.join(METRICS)}")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument("--update-md", action="store_true",
+                        help=f"also rewrite the results section of {MARKDOWN.name} from this run")
     ns = parser.parse_args(argv)
     only = [m.strip() for m in ns.only.split(",") if m.strip()]
     unknown = set(only) - set(METRICS)
@@ -189,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     with scratch() as work:
         results = anyio.run(run, PROFILES[mode], only, work)
     rows = [row for name in only for row in results[name]["rows"]]
+    info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]  # the 1-minute figure includes this run
     report = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "mode": mode,
@@ -203,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(table(rows))
+    if ns.update_md:
+        update_markdown(MARKDOWN, report)
+        print(f"updated the results section of {MARKDOWN}")
     print(f"\n{mode} run, {report['seconds']} s, {info['nproc']} x {info['cpu']}, Python {info['python']}; "
           f"wrote {out}")  # fmt: skip
     if any(row.get("met") is None for row in rows):
