@@ -138,7 +138,8 @@ def start_http(tmp_path) -> Iterator[Any]:
         if stateless:
             args.append("--stateless")
         args += list(extra_args)
-        proc = Process(args, clean_env(state, **(env or {})), tmp_path / f"{name}.log").start()
+        proc_env = {**clean_env(state, **(env or {})), "VTEX_MCP_STATE_DIR": str(state)}
+        proc = Process(args, proc_env, tmp_path / f"{name}.log").start()
         started.append(proc)
         proc.wait_http(f"http://127.0.0.1:{port}/healthz")
         return HttpServer(proc, port, token, state)
