@@ -24,7 +24,7 @@ Anything else is a ``PromptFileError`` naming the file and line, at start-up. te
 checks that every file parses to what a real YAML parser reads.
 
 Getting a prompt: unknown argument names are refused, missing required ones too (the SDK's own
-check, from ``required``), optional ones take their ``default`` (or read "not given"), and each
+check, from ``required``), optional ones take their ``default`` (or read "(not given)"), and each
 ``{argument}`` in the body and in ``embed`` URIs is replaced; ``{today}`` is the UTC date. Each
 ``embed`` URI is read through the server's own resources and attached before the body as an
 embedded resource, so the model starts with the current order (or conversation, or the status
@@ -82,7 +82,7 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 URI = re.compile(r"vtex://[^\s`'\")\]>,]+")
 NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
-NOT_GIVEN = "not given"
+NOT_GIVEN = "(not given)"
 BUILTINS = ("today",)
 
 
@@ -161,6 +161,8 @@ def _scalar(raw: str, where: str) -> Any:
         raise PromptFileError(f"{where}: only plain, quoted and true/false scalars are supported")
     if " #" in raw:
         raw = raw.split(" #", 1)[0].rstrip()
+    if ": " in raw or raw.endswith(":"):
+        raise PromptFileError(f"{where}: quote a value that contains ': '")
     return raw
 
 
