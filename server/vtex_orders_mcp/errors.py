@@ -109,7 +109,9 @@ class VtexNotFound(VtexHTTPError):
 
 
 class VtexConflict(VtexHTTPError):
-    hint = "The order's current status does not allow this: read the order to see its status."
+    """400/409/412/422: VTEX refused the request as sent or in the order's current state."""
+
+    hint = "VTEX refused it as sent or in the order's current state: read its message and the order's status."
 
 
 class VtexRateLimited(VtexHTTPError):

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-__all__ = ["Args", "Query", "PATH", "LOCAL", "ORDER_STATUSES", "FEED_STATUSES"]
+__all__ = ["Args", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class _Where:
 
 PATH = _Where("path")
 LOCAL = _Where("local")
+# Body fields VTEX requires even when null: sent as null instead of being omitted.
+KEEP_NULL = _Where("keep-null")
+# VTEX wants some amounts in cents as a *string* (invoiceValue); the tool takes an integer.
+CentsString = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 
 class Args(ArgModelBase):
@@ -55,10 +59,10 @@ class Body(BaseModel):
 OrderId = Annotated[
     str,
     PATH,
-    Field(pattern=r"^(seq\d{1,20}|[A-Za-z0-9]{2,40}-\d{2})$", description="e.g. v502556llux-01, or seq<sequence>"),
+    Field(pattern=r"^(seq\d+|\w+-\d\d)$", max_length=60, description="e.g. v502556llux-01"),
 ]
-OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]{2,40}$", description="orderId without -NN")]
-Ident = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="orderId without -NN")]
+Ident = Annotated[str, PATH, Field(pattern=r"^[\w.-]+$", max_length=64)]
 Cents = Annotated[int, Field(ge=0, le=10**12, description="cents")]
 View = Annotated[Literal["compact", "full"], LOCAL, Field(description="full = VTEX's whole document")]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -171,8 +175,8 @@ class InvoiceItem(Body):
 class InvoiceOrder(Args):
     orderId: OrderId
     type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
-    invoiceNumber: str = Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")
-    invoiceValue: int = Field(ge=1, le=10**12, description="cents")
+    invoiceNumber: str = Field(pattern=r"^[\w./-]+$", max_length=64)
+    invoiceValue: CentsString = Field(ge=1, le=10**12, description="cents")
     issuanceDate: datetime
     items: list[InvoiceItem] = Field(min_length=1, max_length=500)
     invoiceKey: str | None = Field(None, max_length=200)
@@ -184,11 +188,11 @@ class InvoiceOrder(Args):
 
 class InvoiceTracking(Args):
     orderId: OrderId
-    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")]
+    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[\w./-]+$", max_length=64)]
     trackingNumber: str = Field(min_length=1, max_length=100)
     courier: str = Field(min_length=1, max_length=100)
-    trackingUrl: str | None = Field(None, max_length=2000)
-    dispatchedDate: datetime | None = None
+    trackingUrl: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
+    dispatchedDate: Annotated[datetime | None, KEEP_NULL] = None
 
 
 class TrackingEvent(Body):
@@ -200,9 +204,9 @@ class TrackingEvent(Body):
 
 class TrackingStatus(Args):
     orderId: OrderId
-    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9._/-]{1,64}$")]
+    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[\w./-]+$", max_length=64)]
     isDelivered: bool
-    deliveredDate: str | None = Field(
+    deliveredDate: Annotated[str | None, KEEP_NULL] = Field(
         None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="yyyy-mm-dd hh:mm"
     )
     events: list[TrackingEvent] = Field(default_factory=list, max_length=200)
@@ -294,8 +298,8 @@ class ChangeSellerWindow(Args):
 
 # --- order modifications (/api/order-system) -------------------------------------------------
 
-ChangeOrderId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]{2,40}-\d{2}$", description="the orderId")]
-ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+ChangeOrderId = Annotated[str, PATH, Field(pattern=r"^\w+-\d\d$", max_length=60, description="the orderId")]
+ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[\w-]+$", max_length=64)]
 
 
 class ModItemFrom(Body):
@@ -309,10 +313,6 @@ class ModItemTo(Body):
     id: str = Field(min_length=1, max_length=64, description="SKU id")
     quantity: int = Field(ge=1, le=10000)
     uniqueId: str | None = None
-    measurementUnit: str | None = None
-    unitMultiplier: float | None = Field(None, gt=0)
-    manualDiscountValue: Cents | None = None
-    manualIncrementValue: Cents | None = None
 
 
 class ModFrom(Body):
@@ -363,7 +363,6 @@ class CreateModification(Args):
     replace: list[Replace] | None = Field(None, max_length=50)
     add: ModTo | None = None
     remove: ModFrom | None = None
-    settings: ModSettings | None = None
 
 
 class PreviewModification(Args):

@@ -20,10 +20,9 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
 from . import models as m
-from .models import LOCAL, PATH, Query
+from .models import KEEP_NULL, LOCAL, PATH, Query
 
 __all__ = ["Operation", "OPERATIONS", "BY_NAME", "Request", "build_request"]
 
@@ -87,36 +86,31 @@ def build_request(op: Operation, args: m.Args, account: str) -> Request:
     """Split validated ``args`` into path variables, query parameters and a JSON body."""
     path_vars: dict[str, str] = {}
     query: dict[str, Any] = {}
-    body: dict[str, Any] = {}
+    body_fields: set[str] = set()
+    null_fields: list[str] = []
     for name in type(args).model_fields:
         value = getattr(args, name)
         where = _where(type(args), name)
         if where is PATH:
             path_vars[name] = str(value)
-        elif where is LOCAL:
-            continue
         elif isinstance(where, Query):
             if value is not None:
                 query[where.name or name] = str(value).lower() if isinstance(value, bool) else value
-        elif value is not None:
-            body[name] = _dump(value)
+        elif where is None:
+            body_fields.add(name)
+            if value is None and KEEP_NULL in type(args).model_fields[name].metadata:
+                null_fields.append(name)
     for key, val in op.fixed_query.items():
         query[key] = account if val == ACCOUNT else val
     if op.extra_query is not None:
         query.update(op.extra_query(args))
     path = op.path.format(**{k: quote(v, safe="") for k, v in path_vars.items()})
-    has_body = any(_where(type(args), n) is None for n in type(args).model_fields)
-    json_body = to_jsonable_python(body) if has_body and op.method != "GET" else None
+    json_body: dict[str, Any] | None = None
+    if body_fields and op.method != "GET":
+        # pydantic serializes: aliases (`from`), cents-as-string fields, dates; unset optionals omitted.
+        json_body = args.model_dump(mode="json", by_alias=True, include=body_fields, exclude_none=True)
+        json_body.update(dict.fromkeys(null_fields))
     return Request(op.method, path, query, json_body, next(iter(path_vars.values()), ""))
-
-
-def _dump(value: Any) -> Any:
-    """Nested models as VTEX spells them (aliases such as ``from``), omitting unset optionals."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    return value
 
 
 def _creation_range(args: m.ListOrders) -> dict[str, Any]:

@@ -17,18 +17,63 @@ __all__ = ["clean_schema", "snapshot", "write_snapshots", "SCHEMA_DIALECT"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+# Sanity caps (a 2,000-character URL, a trillion cents) are enforced by the input models but not
+# advertised: they guide no model and cost tokens in every tools/list. Meaningful bounds (per_page
+# 1..100, maxlot 1..10, quantity >= 1) stay in the schema.
+_SANITY = {"maxLength": 50, "maximum": 1000, "maxItems": 30}
+
+
 def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    def walk(node: Any, in_properties: bool = False) -> Any:
+    """The advertised form of a pydantic schema: no titles, optional fields without the
+    ``anyOf [X, null]`` wrapper, no sanity caps, single-use ``$defs`` inlined."""
+    defs = schema.get("$defs", {})
+    uses: dict[str, int] = {}
+
+    def count(node: Any) -> None:
         if isinstance(node, dict):
-            out = {}
-            for key, value in node.items():
-                if key == "title" and not in_properties and isinstance(value, str):
-                    continue
-                out[key] = walk(value, in_properties=key in ("properties", "$defs"))
-            return out
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                uses[ref.rsplit("/", 1)[-1]] = uses.get(ref.rsplit("/", 1)[-1], 0) + 1
+            for v in node.values():
+                count(v)
+        elif isinstance(node, list):
+            for v in node:
+                count(v)
+
+    count(schema)
+
+    def walk(node: Any, key: str = "") -> Any:
         if isinstance(node, list):
             return [walk(v) for v in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        if key == "properties":  # keys here are field names, not keywords
+            return {name: walk(v) for name, v in node.items()}
+        node = dict(node)
+        options = node.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            node.pop("anyOf")
+            other = next(o for o in options if o != {"type": "null"})
+            node = {**other, **node}
+            if node.get("default", 0) is None:
+                node.pop("default")
+        ref = node.get("$ref")
+        if isinstance(ref, str) and uses.get(ref.rsplit("/", 1)[-1]) == 1:
+            node.pop("$ref")
+            node = {**defs[ref.rsplit("/", 1)[-1]], **node}
+        out = {}
+        for k, v in node.items():
+            if k == "title" and isinstance(v, str):
+                continue
+            if k in _SANITY and isinstance(v, int) and v >= _SANITY[k]:
+                continue
+            if k == "$defs":
+                kept = {n: walk(d) for n, d in v.items() if uses.get(n, 0) > 1}
+                if kept:
+                    out[k] = kept
+                continue
+            out[k] = walk(v, k)
+        return out
 
     return walk(schema)
 

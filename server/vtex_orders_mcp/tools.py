@@ -63,16 +63,12 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
     "payment": _out(transaction=_OBJ),
     "raw": _out(result={}),
 }
+# Writes answer {status, summary} plus `result` (VTEX's receipt) when done, or `confirmation` and
+# `expiresIn` when approval is pending; only the discriminating field is spelled out.
 WRITE_OUTPUT = {
     "type": "object",
-    "properties": {
-        "status": {"enum": ["done", "approval_required", "declined", "canceled"]},
-        "summary": {"type": "string"},
-        "result": {},
-        "confirmation": _OBJ,
-        "expiresIn": {"type": "integer"},
-    },
-    "required": ["status", "summary"],
+    "properties": {"status": {"enum": ["done", "approval_required", "declined", "canceled"]}},
+    "required": ["status"],
 }
 
 # What to do next when VTEX refuses a write because of the order's state (the model's next step).
@@ -336,13 +332,23 @@ async def _safe_summary(rt: Runtime, op: Operation, args: Args) -> str:
 # --- assembly -----------------------------------------------------------------------------------
 
 
+# MCP's defaults: readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true.
+# Every hint whose value differs from its default is stated; the rest are left to the spec's
+# defaults (stating them cost ~500 tokens of every tools/list). tests/test_tools.py checks the
+# effective values against the registry.
+ANNOTATION_DEFAULTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
+
+
 def _annotations(op: Operation) -> ToolAnnotations:
-    return ToolAnnotations(
-        read_only_hint=op.read_only,
-        destructive_hint=op.destructive,
-        idempotent_hint=op.read_only or op.idempotent,
-        open_world_hint=True,
-    )
+    hints = {
+        "read_only_hint": op.read_only,
+        "destructive_hint": op.destructive,
+        "idempotent_hint": op.read_only or op.idempotent,
+        "open_world_hint": True,
+    }
+    if op.read_only:  # destructiveHint is meaningful only when readOnlyHint is false
+        hints.pop("destructive_hint")
+    return ToolAnnotations(**{k: v for k, v in hints.items() if v != ANNOTATION_DEFAULTS[k]})
 
 
 def _meta(op: Operation) -> dict[str, Any]:
@@ -405,9 +411,7 @@ def build_tools(rt: Runtime) -> list[VtexTool]:
                 "Never call it without the user's explicit approval.",
                 args=ConfirmWrite,
                 handler=_confirm_handler(rt, writes),
-                annotations=ToolAnnotations(
-                    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-                ),
+                annotations=ToolAnnotations(destructive_hint=True),  # stated: the point of this tool
                 meta=None,
                 output_schema=WRITE_OUTPUT,
             )
