@@ -83,13 +83,17 @@ def _now(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for k, v in override.items():
-            out[k] = _merge(base.get(k), v) if k in base else copy.deepcopy(v)
-        return out
-    return copy.deepcopy(override)
+def _merge(base: Any, patch: Any) -> Any:
+    """JSON Merge Patch (RFC 7386): objects merge recursively, ``null`` removes a key."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(base) if isinstance(base, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = _merge(out.get(k), v)
+    return out
 
 
 def _sent(entry: Any) -> str:
@@ -271,6 +275,7 @@ class _Session:
         except StepError as exc:
             outcome.setdefault("runnerError", str(exc))
         checks = self._checks(outcome, expect)
+        self.mask.learn({k: v for k, v in outcome.items() if k in ("structured", "text")})
         self.outcomes.append(outcome)
         if "id" in step:
             self.by_id[step["id"]] = outcome

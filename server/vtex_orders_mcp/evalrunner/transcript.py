@@ -8,8 +8,8 @@ the final state, pass/fail, the failure messages).
 Same scenario and seed give a byte-identical transcript. The sandbox is seeded and its clock is
 frozen, so what could still differ between runs is what the *server* makes up: confirmation
 tokens (a random id and a wall-clock expiry, sealed with a per-state-dir secret). ``Masker``
-replaces each distinct token with ``<token#N>``, numbered by first appearance, wherever it
-occurs (structured content, text, a later step's arguments), so a reused token still reads as
+replaces each distinct token the server issued with ``<token#N>``, numbered by first appearance,
+wherever it occurs (structured content, text, a later step's arguments), so a reused token still reads as
 the same one. Audit rows are reported without their time and call id, request-log entries
 without their time; durations are never recorded.
 """
@@ -28,13 +28,22 @@ _TOKEN = re.compile(r"vtx1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Masker:
-    """Replaces server-made random values with stable placeholders, consistently within one run."""
+    """Replaces server-made random values with stable placeholders, consistently within one run.
+
+    Only tokens the server issued are masked (``learn`` reads them from outcomes): a token a
+    scenario forges on purpose is its own literal text, and stays readable in the transcript.
+    """
 
     def __init__(self) -> None:
         self._tokens: dict[str, str] = {}
 
+    def learn(self, value: Any) -> None:
+        """Number every token found in ``value`` (a raw outcome), in order of appearance."""
+        for token in _TOKEN.findall(dumps(value)):
+            self._tokens.setdefault(token, f"<token#{len(self._tokens) + 1}>")
+
     def _token(self, m: re.Match[str]) -> str:
-        return self._tokens.setdefault(m.group(0), f"<token#{len(self._tokens) + 1}>")
+        return self._tokens.get(m.group(0), m.group(0))
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, str):
