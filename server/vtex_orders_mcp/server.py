@@ -102,14 +102,11 @@ def build_server(
 
 def _extend(app: App) -> None:
     """Resources and prompts register themselves on the server (resources.py, prompts.py)."""
-    import importlib
+    from .prompts import register_prompts
+    from .resources import register_resources
 
-    for module, fn in (("resources", "register_resources"), ("prompts", "register_prompts")):
-        try:
-            mod = importlib.import_module(f"{__package__}.{module}")
-        except ModuleNotFoundError:  # TEMPORARY while the module is being written
-            continue
-        getattr(mod, fn)(app)
+    register_resources(app)
+    register_prompts(app)
 
 
 def _version() -> str:
