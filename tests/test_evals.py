@@ -1,0 +1,199 @@
+"""The eval runner and the shipped scenarios (evals/).
+
+Every shipped scenario must pass, and running it twice must give byte-identical transcripts
+(seeded sandbox, frozen clock, masked tokens). A broken expectation must fail the run with a
+message naming the step, the expectation and what was there, and make the CLI exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from vtex_orders_mcp.cli import main
+from vtex_orders_mcp.evalrunner import SCHEMA_PATH, ScenarioError, load_scenario, run_scenario, scenario_files
+from vtex_orders_mcp.evalrunner.paths import MISSING, PathError, evaluate, parse, resolve
+
+EVALS = Path(__file__).resolve().parents[1] / "evals"
+SCENARIOS = scenario_files([EVALS])
+
+
+def test_enough_scenarios_are_shipped_and_cover_the_families():
+    assert len(SCENARIOS) >= 20
+    docs = [load_scenario(p) for p in SCENARIOS]
+    assert len({d["name"] for d in docs}) == len(docs), "scenario names must be unique"
+    called = {s.get("call") for d in docs for s in d["steps"]} - {None}
+    from vtex_orders_mcp.registry import OPERATIONS
+
+    groups = {op.group for op in OPERATIONS if op.name in called}
+    assert groups == {op.group for op in OPERATIONS}, "every tool family has a scenario"
+    assert any(s.get("confirm") for d in docs for s in d["steps"]), "the two-step token path is covered"
+    answers = {a if isinstance(a, str) else a["action"] for d in docs for s in d["steps"]
+               for a in (s.get("approve") if isinstance(s.get("approve"), list) else [s.get("approve")]) if a}
+    assert answers == {"accept", "decline", "cancel"}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_passes_and_is_reproducible(path):
+    first = run_scenario(path)
+    assert first.passed, "\n".join(first.failures)
+    second = run_scenario(path)
+    assert first.to_jsonl() == second.to_jsonl()
+    lines = first.to_jsonl().splitlines()
+    assert json.loads(lines[0])["event"] == "start" and json.loads(lines[-1])["passed"] is True
+    # the only tokens left in a transcript are those the scenario itself wrote (forgeries)
+    assert all(tok in path.read_text() for tok in re.findall(r"vtx1\.[\w-]+\.[\w-]+", first.to_jsonl()))
+
+
+# --- failures are reported clearly ------------------------------------------------------------
+
+BROKEN = {
+    "name": "broken",
+    "steps": [
+        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"},
+         "expect": {"equals": {"structured.order.status": "invoiced"}}},
+        {"call": "cancel_order", "arguments": {"orderId": "v502556llux-01", "reason": "x"}},
+        {"call": "get_order", "arguments": {"orderId": "nope123-01"}},
+    ],
+    "after": {"equals": {"write_routes": {"POST /api/oms/pvt/orders/{orderId}/cancel": 1}}},
+}
+
+
+def test_a_failing_expectation_fails_the_run_with_a_clear_message():
+    t = run_scenario(BROKEN)
+    assert not t.passed
+    assert t.failures[0] == 'step 1: expected structured.order.status == "invoiced"; got "handling"'
+    # an approval nobody scripted is answered "cancel" and fails the step
+    assert t.failures[1].startswith("step 2: expected every approval asked has a scripted answer; got ")
+    assert "Cancel order v502556llux-01" in t.failures[1]
+    # an error the step did not expect fails it
+    assert t.failures[2].startswith("step 3: expected no error (the step does not expect one); got ")
+    assert "not found" in t.failures[2]
+    assert t.failures[3].startswith("after: expected write_routes == ")
+    end = json.loads(t.to_jsonl().splitlines()[-1])
+    assert end["passed"] is False and end["failures"] == t.failures
+
+
+def test_unused_scripted_answer_and_bad_reference_fail():
+    t = run_scenario({
+        "name": "unused-answer",
+        "steps": [
+            {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "approve": "accept"},
+            {"call": "get_order", "arguments": {"orderId": {"$ref": "steps.nope.structured.order.orderId"}}},
+            {"confirm": "last"},
+        ],
+    })
+    assert t.failures[0] == 'step 1: expected every scripted answer was used; got ["accept"]'
+    assert "no earlier step has id 'nope'" in t.failures[1]
+    assert "no earlier step returned a confirmation" in t.failures[2]
+
+
+def test_cli_exit_status_transcript_and_summary(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"name": "good", "steps": [
+        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"},
+         "expect": {"equals": {"structured.order.status": "handling"}}}]}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(BROKEN))
+    out = tmp_path / "t.jsonl"
+
+    assert main(["eval", str(good), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 passed, 0 failed")
+    assert [json.loads(line)["scenario"] for line in out.read_text().splitlines()] == ["good"] * 3
+
+    assert main(["eval", str(good), str(bad), "--out", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert "FAIL broken (bad.json)" in report
+    assert 'step 1: expected structured.order.status == "invoiced"; got "handling"' in report
+    assert report.strip().endswith("1 passed, 1 failed")
+
+    # transcript on stdout (pure JSONL), verdicts on stderr
+    assert main(["eval", str(good)]) == 0
+    captured = capsys.readouterr()
+    assert all(json.loads(line) for line in captured.out.splitlines())
+    assert captured.err.strip().endswith("1 passed, 0 failed")
+
+
+def test_invalid_scenarios_are_refused_before_running(tmp_path, capsys):
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"name": "typo", "steps": [
+        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "expect": {"isErorr": True}}]}))
+    with pytest.raises(ScenarioError, match=r"typo.json: steps/0/expect: .*isErorr"):
+        load_scenario(typo)
+    two_kinds = {"name": "two", "steps": [{"call": "get_order", "read": "vtex://orders/x"}]}
+    with pytest.raises(ScenarioError, match="steps/0"):
+        run_scenario(two_kinds)
+    bad_path = {"name": "p", "steps": [{"list": "tools", "expect": {"equals": {"names..x": 1}}}]}
+    with pytest.raises(ScenarioError, match="empty segment"):
+        run_scenario(bad_path)
+    assert main(["eval", str(typo)]) == 1
+    assert "invalid scenario" in capsys.readouterr().err
+
+
+def test_yaml_without_pyyaml_is_a_clear_error(monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_yaml(name, *args, **kwargs):
+        if name == "yaml":
+            raise ImportError("no yaml")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_yaml)
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\nsteps: [{list: tools}]\n")
+    with pytest.raises(ScenarioError, match="YAML scenarios need PyYAML"):
+        load_scenario(f)
+    g = tmp_path / "s.json"
+    g.write_text('{"name": "s", "steps": [{"list": "tools"}]}')
+    assert load_scenario(g)["name"] == "s"
+
+
+def test_schema_is_draft_2020_12_and_valid():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+# --- the path language ------------------------------------------------------------------------
+
+
+def test_paths():
+    doc = {"orders": {"v1-01": {"status": "canceled", "items": [{"id": "a"}, {"id": "b"}]}}, "a.b": 1}
+    assert resolve(doc, 'orders["v1-01"].status') == "canceled"
+    assert resolve(doc, "orders.v1-01.items[-1].id") == "b"
+    assert resolve(doc, "orders.v1-01.items[*].id") == ["a", "b"]
+    assert resolve(doc, "['a.b']") == 1
+    assert resolve(doc, "orders.v1-01.nope") is MISSING
+    assert resolve(doc, "orders.v1-01.items[5]") is MISSING
+    for bad in ("", "a..b", "a.", " a", "a[x"):
+        with pytest.raises(PathError):
+            parse(bad)
+
+
+def test_operators():
+    doc = {"n": 1, "flag": True, "s": "hello world", "l": [{"a": 1, "b": 2}, "x"], "d": {"a": {"b": 1, "c": 2}}}
+    results = {c.check: c.ok for c in evaluate(doc, {
+        "equals": {"n": 1.0, "flag": True, "missing": None},
+        "not_equals": {"flag": 1},
+        "contains": {"s": "world", "l": {"a": 1}, "d": {"a": {"b": 1}}},
+        "not_contains": {"l": "y"},
+        "length": {"l": 2},
+        "matches": {"s": "^hel+o"},
+        "at_least": {"n": 1},
+        "at_most": {"flag": 5},
+        "exists": ["d.a.c"],
+        "absent": ["d.z"],
+    })}
+    assert results == {
+        "n == 1.0": True, "flag == true": True, "missing == null": False, "flag != 1": True,
+        's contains "world"': True, 'l contains {"a": 1}': True, 'd contains {"a": {"b": 1}}': True,
+        'l not contains "y"': True, "l length 2": True, 's matches "^hel+o"': True, "n >= 1": True,
+        "flag <= 5": False, "exists d.a.c": True, "absent d.z": True,
+    }
