@@ -209,10 +209,13 @@ class _Session:
         messages = []
         for m in r.messages:
             content = m.content
+            message: dict[str, Any] = {"role": m.role, "type": content.type}
             text = getattr(content, "text", None)
-            if text is None and getattr(content, "resource", None) is not None:
+            if getattr(content, "resource", None) is not None:  # an embedded resource (order, reference)
+                message["uri"] = str(content.resource.uri)
                 text = getattr(content.resource, "text", None)
-            messages.append({"role": m.role, "type": content.type, "text": text})
+            message["text"] = text
+            messages.append(message)
         return {
             "description": r.description,
             "messages": messages,
