@@ -15,10 +15,27 @@ def anyio_backend():
     return "asyncio"
 
 
-@pytest.fixture
-def sb() -> Sandbox:
+@pytest.fixture(scope="session")
+def _shared_sandbox() -> Sandbox:
     # 200 orders keep each test fast while still covering every status and feature of the seed.
     return Sandbox(seed=7, orders=200, now=NOW)
+
+
+@pytest.fixture
+def sb(_shared_sandbox) -> Sandbox:
+    """The seeded sandbox in its seeded state (one shared instance: building one per test costs
+    more than the tests themselves)."""
+    yield _shared_sandbox
+    # Reseed only after a test that may have changed state (a write, an admin call, a moved
+    # clock, a fault); read-only tests just clear the log and the rate window.
+    dirty = (any(r.method != "GET" or not r.path.startswith("/api/oms/") for r in _shared_sandbox.requests)
+             or _shared_sandbox.clock.now() != NOW or len(_shared_sandbox.faults))
+    if dirty:
+        _shared_sandbox.reset()
+    else:
+        _shared_sandbox.clear_log()
+        _shared_sandbox.rate_limiter.reset()
+        _shared_sandbox.faults.reset()
 
 
 @pytest.fixture

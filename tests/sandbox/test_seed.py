@@ -7,10 +7,10 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import jsonschema
-from sandbox_support import NOW, _schemas
+from sandbox_support import NOW, validator
 
 from vtex_orders_mcp.sandbox import Sandbox
+from vtex_orders_mcp.sandbox import seed as seed_module
 from vtex_orders_mcp.sandbox.invoicing import invoiced_total, is_partially_invoiced, order_total
 from vtex_orders_mcp.sandbox.seed import EXAMPLE_ORDER_ID, example_order
 
@@ -19,8 +19,21 @@ def dump(sb: Sandbox) -> str:
     return json.dumps({"orders": sb.store.orders, "meta": sb.store.meta}, sort_keys=True)
 
 
+def fresh(**kwargs) -> Sandbox:
+    """A sandbox generated from scratch (not parsed from the generation cache)."""
+    seed_module._CACHE.clear()
+    return Sandbox(**kwargs)
+
+
 def test_same_seed_same_clock_gives_byte_identical_data():
-    assert dump(Sandbox(seed=7, now=NOW)) == dump(Sandbox(seed=7, now=NOW))
+    assert dump(fresh(seed=7, now=NOW)) == dump(fresh(seed=7, now=NOW))
+
+
+def test_generation_cache_gives_the_same_data_and_rng_state():
+    generated = fresh(seed=9, orders=80, now=NOW)
+    cached = Sandbox(seed=9, orders=80, now=NOW)
+    assert dump(generated) == dump(cached)
+    assert generated.store.rng.random() == cached.store.rng.random()
 
 
 def test_different_seed_gives_different_data():
@@ -28,8 +41,8 @@ def test_different_seed_gives_different_data():
 
 
 def test_dates_are_relative_to_the_frozen_clock():
-    a = Sandbox(seed=3, orders=60, now=NOW)
-    b = Sandbox(seed=3, orders=60, now=NOW + timedelta(days=10))
+    a = fresh(seed=3, orders=60, now=NOW)
+    b = fresh(seed=3, orders=60, now=NOW + timedelta(days=10))
     moved = 0
     for order_id, order in a.store.orders.items():
         other = b.store.orders[order_id]
@@ -49,9 +62,13 @@ def test_wall_clock_sandbox_dates_are_recent():
 
 
 def test_generation_of_500_orders_is_fast():
-    start = time.perf_counter()
-    sb = Sandbox(seed=11, now=NOW)
-    assert time.perf_counter() - start < 0.5
+    timings = []
+    for _ in range(3):  # best of three: the machine may be busy with other work
+        seed_module._CACHE.clear()
+        start = time.perf_counter()
+        sb = Sandbox(seed=11, now=NOW)
+        timings.append(time.perf_counter() - start)
+    assert min(timings) < 0.5, timings
     assert len(sb.store.orders) == 500
 
 
@@ -108,12 +125,12 @@ def test_money_adds_up():
 
 
 def test_every_seeded_order_has_the_example_shape_and_fits_the_get_order_schema():
-    validator = jsonschema.Draft7Validator(_schemas()["GET /api/oms/pvt/orders/{orderId}"]["200"])
+    check = validator("GET /api/oms/pvt/orders/{orderId}", "200")
     example = example_order()
-    for order in Sandbox(seed=7, now=NOW).store.orders.values():
+    for order in Sandbox(seed=7, orders=150, now=NOW).store.orders.values():
         assert set(example) <= set(order)
         for key, value in example.items():
             if value is not None and order[key] is not None:
                 assert type(order[key]) is type(value), key
-        errors = list(validator.iter_errors(order))
+        errors = list(check.iter_errors(order))
         assert not errors, (order["orderId"], [f"{list(e.absolute_path)} {e.message[:120]}" for e in errors[:5]])

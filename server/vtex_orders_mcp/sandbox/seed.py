@@ -20,6 +20,7 @@ VTEX's order document.
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -240,8 +241,41 @@ def _weighted(rng, pairs):
     return pairs[-1][0]
 
 
+# Results of recent generations with a frozen clock, as JSON text: a reset (or a second sandbox
+# with the same parameters) parses it instead of rebuilding, which is about twice as fast.
+_CACHE: dict[tuple, tuple[str, tuple]] = {}
+_CACHE_SIZE = 4
+
+
 def generate_orders(store: "Store") -> dict[str, dict]:
     """Build `store.order_count` orders (the example included) into a new dict."""
+    # The build allocates ~100k small objects that all stay alive: pausing the cyclic GC avoids
+    # repeated full collections over them (it triples the build time otherwise).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        key = None
+        if store.clock.frozen:
+            key = (store.seed, store.order_count, store.account, store.clock.now())
+            cached = _CACHE.get(key)
+            if cached is not None:
+                text, rng_state = cached
+                orders, meta = json.loads(text)
+                store.meta.update(meta)
+                store.rng.setstate(rng_state)
+                return orders
+        orders = _generate(store)
+        if key is not None:
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = (json.dumps([orders, store.meta]), store.rng.getstate())
+        return orders
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(store: "Store") -> dict[str, dict]:
     rng = store.rng
     now = store.clock.now()
     account = store.account
