@@ -10,7 +10,9 @@ frozen, so what could still differ between runs is what the *server* makes up: c
 tokens (a random id and a wall-clock expiry, sealed with a per-state-dir secret). ``Masker``
 replaces each distinct token the server issued with ``<token#N>``, numbered by first appearance,
 wherever it occurs (structured content, text, a later step's arguments), so a reused token still reads as
-the same one. Audit rows are reported without their time and call id, request-log entries
+the same one. Wall-clock values the server renders are masked too: today's date (a prompt's
+``{today}``) becomes ``<today>``, a timestamp of today ``<now>`` (audit rows read through the
+audit resource), and audit ``call_id``s ``<call#N>``. Audit rows in ``after`` are reported without their time and call id, request-log entries
 without their time; durations are never recorded.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +39,32 @@ class Masker:
 
     def __init__(self) -> None:
         self._tokens: dict[str, str] = {}
+        self._calls: dict[str, str] = {}
+        # Wall-clock dates and times the server renders (a prompt's "today", audit rows read
+        # through the audit resource): <today>, or <now> with a time of day.
+        today = re.escape(datetime.now(timezone.utc).date().isoformat())
+        self._now = re.compile(today + r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+        self._today = re.compile(today + r"(?![\d:])")
 
     def learn(self, value: Any) -> None:
         """Number every token found in ``value`` (a raw outcome), in order of appearance."""
         for token in _TOKEN.findall(dumps(value)):
             self._tokens.setdefault(token, f"<token#{len(self._tokens) + 1}>")
 
+    def _call(self, value: Any) -> Any:
+        """Audit call ids are random: numbered, so the events of one call still read as one."""
+        if not isinstance(value, str):
+            return value
+        return self._calls.setdefault(value, f"<call#{len(self._calls) + 1}>")
+
     def _token(self, m: re.Match[str]) -> str:
         return self._tokens.get(m.group(0), m.group(0))
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, str):
-            return _TOKEN.sub(self._token, value)
+            return self._today.sub("<today>", self._now.sub("<now>", _TOKEN.sub(self._token, value)))
         if isinstance(value, dict):
-            return {self(k): self(v) for k, v in value.items()}
+            return {self(k): self._call(v) if k == "call_id" else self(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self(v) for v in value]
         return value
