@@ -1,7 +1,7 @@
 """The `Sandbox` object: one simulated VTEX account (store, clock, faults, request log, app).
 
-It wires the pieces together: a Store seeded from `seed`, the OMS routes (oms.py) and, when present,
-the order-modification, feed/hook and checkout services, all behind app.Gate. `transport()` gives
+It wires the pieces together: a Store seeded from `seed`, the OMS routes (oms.py) and the
+order-modification, feed/hook and checkout services, all behind app.Gate. `transport()` gives
 an httpx2 transport into the app for in-process use; standalone.py serves the same app over HTTP.
 """
 
@@ -11,18 +11,13 @@ from datetime import datetime
 
 from starlette.routing import Route
 
-from . import oms
+from . import checkout, feed, modifications, oms
 from .access import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Credentials, RateLimiter
 from .app import build_app
 from .faults import FaultSet
 from .requestlog import LoggedRequest
 from .state import Clock, Store
 from .transport import SandboxTransport
-
-
-def _service_modules() -> list[tuple[str, str]]:
-    # (module, service class) of the other route families, mounted when their modules exist.
-    return [("modifications", "ModificationsService"), ("feed", "FeedService"), ("checkout", "CheckoutService")]
 
 
 class Sandbox:
@@ -36,17 +31,15 @@ class Sandbox:
         self.requests: list[LoggedRequest] = []
         self.credentials = Credentials(app_key, app_token, auth_cookie)
         self.rate_limiter = RateLimiter(self.clock, rate_limit_per_minute)
-        self.services: dict[str, object] = {}
-        routes: list[Route] = oms.routes(self.store)
-        for module_name, class_name in _service_modules():
-            try:
-                module = __import__(f"{__package__}.{module_name}", fromlist=[class_name, "routes"])
-            except ImportError:
-                continue  # TEMPORARY: until the module is committed by its author
-            service = getattr(module, class_name)(self.store)
+        # The other route families are services over the same store (their reset() runs after a
+        # reseed); OMS routes are stateless beyond the store itself.
+        self.modifications = modifications.ModificationsService(self.store)
+        self.feed = feed.FeedService(self.store)
+        self.checkout = checkout.CheckoutService(self.store)
+        for service in (self.modifications, self.feed, self.checkout):
             self.store.register_service(service)
-            self.services[module_name] = service
-            routes += module.routes(service)
+        routes: list[Route] = [*oms.routes(self.store), *modifications.routes(self.modifications),
+                               *feed.routes(self.feed), *checkout.routes(self.checkout)]
         self.routes = routes
         self.app = build_app(self, routes)
 
