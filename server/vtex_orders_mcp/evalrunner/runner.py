@@ -293,6 +293,8 @@ class _Session:
             return await call
         except MCPError as exc:  # JSON-RPC level: unknown resource, protocol refusals
             return {"protocolError": {"code": exc.code, "message": exc.message}}
+        except Exception as exc:  # noqa: BLE001 - the client itself failed: fail this step, run the rest
+            return {"runnerError": f"the client failed: {type(exc).__name__}: {exc}"}
 
     def _checks(self, outcome: dict[str, Any], expect: dict[str, Any]) -> list[Check]:
         checks: list[Check] = []
