@@ -36,7 +36,9 @@ class Sandbox:
         self.modifications = modifications.ModificationsService(self.store)
         self.feed = feed.FeedService(self.store)
         self.checkout = checkout.CheckoutService(self.store)
-        for service in (self.modifications, self.feed, self.checkout):
+        self.services: dict[str, object] = {"modifications": self.modifications, "feed": self.feed,
+                                            "checkout": self.checkout}
+        for service in self.services.values():
             self.store.register_service(service)
         routes: list[Route] = [*oms.routes(self.store), *modifications.routes(self.modifications),
                                *feed.routes(self.feed), *checkout.routes(self.checkout)]
