@@ -63,11 +63,11 @@ def test_wall_clock_sandbox_dates_are_recent():
 
 def test_generation_of_500_orders_is_fast():
     timings = []
-    for _ in range(3):  # best of three: the machine may be busy with other work
+    for _ in range(3):  # best of three, in CPU time: the machine may be busy with other work
         seed_module._CACHE.clear()
-        start = time.perf_counter()
+        start = time.process_time()
         sb = Sandbox(seed=11, now=NOW)
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     assert min(timings) < 0.5, timings
     assert len(sb.store.orders) == 500
 
