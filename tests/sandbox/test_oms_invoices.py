@@ -235,3 +235,44 @@ async def test_tracking_status_refuses_invalid_bodies(client, sb, body, message)
     await client.patch(f"{ORDERS}/{order['orderId']}/invoice/NF-77", json=TRACKING)
     response = await client.put(f"{ORDERS}/{order['orderId']}/invoice/NF-77/tracking", json=body)
     assert response.status_code == 400 and response.json()["error"]["message"] == message
+
+
+async def test_documents_still_fit_the_schemas_after_every_kind_of_write(client, sb):
+    """A full life cycle on a few orders, then every read view of them validates again."""
+    touched = []
+    order = pick(sb, "ready-for-handling", whole=lambda o: len(o["items"]) >= 2)
+    oid = order["orderId"]
+    await client.post(f"{ORDERS}/{oid}/start-handling")
+    item = order["items"][0]
+    await client.post(f"{ORDERS}/{oid}/changes", json={
+        "requestId": "r1", "reason": "Troca", "discountValue": 100, "incrementValue": 0,
+        "itemsRemoved": [], "itemsAdded": []})
+    await client.post(f"{ORDERS}/{oid}/invoice", json=invoice_body(order, number="P1", value=1000, items=[
+        {"id": item["id"], "price": item["sellingPrice"], "quantity": 1}]))
+    await client.post(f"{ORDERS}/{oid}/invoice", json=invoice_body(order, number="P2"))
+    await client.patch(f"{ORDERS}/{oid}/invoice/P2", json=TRACKING)
+    await client.put(f"{ORDERS}/{oid}/invoice/P2/tracking", json=dict(EVENTS, isDelivered=True,
+                                                                     deliveredDate="2025-06-05 10:00"))
+    await client.post(f"{ORDERS}/{oid}/invoice", json=invoice_body(order, number="R1", kind="Input", value=500, items=[
+        {"id": item["id"], "price": 500, "quantity": 1}]))
+    await client.post(f"{ORDERS}/{oid}/interactions", json={"source": "test", "message": "ok"})
+    touched.append(order)
+    canceled = pick(sb, "window-to-cancel")
+    await client.post(f"{ORDERS}/{canceled['orderId']}/cancel", json={"reason": "Desistência"})
+    touched.append(canceled)
+    paid = pick(sb, "payment-pending", complete=lambda o: o["isCompleted"])
+    await client.post(f"{ORDERS}/{paid['orderId']}/payments/"
+                      f"{paid['paymentData']['transactions'][0]['payments'][0]['id']}/payment-notification")
+    touched.append(paid)
+    assert all(r.status < 300 for r in sb.requests), [(r.route, r.status) for r in sb.requests if r.status >= 300]
+    assert order["status"] == "invoiced" and canceled["status"] == "canceled" and paid["status"] == "payment-approved"
+
+    for doc in touched:
+        oid = doc["orderId"]
+        check_response("GET /api/oms/pvt/orders/{orderId}", await client.get(f"{ORDERS}/{oid}"))
+        check_response("GET /api/oms/pvt/orders/order-group/{orderGroup}",
+                       await client.get(f"{ORDERS}/order-group/{doc['orderGroup']}"))
+        check_response("GET /api/oms/user/orders/{orderId}", await client.get(
+            f"/api/oms/user/orders/{oid}", params={"clientEmail": doc["clientProfileData"]["email"]}))
+        rows = check_response("GET /api/oms/pvt/orders", await client.get(ORDERS, params={"q": oid}))["list"]
+        assert [r["orderId"] for r in rows] == [oid] and rows[0]["status"] == doc["status"]

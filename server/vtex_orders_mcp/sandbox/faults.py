@@ -6,7 +6,9 @@ request sequence injects the same faults. `times` caps the number of injections.
 
 * latency   - sleep `delay` seconds, then answer normally (combines with other faults);
 * status    - answer `status` (default 503) with a short text body and, if set, Retry-After;
-* timeout   - sleep `delay` (default 30 s) before answering: the client's own deadline fires first;
+* timeout   - sleep `delay` (default 30 s) before answering: the client's own deadline fires first
+              (in-process the transport then cancels the request, so the handler never runs; over
+              HTTP the handler still runs after the delay, like a slow server would);
 * reset     - the connection drops mid-response (the in-process transport raises httpx2.ReadError,
               or RemoteProtocolError when `after`; over HTTP the server closes the socket);
 * malformed - 200 with a truncated JSON body.
