@@ -238,3 +238,21 @@ async def test_payment_notification_refused_on_canceled_and_incomplete(client, s
         f"{ORDERS}/{incomplete['orderId']}/payments/{first_payment(incomplete)}/payment-notification")
     assert response.status_code == 409
     assert response.json() == envelope("OMS003", "Incomplete orders do not accept payment notifications")
+
+
+@pytest.mark.parametrize("method, suffix, body", [
+    ("GET", "", None), ("POST", "/start-handling", None), ("POST", "/cancel", {}),
+    ("POST", "/changes", {"requestId": "r", "reason": "r", "discountValue": 0, "incrementValue": 0}),
+    ("POST", "/interactions", {"source": "s", "message": "m"}),
+    ("POST", "/invoice", {"type": "Output", "issuanceDate": "2025-01-01", "invoiceNumber": "1",
+                          "invoiceValue": "100", "items": [{"id": "1", "price": 100, "quantity": 1}]}),
+    ("PATCH", "/invoice/1", {"trackingNumber": "T", "trackingUrl": None, "dispatchedDate": None, "courier": None}),
+    ("PUT", "/invoice/1/tracking", {"isDelivered": False, "deliveredDate": None, "events": []}),
+    ("GET", "/conversation-message", None), ("GET", "/payment-transaction", None),
+    ("POST", "/payments/ABC/payment-notification", None),
+])
+async def test_every_order_route_answers_404_for_an_unknown_order(client, sb, method, suffix, body):
+    response = await client.request(method, f"{ORDERS}/9999999999999-01{suffix}", json=body)
+    assert response.status_code == 404
+    assert response.json() == envelope("1", "Order 9999999999999-01 not found")
+    assert sb.requests[-1].status == 404
