@@ -23,6 +23,10 @@ from .state import Clock, SandboxError
 
 FORBIDDEN_TEXT = "The credentials are not enabled to access the service."
 
+# Credentials the sandbox accepts by default (any VTEX client can be pointed at it with these).
+SANDBOX_APP_KEY = "vtexappkey-sandbox-SANDBOX"
+SANDBOX_APP_TOKEN = "SANDBOXAPPTOKEN0000000000000000000000000000000000000000000000000"
+
 
 class Credentials:
     def __init__(self, app_key: str, app_token: str, auth_cookie: str | None):
@@ -70,7 +74,3 @@ class RateLimiter:
             raise err
         self._hits.append(now)
 
-
-# Credentials the sandbox accepts by default (any VTEX client can be pointed at it with these).
-SANDBOX_APP_KEY = "vtexappkey-sandbox-SANDBOX"
-SANDBOX_APP_TOKEN = "SANDBOXAPPTOKEN0000000000000000000000000000000000000000000000000"

@@ -181,11 +181,10 @@ async def _inject(fault: Fault, captured: _Captured | None, send, entry: LoggedR
     elif fault.kind == "reset":
         # Promise a body, send a piece of it, then drop the connection (over HTTP the server
         # closes the socket mid-response; the in-process transport maps this to an httpx2 error).
-        entry.status = 0
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
         await send({"type": "http.response.body", "body": b"{", "more_body": True})
-        entry.status = 0
+        entry.status = 0  # the client never got a response
         raise InjectedReset(after=fault.after)
     else:  # pragma: no cover - kinds are validated by Fault
         raise AssertionError(fault.kind)
