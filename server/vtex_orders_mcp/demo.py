@@ -146,7 +146,8 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
         else:
             reader = ask or input
             try:
-                reply = await anyio.to_thread.run_sync(reader, "  Approve? [y/N] ")
+                # In a thread so the transport keeps running; abandoned on Ctrl-C rather than joined.
+                reply = await anyio.to_thread.run_sync(reader, "  Approve? [y/N] ", abandon_on_cancel=True)
             except EOFError:
                 reply = ""
             if ask is None and not sys.stdin.isatty():  # piped answer: show it, as a terminal would

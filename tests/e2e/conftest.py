@@ -35,8 +35,9 @@ ORDER = "v502556llux-01"  # the seed example order: in "handling", cancellable
 # so CI does not change CLI under the tests when the registry moves on.
 INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 NPX_MISSING = (
-    "npx is not on PATH: the MCP Inspector CLI tests need Node.js (>= 18) with npm. Install it "
-    "(Debian/Ubuntu: apt-get install -y nodejs npm) and run again; .ci/run installs it when missing."
+    "npx is not on PATH: the MCP Inspector CLI tests need Node.js with npm (tested with Node 20). "
+    "Debian/Ubuntu: apt-get install -y nodejs (and npm, if npx is still missing), then run again; "
+    ".ci/run installs them when missing."
 )
 
 

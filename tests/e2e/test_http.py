@@ -175,3 +175,22 @@ async def test_elicitation_across_stateless_replicas(start_http):
         async with Client(streamable_http_client(a.url, http_client=hc), elicitation_callback=accept) as c:
             done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
             assert done["status"] == "done"
+
+
+def test_allow_lists_for_other_binds():
+    from vtex_orders_mcp.errors import ConfigError
+    from vtex_orders_mcp.http import check_bind, is_loopback, transport_security
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("[::1]") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5") and not is_loopback("mcp.example.com")
+    six = transport_security("::1", 9000, [])
+    assert "[::1]:9000" in six.allowed_hosts and "http://[::1]:9000" in six.allowed_origins
+    lan = transport_security("10.0.0.5", 9000, ["https://mcp.example.com"])
+    assert lan.allowed_hosts == ["10.0.0.5:9000", "mcp.example.com"]
+    assert "localhost:9000" not in lan.allowed_hosts
+    with pytest.raises(ConfigError):
+        transport_security("127.0.0.1", 9000, ["mcp.example.com"])
+    with pytest.raises(ConfigError):
+        check_bind("10.0.0.5", None)
+    check_bind("10.0.0.5", "a-token")
+    check_bind("127.0.0.1", None)
