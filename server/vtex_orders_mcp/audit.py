@@ -47,7 +47,14 @@ CREATE TABLE IF NOT EXISTS spent_tokens (
 );
 """
 
-_SENSITIVE_KEYS = ("headers", "token", "authorization", "cookie", "apptoken", "appkey", "password", "secret")
+# Keys whose values are credentials: exact names, plus anything containing the fragments below.
+_SENSITIVE_NAMES = frozenset({"headers", "token", "authorization", "cookie", "appkey", "apptoken"})
+_SENSITIVE_PARTS = ("apptoken", "appkey", "password", "secret", "autcookie")
+
+
+def _sensitive(key: str) -> bool:
+    key = key.lower().replace("-", "").replace("_", "")
+    return key in _SENSITIVE_NAMES or any(part in key for part in _SENSITIVE_PARTS)
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
@@ -55,7 +62,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     secrets = [s for s in secrets if s]
 
     def walk(v: Any, key: str = "") -> Any:
-        if any(k in key.lower() for k in _SENSITIVE_KEYS) and key.lower() != "trackingnumber":
+        if key and _sensitive(key):
             if isinstance(v, dict):
                 return {k: "***" for k in v}
             return "***" if v not in (None, "") else v

@@ -174,7 +174,7 @@ def http_error_for(
     """The typed error for a VTEX 4xx/5xx answer. ``action`` reads like "cancel order v1-01"."""
     code, vtex_message = parse_error_body(body)
     cls = _status_class(status)
-    detail = f": {vtex_message}" if vtex_message else ""
+    detail = f": {vtex_message.rstrip('.')}" if vtex_message else ""
     code_part = f" [{code}]" if code else ""
     message = f"failed to {action}: VTEX answered {status}{code_part}{detail}."
     headers = headers or {}

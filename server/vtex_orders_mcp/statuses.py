@@ -16,12 +16,12 @@ CANCEL_REFUSED = frozenset({"invoiced", "canceled", "cancel", "invoice"})
 
 # status -> (meaning, tools that act on an order in this status)
 STATUS_INFO: dict[str, tuple[str, tuple[str, ...]]] = {
-    "order-created": ("order placed, not yet processed", ("cancel_order",)),
+    "order-created": ("order placed, not yet processed", ("cancel_order", "send_payment_notification")),
     "waiting-for-sellers-confirmation": ("waiting for the sellers to confirm", ("cancel_order",)),
     "payment-pending": ("waiting for payment", ("cancel_order", "send_payment_notification")),
     "payment-approved": ("payment approved", ("cancel_order",)),
     "window-to-cancel": ("customer's grace period to cancel", ("cancel_order",)),
-    "ready-for-handling": ("paid, ready to be prepared", ("start_handling", "cancel_order")),
+    "ready-for-handling": ("paid, ready to be prepared", ("start_handling", "cancel_order", "invoice_order")),
     "handling": (
         "being prepared for shipping",
         ("invoice_order", "cancel_order", "create_order_modification"),
@@ -30,12 +30,15 @@ STATUS_INFO: dict[str, tuple[str, tuple[str, ...]]] = {
         "waiting for the fulfillment seller",
         ("invoice_order", "cancel_order", "create_order_modification"),
     ),
-    "ready-for-invoicing": ("ready to be invoiced", ("invoice_order", "create_order_modification")),
+    "ready-for-invoicing": (
+        "ready to be invoiced",
+        ("invoice_order", "cancel_order", "create_order_modification"),
+    ),
     "invoiced": (
         "invoiced (shipped); cannot be canceled, returns use an Input invoice",
         ("invoice_order", "update_invoice_tracking", "update_tracking_status"),
     ),
-    "cancellation-requested": ("cancellation requested, waiting for the seller", ()),
+    "cancellation-requested": ("cancellation requested, waiting for the seller", ("cancel_order",)),
     "canceled": ("canceled", ()),
 }
 

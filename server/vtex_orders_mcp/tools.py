@@ -33,7 +33,7 @@ from . import views
 from .audit import AuditLog, redact
 from .client import VtexClient
 from .config import Settings
-from .errors import VtexConflict, VtexError, VtexHTTPError, VtexOutcomeUnknown
+from .errors import VtexConflict, VtexError, VtexHTTPError, VtexNotFound, VtexOutcomeUnknown
 from .guard import Approval, Bypass, Guard, NeedsToken, Refused, TokenError
 from .models import Args, ConfirmWrite, GetOrder
 from .registry import BY_NAME, OPERATIONS, Operation
@@ -142,6 +142,9 @@ def _vtex_error(op: Operation, exc: VtexError) -> CallToolResult:
     text = str(exc)
     if isinstance(exc, VtexConflict) and op.name in CONFLICT_HINTS:
         text = f"{exc.message} {CONFLICT_HINTS[op.name]}"
+    elif isinstance(exc, VtexNotFound) and "{" not in op.path:
+        # No id in the path: a 404 here means there is nothing configured yet (feed, hook).
+        text = f"{exc.message} Nothing is configured yet."
     return error(text)
 
 
@@ -200,13 +203,17 @@ def render(op: Operation, args: Args, data: Any) -> dict[str, Any]:
 
 
 def _read_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
+    secrets = rt.settings.secret_values()
+
     async def handler(ctx: Context, **kwargs: Any) -> CallToolResult:
         args = op.args.model_construct(**kwargs)
         try:
             data = await fetch(rt, op, args, ctx)
         except VtexError as exc:
             return _vtex_error(op, exc)
-        return ok(render(op, args, data))
+        # Configuration documents can carry credentials (hook headers, the app key VTEX echoes):
+        # the model needs neither.
+        return ok(render(op, args, redact(data, secrets) if op.view == "raw" else data))
 
     return handler
 
@@ -236,6 +243,7 @@ async def execute(
         rt.audit.record(call_id=call_id, tool=op.name, event="failed", channel=channel, principal=principal,
                         upstream_status=status, detail=exc.message)  # fmt: skip
         return _vtex_error(op, exc)
+    result = redact(result, rt.settings.secret_values())
     receipt = result.get("receipt") if isinstance(result, dict) else None
     rt.audit.record(call_id=call_id, tool=op.name, event="executed", channel=channel, principal=principal,
                     upstream_status=200, receipt=str(receipt) if receipt else None)  # fmt: skip

@@ -18,10 +18,30 @@ from .statuses import meaning
 __all__ = ["Money", "compact_order", "compact_order_row", "compact_conversation", "compact_payment", "prune"]
 
 
+# How stores of the common VTEX currencies format money, for documents that carry only a currency
+# code (list rows): symbol, decimal digits, decimal and group separators.
+_CURRENCY_FORMATS: dict[str, tuple[str, int, str, str]] = {
+    "BRL": ("R$", 2, ",", "."), "USD": ("$", 2, ".", ","), "EUR": ("€", 2, ",", "."),
+    "ARS": ("$", 2, ",", "."), "MXN": ("$", 2, ".", ","), "COP": ("$", 2, ",", "."),
+    "CLP": ("$", 0, ",", "."), "PEN": ("S/", 2, ".", ","), "GBP": ("£", 2, ".", ","),
+}  # fmt: skip
+
+
 class Money:
     """Formats integer cents the way the store does (``storePreferencesData``)."""
 
     def __init__(self, prefs: dict[str, Any] | None = None, currency: str | None = None) -> None:
+        if not prefs and currency in _CURRENCY_FORMATS:
+            symbol, digits, dec, group = _CURRENCY_FORMATS[currency]
+            prefs = {
+                "currencySymbol": symbol,
+                "currencyFormatInfo": {
+                    "CurrencyDecimalDigits": digits,
+                    "CurrencyDecimalSeparator": dec,
+                    "CurrencyGroupSeparator": group,
+                    "StartsWithCurrencySymbol": True,
+                },
+            }
         prefs = prefs or {}
         fmt = prefs.get("currencyFormatInfo") or {}
         self.symbol = prefs.get("currencySymbol") or currency or prefs.get("currencyCode") or ""

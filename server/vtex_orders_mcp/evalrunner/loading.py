@@ -18,7 +18,8 @@ from .paths import PathError, parse
 __all__ = ["ScenarioError", "SCHEMA_PATH", "load_scenario", "scenario_files", "schema"]
 
 # The schema lives with the shipped scenarios (evals/ at the repository root).
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "evals" / "scenario.schema.json"
+# Shipped inside the package (evals/scenario.schema.json in the repo is a link to it).
+SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
 _SUFFIXES = {".yaml", ".yml", ".json"}
 
 
@@ -32,7 +33,7 @@ def schema() -> dict[str, Any]:
         return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(
-            f"the scenario schema is not at {SCHEMA_PATH}: run evals from a source checkout of vtex-orders-mcp"
+            f"the scenario schema is not at {SCHEMA_PATH}: the installation is incomplete"
         ) from None
 
 

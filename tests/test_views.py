@@ -1,0 +1,64 @@
+"""Compact views on VTEX's own example order (seed 004): what a support agent needs, in few tokens."""
+
+import json
+from pathlib import Path
+
+from bpe_openai import get_encoding
+
+from vtex_orders_mcp.views import Money, compact_conversation, compact_order, compact_order_row, html_to_text, prune
+
+EXAMPLE = json.loads(
+    (Path(__file__).parent.parent / "server" / "vtex_orders_mcp" / "sandbox" / "data" / "example_order.json").read_text()
+)
+ENC = get_encoding("o200k_base")
+
+
+def tokens(data) -> int:
+    return len(ENC.encode(json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+
+
+def test_compact_order_holds_what_support_needs():
+    view = compact_order(EXAMPLE)
+    assert view["orderId"] == "v502556llux-01" and view["status"] == "handling"
+    assert view["statusMeaning"] == "being prepared for shipping"
+    assert view["customer"]["name"] == "Rodrigo Cunha"
+    assert view["total"] == "R$ 11,60" and view["totals"]["items"] == "R$ 32,90"
+    assert view["items"] == [{"sku": "1234568358", "name": "Bay Max L", "qty": 1, "price": "R$ 32,90"}]
+    assert view["shipping"]["sla"] == "Normal" and "Botafogo" in view["shipping"]["address"]
+    assert view["payments"][0]["system"] == "Boleto Bancário" and view["payments"][0]["value"] == "R$ 44,50"
+    assert view["changes"][0]["removed"] == ["1x Bay Max L"]
+    assert view["created"] == "2019-01-28 20:09"
+
+
+def test_compact_order_is_small():
+    full = len(ENC.encode(json.dumps(EXAMPLE, indent=2, ensure_ascii=False)))
+    compact = tokens(compact_order(EXAMPLE))
+    assert compact < 600 < full  # the issue's budget; bench/ reports the exact figures
+    assert compact * 5 < full
+
+
+def test_money_formats():
+    assert Money(EXAMPLE["storePreferencesData"])(123456789) == "R$ 1.234.567,89"
+    assert Money(EXAMPLE["storePreferencesData"])(-5) == "-R$ 0,05"
+    assert Money(currency="USD")(199) == "$ 1.99"
+    assert Money(currency="CLP")(1500) == "$ 1.500"
+    assert Money()(None) is None
+
+
+def test_rows_and_conversation():
+    row = {"orderId": "v1-01", "creationDate": "2024-05-01T10:00:00.000Z", "clientName": "Ana", "totalValue": 1990,
+           "status": "handling", "totalItems": 2, "paymentNames": "Visa", "currencyCode": "BRL"}
+    assert compact_order_row(row)["total"] == "R$ 19,90"
+    messages = [
+        {"date": "2024-05-01T10:00:00Z", "from": {"email": "a@x.com"}, "to": [{"name": "Ana"}], "subject": "old",
+         "body": "<p>Hello&nbsp;<b>there</b></p><br>bye"},
+        {"date": "2024-05-02T10:00:00Z", "from": "b@x.com", "to": [], "subject": "new", "body": ""},
+    ]
+    out = compact_conversation(messages)
+    assert [m["subject"] for m in out] == ["new", "old"]
+    assert out[1]["body"] == "Hello\xa0there\nbye" and out[1]["to"] == "Ana"
+
+
+def test_html_to_text_drops_scripts_and_prune_drops_empties():
+    assert html_to_text("<script>alert(1)</script><div>ok</div>") == "ok"
+    assert prune({"a": None, "b": [], "c": {"d": ""}, "e": 0}) == {"e": 0}
