@@ -26,9 +26,11 @@ def sb(_shared_sandbox) -> Sandbox:
     """The seeded sandbox in its seeded state (one shared instance: building one per test costs
     more than the tests themselves)."""
     yield _shared_sandbox
-    # Reseed only after a test that may have changed state (a write, an admin call, a moved
-    # clock, a fault); read-only tests just clear the log and the rate window.
-    dirty = (any(r.method != "GET" or not r.path.startswith("/api/oms/") for r in _shared_sandbox.requests)
+    # Reseed only after a test that may have changed state (an accepted write, a write behind a
+    # fault, a request outside the OMS read routes, a moved clock, a fault); tests that only read
+    # or only had writes refused (which change nothing) just clear the log and the rate window.
+    dirty = (any(not r.path.startswith("/api/oms/") or (r.method != "GET" and (r.status < 400 or r.fault))
+                 for r in _shared_sandbox.requests)
              or _shared_sandbox.clock.now() != NOW or len(_shared_sandbox.faults))
     if dirty:
         _shared_sandbox.reset()
