@@ -158,7 +158,7 @@ class VtexClient:
             cls = VtexTimeout if "timed out" in kind else VtexUnavailable
             raise cls(f"failed to {action}: VTEX {kind} (after {timeout:g} s limit).", operation=op.name) from None
         elapsed = (time.perf_counter() - started) * 1000
-        log.info("%s %s -> %s (%.0f ms)", req.method, op.path, response.status_code, elapsed)
+        log.debug("%s %s -> %s (%.0f ms)", req.method, op.path, response.status_code, elapsed)
         if response.status_code >= 400:
             raise http_error_for(
                 response.status_code,

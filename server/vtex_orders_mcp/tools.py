@@ -45,7 +45,6 @@ log = logging.getLogger("vtex_orders_mcp.tools")
 
 CONFIRM_TOOL = "confirm_write"
 MAX_PAGES = 30  # VTEX serves at most 30 pages of list results
-PAGE_CONCURRENCY = 6
 
 _OBJ: dict[str, Any] = {"type": "object"}
 _ARR: dict[str, Any] = {"type": "array", "items": _OBJ}
@@ -158,18 +157,16 @@ async def fetch(rt: Runtime, op: Operation, args: Args, ctx: Context | None = No
 
 
 async def _all_pages(rt: Runtime, op: Operation, args: Any, ctx: Context | None) -> dict[str, Any]:
-    """Page 1 tells how many pages there are; the rest are fetched concurrently (bounded),
-    reporting progress as pages arrive."""
+    """Page 1 tells how many pages there are; the rest are fetched concurrently, as many at once
+    as the client allows (``VTEX_MAX_CONCURRENCY``), reporting progress as pages arrive."""
     first = await rt.client.call(op, args.model_copy(update={"page": 1}))
     pages = min(int((first.get("paging") or {}).get("pages") or 1), MAX_PAGES)
     results: dict[int, dict[str, Any]] = {1: first}
     done = 1
-    limiter = anyio.Semaphore(PAGE_CONCURRENCY)
 
     async def get(page: int) -> None:
         nonlocal done
-        async with limiter:
-            results[page] = await rt.client.call(op, args.model_copy(update={"page": page}))
+        results[page] = await rt.client.call(op, args.model_copy(update={"page": page}))
         done += 1
         if ctx is not None:
             await ctx.report_progress(done, pages, f"fetched page {done}/{pages}")
