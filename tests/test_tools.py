@@ -92,7 +92,7 @@ def happy_cases():
         o = pick(app, "handling", lambda o: card_paid(o) and o["orderId"] != SEED)
         item = o["items"][0]
         return {"changeOrderId": o["orderId"], "reason": "customer wants one more",
-                "add": {"items": [{"id": item["id"], "quantity": 1}]}}
+                "add": [{"id": item["id"], "quantity": 1}]}
 
     async def preview(app, c):
         args = await modification(app, c)
@@ -110,7 +110,7 @@ def happy_cases():
         o = pick(app, "handling", lambda o: not card_paid(o) and o["orderId"] != SEED)
         item = o["items"][0]
         args = {"changeOrderId": o["orderId"], "reason": "add an item",
-                "add": {"items": [{"id": item["id"], "quantity": 1}]}}
+                "add": [{"id": item["id"], "quantity": 1}]}
         out = await call(c, "create_order_modification", args)
         app.sandbox.clock.advance(60)
         return {"changeOrderId": o["orderId"], "changeRequestId": out["result"]["requestId"]}
@@ -246,7 +246,7 @@ INVALID = {
     "register_order_changes": ({"orderId": SEED, "requestId": "r", "reason": "x", "discountValue": -5}, "discountValue"),
     "add_order_interaction": ({"orderId": SEED, "source": "s", "message": ""}, "message"),
     "get_order_change_summary": ({"orderId": "../../etc"}, "orderId"),
-    "create_order_modification": ({"changeOrderId": SEED, "reason": "x", "add": {"items": [{"id": "1", "quantity": 0}]}}, "quantity"),
+    "create_order_modification": ({"changeOrderId": SEED, "reason": "x", "add": [{"id": "1", "quantity": 0}]}, "quantity"),
     "get_order_modification_history": ({"changeOrderId": "seq123"}, "changeOrderId"),
     "get_order_modification": ({"changeOrderId": SEED, "changeRequestId": "a/b"}, "changeRequestId"),
     "preview_order_modification": ({"changeOrderId": SEED}, "reason: required"),

@@ -313,14 +313,14 @@ def _modification(args: Any, order: dict[str, Any], money: Money) -> str:
     for r in args.replace or []:
         parts.append(
             "replace "
-            + ", ".join(f"{i.quantity}x {i.id}" for i in r.from_.items)
+            + ", ".join(f"{i.quantity}x {i.id}" for i in r.from_)
             + " with "
-            + ", ".join(f"{i.quantity}x {i.id}" for i in r.to.items)
+            + ", ".join(f"{i.quantity}x {i.id}" for i in r.to)
         )
     if args.add:
-        parts.append("add " + ", ".join(f"{i.quantity}x {i.id}" for i in args.add.items))
+        parts.append("add " + ", ".join(f"{i.quantity}x {i.id}" for i in args.add))
     if args.remove:
-        parts.append("remove " + ", ".join(f"{i.quantity}x {i.id}" for i in args.remove.items))
+        parts.append("remove " + ", ".join(f"{i.quantity}x {i.id}" for i in args.remove))
     return "; ".join(parts + [f"reason: {args.reason}"])
 
 

@@ -302,32 +302,30 @@ ChangeOrderId = Annotated[str, PATH, Field(pattern=r"^\w+-\d\d$", max_length=60,
 ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[\w-]+$", max_length=64)]
 
 
-class ModItemFrom(Body):
+class ModItem(Body):
     id: str = Field(min_length=1, max_length=64, description="SKU id")
     quantity: int = Field(ge=1, le=10000)
-    uniqueId: str | None = None
-    price: Cents | None = None
+    uniqueId: str | None = Field(None, max_length=64, description="if the SKU appears twice")
 
 
-class ModItemTo(Body):
-    id: str = Field(min_length=1, max_length=64, description="SKU id")
-    quantity: int = Field(ge=1, le=10000)
-    uniqueId: str | None = None
+def _items_object(items: list[ModItem]) -> dict[str, Any]:
+    return {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
 
 
-class ModFrom(Body):
-    items: list[ModItemFrom] = Field(min_length=1, max_length=100)
-
-
-class ModTo(Body):
-    items: list[ModItemTo] = Field(min_length=1, max_length=100)
+# VTEX nests every item list in an object ({"add": {"items": [...]}}); tools take the plain list,
+# which is all a model needs to write, and the serializer puts VTEX's wrapper back.
+ModItems = Annotated[
+    list[ModItem],
+    Field(min_length=1, max_length=100),
+    PlainSerializer(_items_object, return_type=dict, when_used="json"),
+]
 
 
 class Replace(Body):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: ModFrom = Field(alias="from")
-    to: ModTo
+    from_: ModItems = Field(alias="from")
+    to: ModItems
 
 
 class PaymentConfiguration(Body):
@@ -360,17 +358,17 @@ class ModSettings(Body):
 class CreateModification(Args):
     changeOrderId: ChangeOrderId
     reason: Reason = Field(description="shown to the shopper")
+    add: ModItems | None = None
+    remove: ModItems | None = None
     replace: list[Replace] | None = Field(None, max_length=50)
-    add: ModTo | None = None
-    remove: ModFrom | None = None
 
 
 class PreviewModification(Args):
     changeOrderId: ChangeOrderId
     reason: Reason
+    add: ModItems | None = None
+    remove: ModItems | None = None
     replace: list[Replace] = Field(default_factory=list, max_length=50)
-    add: ModTo | None = None
-    remove: ModFrom | None = None
 
 
 class ModificationRef(Args):
