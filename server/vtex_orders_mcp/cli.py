@@ -1,8 +1,8 @@
 """``vtex-orders-mcp``: with no subcommand, serve MCP over stdio (what Claude Desktop runs).
 
 Subcommands: ``serve`` (stdio or streamable HTTP), ``sandbox`` (the simulator over HTTP),
-``schemas`` (write/check tool_schemas/), ``audit`` (print recent audit records), and the
-ones other modules add (``demo``, ``eval``). Configuration comes from the environment
+``schemas`` (write/check tool_schemas/), ``audit`` (print recent audit records), and the ones
+whose modules add their own parser: ``demo`` (demo.py) and ``eval`` (eval.py). Configuration comes from the environment
 (see config.py); flags override it.
 """
 
@@ -17,6 +17,8 @@ from .config import Settings
 from .errors import ConfigError
 
 __all__ = ["main"]
+
+LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def _settings(ns: argparse.Namespace) -> Settings:
@@ -110,8 +112,11 @@ def _tmpdir() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vtex-orders-mcp", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser = argparse.ArgumentParser(
+        prog="vtex-orders-mcp",
+        description="MCP server for VTEX orders. With no subcommand it serves MCP over stdio.",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=LEVELS)
     _add_server_flags(parser)
     parser.set_defaults(func=cmd_serve, transport="stdio")
     sub = parser.add_subparsers(dest="command")
@@ -145,12 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--state-dir")
     audit.set_defaults(func=cmd_audit)
 
-    for extra in ("demo", "eval"):
-        try:
-            module = __import__(f"vtex_orders_mcp.{extra}", fromlist=["add_parser"])
-        except ImportError:
-            continue
-        module.add_parser(sub)
+    from . import demo, eval as eval_command
+
+    demo.add_parser(sub)
+    eval_command.add_parser(sub)
+    # --log-level is accepted after the subcommand too (SUPPRESS keeps the global value otherwise).
+    for child in sub.choices.values():
+        if not any("--log-level" in a.option_strings for a in child._actions):
+            child.add_argument("--log-level", choices=LEVELS, default=argparse.SUPPRESS)
     return parser
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "Refused",
     "TokenError",
     "canonical_args",
+    "principal_of",
 ]
 
 
@@ -133,6 +134,10 @@ class Guard:
         self._clock = clock
         # Summary shown in an elicitation, keyed by JSON-RPC request id, handed to the tool body.
         self._summaries: dict[str, str] = {}
+
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A key for another purpose, derived from the token secret (never the secret itself)."""
+        return hmac.new(self._secret, purpose, hashlib.sha256).digest()
 
     def pop_summary(self, ctx: Any) -> str | None:
         return self._summaries.pop(_request_key(ctx), None)
@@ -255,7 +260,8 @@ class Guard:
                 if not getattr(ctx, "input_responses", None):  # first round only: the resolver re-runs
                     guard.audit.record(
                         call_id=_request_key(ctx), tool=op.name, event="requested", channel="elicitation",
-                        arguments=args.model_dump(mode="json", by_alias=True), summary=summary,
+                        principal=principal_of(ctx), arguments=args.model_dump(mode="json", by_alias=True),
+                        summary=summary,
                     )
                 return Elicit(f"Approve this change? {summary}", Approval)
             if guard.settings.guard == "elicit-only":
@@ -271,6 +277,17 @@ class Guard:
         ask.__annotations__ = {"ctx": Context}
         ask.__qualname__ = f"approve_{op.name}"
         return ask
+
+
+def principal_of(ctx: Any) -> str:
+    """Who is calling: the authenticated identity on HTTP, "local" on stdio and in-memory."""
+    from mcp.server.request_state import authenticated_principal
+
+    try:
+        who = authenticated_principal(ctx.request_context)
+    except Exception:  # outside a request (direct calls in tests): no authenticated identity
+        who = None
+    return who or "local"
 
 
 def _request_key(ctx: Any) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 
 from .audit import AuditLog
 from .client import VtexClient
@@ -88,6 +88,10 @@ def build_server(
         yield None
 
     server = MCPServer(
+        # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
+        # with a key derived from the guard's secret lets any replica sharing VTEX_MCP_SECRET resume
+        # a call another one started (the SDK's default key is per process).
+        request_state_security=RequestStateSecurity(keys=[guard.derived_key(b"mcp-request-state")]),
         name="vtex-orders",
         title="VTEX Orders",
         instructions=INSTRUCTIONS,

@@ -25,7 +25,6 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.resolve import AcceptedElicitation, build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.server.request_state import authenticated_principal
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
@@ -34,7 +33,7 @@ from .audit import AuditLog, redact
 from .client import VtexClient
 from .config import Settings
 from .errors import VtexConflict, VtexError, VtexHTTPError, VtexNotFound, VtexOutcomeUnknown
-from .guard import Approval, Bypass, Guard, NeedsToken, Refused, TokenError
+from .guard import Approval, Bypass, Guard, NeedsToken, Refused, TokenError, principal_of
 from .models import Args, ConfirmWrite, GetOrder
 from .registry import BY_NAME, OPERATIONS, Operation
 from .schemas import clean_schema
@@ -90,11 +89,7 @@ class Runtime:
     audit: AuditLog
 
     def principal(self, ctx: Context) -> str:
-        try:
-            who = authenticated_principal(ctx.request_context)
-        except Exception:  # outside a request (direct call in tests): no authenticated identity
-            who = None
-        return who or "local"
+        return principal_of(ctx)
 
 
 class VtexTool(Tool):

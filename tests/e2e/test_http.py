@@ -163,10 +163,6 @@ async def test_two_step_token_across_stateless_replicas(start_http):
     assert balancer.sent >= 3
 
 
-@pytest.mark.xfail(strict=True, reason="server.py keeps the SDK's per-process request-state key "
-                   "(RequestStateSecurity.ephemeral): a 2026-07-28 elicitation answered on another replica "
-                   "is rejected until build_server passes request_state_security=RequestStateSecurity("
-                   "keys=[...]) derived from VTEX_MCP_SECRET")  # fmt: skip
 async def test_elicitation_across_stateless_replicas(start_http):
     a, b = replicas(start_http)
     balancer = RoundRobin([a.port, b.port])
