@@ -46,8 +46,9 @@ WRONG_VALUES = st.sampled_from([None, {"__bogus__": [1]}, [[]], 1.5, -1, "", "\u
 
 
 def from_schema(schema: dict, root: dict | None = None) -> st.SearchStrategy:
-    """Values valid for `schema`: type, properties/required/additionalProperties, $ref into $defs,
-    additionalProperties as a schema, enum, pattern, min/maxLength, date-time/email formats, minimum/maximum, items, min/maxItems."""
+    """Values valid for `schema`, for the keywords the tool schemas use: type, properties, required,
+    additionalProperties (false or a schema), $ref into $defs, enum, pattern, min/maxLength,
+    date-time/email formats, minimum/maximum, items, min/maxItems."""
     root = root or schema
     if "$ref" in schema:
         return from_schema(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
@@ -69,7 +70,8 @@ def from_schema(schema: dict, root: dict | None = None) -> st.SearchStrategy:
         return st.booleans()
     if kind == "array":
         lo = schema.get("minItems", 0)
-        return st.lists(from_schema(schema.get("items", {}), root), min_size=lo, max_size=schema.get("maxItems", lo + 3))
+        items = from_schema(schema.get("items", {}), root)
+        return st.lists(items, min_size=lo, max_size=schema.get("maxItems", lo + 3))
     if kind == "object" and "properties" in schema:
         props, required = schema["properties"], set(schema.get("required", []))
         return st.fixed_dictionaries(
