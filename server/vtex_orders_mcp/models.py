@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 __all__ = ["Args", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
 
@@ -38,6 +38,17 @@ PATH = _Where("path")
 LOCAL = _Where("local")
 # Body fields VTEX requires even when null: sent as null instead of being omitted.
 KEEP_NULL = _Where("keep-null")
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read a number as a Unix timestamp; the schema promises an ISO 8601 string.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-11-23T10:00:00-03:00")
+    return value
+
+
+DateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
 # VTEX wants some amounts in cents as a *string* (invoiceValue); the tool takes an integer.
 CentsString = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
@@ -108,8 +119,8 @@ class GetOrderGroup(Args):
 class ListOrders(Args):
     q: Annotated[str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")] = None
     status: Annotated[OrderStatus | None, Query("f_status")] = None
-    created_from: Annotated[datetime | None, LOCAL] = None
-    created_to: Annotated[datetime | None, LOCAL] = None
+    created_from: Annotated[DateTime | None, LOCAL] = None
+    created_to: Annotated[DateTime | None, LOCAL] = None
     sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20)] = None
     order_by: Annotated[
         Literal[
@@ -177,7 +188,7 @@ class InvoiceOrder(Args):
     type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
     invoiceNumber: str = Field(pattern=r"^[\w./-]+$", max_length=64)
     invoiceValue: CentsString = Field(ge=1, le=10**12, description="cents")
-    issuanceDate: datetime
+    issuanceDate: DateTime
     items: list[InvoiceItem] = Field(min_length=1, max_length=500)
     invoiceKey: str | None = Field(None, max_length=200)
     invoiceUrl: str | None = Field(None, max_length=2000)
@@ -192,14 +203,14 @@ class InvoiceTracking(Args):
     trackingNumber: str = Field(min_length=1, max_length=100)
     courier: str = Field(min_length=1, max_length=100)
     trackingUrl: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
-    dispatchedDate: Annotated[datetime | None, KEEP_NULL] = None
+    dispatchedDate: Annotated[DateTime | None, KEEP_NULL] = None
 
 
 class TrackingEvent(Body):
     city: str = Field(max_length=100)
     state: str = Field(max_length=100)
     description: str = Field(max_length=500)
-    date: datetime
+    date: DateTime
 
 
 class TrackingStatus(Args):

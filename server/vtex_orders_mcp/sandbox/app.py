@@ -127,6 +127,7 @@ class Gate:
             try:
                 sb.credentials.check(request.headers, request.cookies)
                 sb.rate_limiter.hit()
+                sb.tick()
             except SandboxError as exc:
                 await render_error(exc)(scope, replay, out_send)
                 return

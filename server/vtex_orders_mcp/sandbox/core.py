@@ -48,6 +48,11 @@ class Sandbox:
     def transport(self) -> SandboxTransport:
         return SandboxTransport(self.app)
 
+    def tick(self) -> None:
+        """Let time-driven work catch up with the clock (modification requests progress on the
+        sandbox clock). Called before every request, so an order read sees finished changes."""
+        self.modifications.tick()
+
     def writes(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.method != "GET"]
 

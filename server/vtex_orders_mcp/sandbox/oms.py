@@ -35,6 +35,7 @@ from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
 from .listing import (date_range, first, in_range, list_filters, matches_text, page_of, paging_params, sort_orders,
                       stats, summary_row)
+from .modifications import payment_finished
 from .seed import complete_document
 from .state import SandboxError, Store
 
@@ -122,7 +123,8 @@ class OmsRoutes:
                 **responses, "Tid": responses.get("Tid") or payment.get("tid") or "",
                 "ReturnCode": responses.get("ReturnCode"), "Message": responses.get("Message"),
                 "authId": responses.get("authId") or ""}})
-        return JSONResponse({"status": _transaction_status(order), "isActive": transaction.get("isActive", True),
+        meta = self.store.meta.get(order["orderId"], {})
+        return JSONResponse({"status": _transaction_status(order, meta), "isActive": transaction.get("isActive", True),
                              "transactionId": transaction["transactionId"],
                              "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
                              "payments": payments})
@@ -449,12 +451,13 @@ def _query(request: Request) -> dict[str, list[str]]:
     return query
 
 
-def _transaction_status(order: dict) -> str:
+def _transaction_status(order: dict, meta: dict) -> str:
     # Payment-gateway transaction states; the spec's only example is "Finished". [inference]
+    # "Finished" follows the same rule the order-modification routes enforce (modifications.py).
     status = order["status"]
     if status == "canceled":
         return "Cancelled"
-    if status == "invoiced":
+    if payment_finished(order, meta):
         return "Finished"
     if status in ("order-created", "payment-pending"):
         return "Authorizing"
