@@ -193,7 +193,7 @@ async def test_malformed_json_is_a_clear_error(tmp_path):
 
 async def test_secrets_never_in_errors_or_logs(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    rec = Recorder(httpx2.Response(403, text=f"denied"), httpx2.ReadTimeout(f"timeout {TOKEN}"))
+    rec = Recorder(httpx2.Response(403, text="denied"), httpx2.ReadTimeout(f"timeout {TOKEN}"))
     client, _ = make(tmp_path, rec, VTEX_MAX_RETRIES="0")
     errors = []
     for op, args in ((GET, GetOrder(orderId="v1-01")), (CANCEL, CancelOrder(orderId="v1-01", reason="x"))):

@@ -169,7 +169,7 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
                 tools = (await c.list_tools()).tools
                 version = getattr(c, "protocol_version", None)
                 scr.line(f"Server: {how}; {len(tools)} tools" + (f"; protocol {version}" if version else ""))
-                order_id = await _session(c, scr, asked)
+                await _session(c, scr, asked)
         except DemoError as exc:
             scr.line()
             scr.wrap(f"The demo stopped: {exc}", indent=0)

@@ -41,11 +41,6 @@ NPX_MISSING = (
 )
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def clean_env(state_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTEX_")}
     env.update(VTEX_MCP_STATE_DIR=str(state_dir), PYTHONUNBUFFERED="1", VTEX_SANDBOX_ORDERS="100")

@@ -10,11 +10,6 @@ from sandbox_support import AUTH, BASE_URL, NOW
 from vtex_orders_mcp.sandbox import Sandbox
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def _shared_sandbox() -> Sandbox:
     # 200 orders keep each test fast while still covering every status and feature of the seed.

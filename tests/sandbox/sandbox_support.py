@@ -132,3 +132,12 @@ def pick(sb, status: str | None = None, **conditions):
         if all(check(order) for check in conditions.values()):
             return order
     raise LookupError(f"no seeded order with status {status} and {list(conditions)}")
+
+
+EXT_SCHEMAS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vtex_orders_responses_ext.json").read_text())
+
+
+def check_ext_schema(key: str, status: str, body: Any) -> None:
+    """Validate ``body`` against an operation's response schema from the second extraction
+    (modifications, feed, hook, change seller)."""
+    jsonschema.Draft7Validator(EXT_SCHEMAS[key][status]).validate(body)

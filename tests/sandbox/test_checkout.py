@@ -19,11 +19,6 @@ PATH = "/api/checkout/pvt/configuration/window-to-change-seller"
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def sandbox():
     return Sandbox(orders=10)
 

@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx2
-import jsonschema
 import pytest
+from sandbox_support import check_ext_schema
 
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
 from vtex_orders_mcp.sandbox.feed import MAX_RECEIVES, jsonata_truthy
 
 pytestmark = pytest.mark.anyio
 
-SCHEMAS = json.loads((Path(__file__).parents[1] / "data" / "vtex_orders_responses_ext.json").read_text())
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
-
-
-def check_schema(key: str, status: str, body) -> None:
-    jsonschema.Draft7Validator(SCHEMAS[key][status]).validate(body)
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture
@@ -83,7 +72,7 @@ async def test_configuration_roundtrip_and_delete(client):
     r = await client.get("/api/orders/feed/config")
     assert r.status_code == 200
     body = r.json()
-    check_schema("GET /api/orders/feed/config", "200", body)
+    check_ext_schema("GET /api/orders/feed/config", "200", body)
     assert body["filter"] == {"type": "FromWorkflow", "status": ["handling"]}
     assert body["queue"] == {"visibilityTimeoutInSeconds": 250, "MessageRetentionPeriodInSeconds": 345600}
     assert body["quantity"] == 0 and body["approximateAgeOfOldestMessageInSeconds"] == 0
@@ -137,7 +126,7 @@ async def test_workflow_events_visibility_timeout_and_commit(client, sandbox):
     r = await client.get("/api/orders/feed", params={"maxlot": "2"})
     assert r.status_code == 200
     first = r.json()
-    check_schema("GET /api/orders/feed", "200", first)
+    check_ext_schema("GET /api/orders/feed", "200", first)
     assert [i["orderId"] for i in first] == ids[:2]
     assert all(i["state"] == "handling" and i["lastState"] == "ready-for-handling" and i["domain"] == "Fulfillment"
                for i in first)
@@ -254,7 +243,7 @@ async def test_jsonata_expression(client, expression, document, expected):
     r = await client.post("/api/orders/expressions/jsonata",
                           json={"Expression": expression, "Document": json.dumps(document)})
     assert r.status_code == 200
-    check_schema("POST /api/orders/expressions/jsonata", "200", r.json())
+    check_ext_schema("POST /api/orders/expressions/jsonata", "200", r.json())
     assert r.json() is expected
 
 
@@ -286,7 +275,7 @@ async def test_hook_configuration_and_deliveries(client, sandbox):
     r = await client.post("/api/orders/hook/config", json=HOOK)
     assert r.status_code == 200
     sample = r.json()
-    check_schema("POST /api/orders/hook/config", "200", sample)
+    check_ext_schema("POST /api/orders/hook/config", "200", sample)
     assert sample["Origin"] == {"Account": sandbox.store.account, "Key": SANDBOX_APP_KEY}
     assert sandbox.store.orders[sample["OrderId"]]["status"] in HOOK["filter"]["status"]
 
@@ -300,7 +289,7 @@ async def test_hook_configuration_and_deliveries(client, sandbox):
     assert len(deliveries) == 1
     sent = deliveries[0]
     assert sent["url"] == HOOK["hook"]["url"] and sent["headers"] == {"X-Erp-Token": "abc"}
-    check_schema("POST /api/orders/hook/config", "200", sent["payload"])
+    check_ext_schema("POST /api/orders/hook/config", "200", sent["payload"])
     assert (sent["payload"]["OrderId"], sent["payload"]["State"], sent["payload"]["LastState"]) == (
         oid, "handling", "ready-for-handling")
 

@@ -8,29 +8,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx2
-import jsonschema
 import pytest
+from sandbox_support import check_ext_schema
 
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox, Store
 from vtex_orders_mcp.sandbox.modifications import ACK_AFTER, DONE_AFTER, ModificationsService
 
 pytestmark = pytest.mark.anyio
 
-SCHEMAS = json.loads((Path(__file__).parents[1] / "data" / "vtex_orders_responses_ext.json").read_text())
 BASE = "/api/order-system/orders"
 ACCOUNT = "sandbox"
-
-
-def check_schema(key: str, status: str, body) -> None:
-    jsonschema.Draft7Validator(SCHEMAS[key][status]).validate(body)
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture
@@ -96,7 +85,7 @@ def advance_to_done(store: Store) -> None:
 async def test_settings_default_and_update(client):
     r = await client.get(f"{BASE}/changes/settings", params={"an": ACCOUNT})
     assert r.status_code == 200
-    check_schema("GET /api/order-system/orders/changes/settings", "200", r.json())
+    check_ext_schema("GET /api/order-system/orders/changes/settings", "200", r.json())
     assert r.json()["rolloutConfiguration"]["enableApi"] is True
     assert r.json()["rolloutConfiguration"]["usingDefaultBehavior"] is True
 
@@ -104,7 +93,7 @@ async def test_settings_default_and_update(client):
                          json={"paymentConfiguration": {"customPaymentSystemsAllowed": ["6"]},
                                "pipelineConfiguration": {"compensateShippingChanges": True}})
     assert r.status_code == 200
-    check_schema("PUT /api/order-system/orders/changes/settings", "200", r.json())
+    check_ext_schema("PUT /api/order-system/orders/changes/settings", "200", r.json())
     body = r.json()
     assert body["paymentConfiguration"]["customPaymentSystemsAllowed"] == ["6"]
     assert body["pipelineConfiguration"]["compensateShippingChanges"] is True
@@ -161,14 +150,14 @@ async def test_create_progresses_to_done_and_changes_the_order(client, store):
          "to": {"items": [{"id": item["id"], "quantity": item_qty - 1}]}}]})
     assert r.status_code == 202, r.text
     accepted = r.json()
-    check_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", accepted)
+    check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", accepted)
     assert accepted["reason"] == "Customer asked for one unit less"
     assert accepted["origin"] == {"account": ACCOUNT, "orderId": oid, "component": accepted["origin"]["component"]}
     assert accepted["totalChangeValue"] == -item["sellingPrice"]
     rid = accepted["requestId"]
 
     r = await detail(client, oid, rid)
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", r.json())
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", r.json())
     assert (r.json()["status"], r.json()["inProgress"]) == ("waiting-acknowledgement", True)
     assert order["value"] == value_before  # nothing applied yet
 
@@ -180,7 +169,7 @@ async def test_create_progresses_to_done_and_changes_the_order(client, store):
     store.clock.advance(DONE_AFTER - ACK_AFTER)
     r = await detail(client, oid, rid)
     done = r.json()
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", done)
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", done)
     assert (done["status"], done["inProgress"]) == ("done", False)
     assert {t["id"]: t["value"] for t in done["totals"]}["Items"] == -item["price"]
     assert [m["status"] for m in done["logs"]] == ["waiting-acknowledgement", "waiting-confirmation", "done"]
@@ -192,14 +181,14 @@ async def test_create_progresses_to_done_and_changes_the_order(client, store):
 
     r = await client.get(f"{BASE}/{oid}/changes", params={"an": ACCOUNT})
     assert r.status_code == 200
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", r.json())
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", r.json())
     assert [q["requestId"] for q in r.json()["requests"]] == [rid]
     assert [a["action"] for a in r.json()["actions"]] == ["waiting-acknowledgement", "waiting-confirmation", "done"]
 
     r = await client.get(f"/api/orders/pvt/document/{oid}/change-summary")
     assert r.status_code == 200
     summary = r.json()
-    check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
+    check_ext_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
     assert summary["original"][0]["quantity"] == item_qty
     assert summary["replaced"][0]["replaceType"] == "QuantityChange"
     assert summary["replaced"][0]["to"]["items"][0]["quantity"] == item_qty - 1
@@ -218,7 +207,7 @@ async def test_add_new_sku_with_manual_discount_on_credit_card(client, store, se
                                                      "unitMultiplier": 1}]}})
     assert r.status_code == 202, r.text
     body = r.json()
-    check_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", body)
+    check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", body)
     assert body["add"] is None and body["replace"][0]["from"]["items"] == []
     assert body["replace"][0]["to"]["items"][0]["id"] == sku
     assert body["totalChangeValue"] == 2 * price - 500
@@ -231,7 +220,7 @@ async def test_add_new_sku_with_manual_discount_on_credit_card(client, store, se
     assert order["value"] == value_before + 2 * price - 500
     assert order["changesAttachment"]["changesData"][-1]["discountValue"] == 500
     summary = (await client.get(f"/api/orders/pvt/document/{oid}/change-summary")).json()
-    check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
+    check_ext_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
     assert [a["id"] for a in summary["added"]] == [sku]
     assert summary["manualDiscountValueAggregated"] == 500
 
@@ -390,7 +379,7 @@ async def test_price_increase_on_boleto_stops_on_error(client, store, service):
     order, rid, _ = await price_increase_on_boleto(client, store, service)
     value_before = order["value"]
     body = (await detail(client, order["orderId"], rid)).json()
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", body)
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", body)
     assert (body["status"], body["inProgress"]) == ("waiting-confirmation", False)
     assert body["error"]["code"] == "ORDMOD101"
     assert "credit card" in body["error"]["message"]
@@ -502,7 +491,7 @@ async def test_preview_persists_nothing(client, store, service):
                                                                 "addressId": "a1", "price": 1000}]}}}]})
     assert r.status_code == 200, r.text
     body = r.json()
-    check_schema(f"POST {BASE}/{{changeOrderId}}/changes/preview", "200", body)
+    check_ext_schema(f"POST {BASE}/{{changeOrderId}}/changes/preview", "200", body)
     assert "requestId" not in body and "workflowId" not in body
     expected = service.catalog()[sku]["sellingPrice"] - item["sellingPrice"]
     deltas = {t["id"]: t["value"] for t in body["totals"]}
@@ -531,7 +520,7 @@ async def test_change_summary_without_modifications(client, store):
     r = await client.get(f"/api/orders/pvt/document/{order['orderId']}/change-summary")
     assert r.status_code == 200
     body = r.json()
-    check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", body)
+    check_ext_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", body)
     assert [i["id"] for i in body["original"]] == [i["id"] for i in order["items"]]
     assert body["added"] == body["removed"] == body["replaced"] == []
     assert body["totalChangeValueAggregated"] == 0
@@ -557,20 +546,20 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
                                                     "selectedDeliveryChannel": "delivery",
                                                     "addressId": "a1", "price": 1500}]}}}]})
     assert r.status_code == 202, r.text
-    check_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", r.json())
+    check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", r.json())
     assert r.json()["manualDiscountValue"] == 200  # item-level manual values add up to the request's
     rid = r.json()["requestId"]
     advance_to_done(store)
     body = (await detail(client, oid, rid)).json()
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", body)
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes/{{changeRequestId}}", "200", body)
     assert body["status"] == "done", body
     history = (await client.get(f"{BASE}/{oid}/changes", params={"an": ACCOUNT})).json()
-    check_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", history)
+    check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", history)
     new_line = next(li for li in order["shippingData"]["logisticsInfo"]
                     if order["items"][li["itemIndex"]]["id"] == sku)
     assert (new_line["selectedSla"], new_line["sellingPrice"]) == ("Expressa", 1500)
     summary = (await client.get(f"/api/orders/pvt/document/{oid}/change-summary")).json()
-    check_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
+    check_ext_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
     assert summary["replaced"][0]["replaceType"] == "ItemReplacement"
 
 
