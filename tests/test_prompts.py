@@ -90,7 +90,8 @@ async def test_every_name_a_prompt_mentions_exists_on_the_server(client):
     tool_names = {t.name for t in tools}
     tool_args = {arg for t in tools for arg in (t.input_schema.get("properties") or {})}
     # The statuses a write answers with (e.g. approval_required) are named in the workflows too.
-    statuses = {v for t in tools for v in ((t.output_schema or {}).get("properties", {}).get("status", {}).get("enum") or [])}
+    schemas = [(t.output_schema or {}).get("properties", {}) for t in tools]
+    statuses = {value for props in schemas for value in props.get("status", {}).get("enum", [])}
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     resources = {str(r.uri) for r in (await client.list_resources()).resources}
     for spec in SPECS:

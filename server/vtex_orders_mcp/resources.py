@@ -327,7 +327,8 @@ def register_resources(app: App) -> None:
     server.resource(STATUS_REFERENCE_URI + TXT, name="order-statuses-text", title="Order status reference (text)",
                     description=reference, mime_type=TEXT)(status_reference_text)  # fmt: skip
 
-    audit = f"The last {AUDIT_LIMIT} events of guarded writes (approvals, executions, failures), newest first; secrets redacted."
+    audit = (f"The last {AUDIT_LIMIT} events of guarded writes (approvals, executions, failures), newest first; "
+             "secrets redacted.")  # fmt: skip
     server.resource(AUDIT_URI, name="audit-recent", title="Recent audit log", description=audit,
                     mime_type=JSON)(lambda: _json({"events": audit_events(app)}))  # fmt: skip
     server.resource(AUDIT_URI + TXT, name="audit-recent-text", title="Recent audit log (text)", description=audit,
