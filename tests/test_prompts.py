@@ -228,6 +228,22 @@ def test_loader_prefers_the_checkout_then_the_packaged_copy(tmp_path, monkeypatc
         load_prompt_files()
 
 
+def test_the_packaged_copy_holds_the_same_files():
+    # server/vtex_orders_mcp/bundled_prompts is what a wheel ships (pyproject package-data).
+    bundled = prompts_module.BUNDLED_PROMPTS
+    assert sorted(p.name for p in bundled.glob("*.md")) == [p.name for p in FILES]
+
+
+async def test_a_missing_prompt_folder_costs_only_the_prompts(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(prompts_module, "REPO_PROMPTS", None)
+    monkeypatch.setattr(prompts_module, "BUNDLED_PROMPTS", tmp_path / "nowhere")
+    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=20))
+    async with Client(app.server) as c:
+        assert (await c.list_prompts()).prompts == []
+        assert (await c.list_tools()).tools and (await c.read_resource(f"vtex://orders/{SEED}")).contents
+    assert "Serving no prompts: no prompt files found in" in caplog.text
+
+
 GOOD = """---
 name: sample_prompt
 description: A sample.

@@ -23,8 +23,12 @@ The front matter is a small YAML subset read without a YAML dependency: ``key: v
 Anything else is a ``PromptFileError`` naming the file and line, at start-up. tests/test_prompts.py
 checks that every file parses to what a real YAML parser reads.
 
-Getting a prompt: unknown argument names are refused, missing required ones too (the SDK's own
-check, from ``required``), optional ones take their ``default`` (or read "(not given)"), and each
+Which prompts are offered: each one whose tools the server has. The snake_case names a prompt
+mentions are its tools (tests/test_prompts.py checks each is a tool, and each vtex:// URI a
+resource, of the server), so a read-only server drops the write workflows.
+
+Getting a prompt: unknown argument names are refused, missing or blank required ones too, as
+JSON-RPC -32602 errors naming the argument (``FilePrompt``); optional ones take their ``default`` (or read "(not given)"), and each
 ``{argument}`` in the body and in ``embed`` URIs is replaced; ``{today}`` is the UTC date. Each
 ``embed`` URI is read through the server's own resources and attached before the body as an
 embedded resource, so the model starts with the current order (or conversation, or the status
@@ -33,7 +37,8 @@ about nothing. Other ``{...}`` text (JSON examples) is left alone.
 
 Where the files are: the repository's top-level ``prompts/`` when running from a checkout (so
 editing a file needs no reinstall), else the copy shipped inside the package
-(``vtex_orders_mcp/bundled_prompts/``, mapped from the same folder by pyproject.toml).
+(``vtex_orders_mcp/bundled_prompts/``: in the repository a symlink to ``prompts/``, packaged by
+pyproject.toml's package-data). No folder at all costs only the prompts, logged as an error.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ __all__ = [
     "PromptFile",
     "PromptArg",
     "PromptFileError",
+    "NoPromptFiles",
     "prompt_dirs",
     "load_prompt_files",
     "parse_prompt_file",
@@ -88,6 +94,10 @@ BUILTINS = ("today",)
 
 class PromptFileError(ValueError):
     """A prompt file that cannot be loaded; the message names the file and the line."""
+
+
+class NoPromptFiles(PromptFileError):
+    """No prompt folder was found (a broken install)."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +299,7 @@ def load_prompt_files(folder: Path | None = None) -> list[PromptFile]:
     if folder is None:
         folder = next((d for d in prompt_dirs() if d.is_dir() and any(d.glob("*.md"))), None)
         if folder is None:
-            raise PromptFileError(f"no prompt files found in {' or '.join(map(str, prompt_dirs()))}")
+            raise NoPromptFiles(f"no prompt files found in {' or '.join(map(str, prompt_dirs()))}")
     files = [parse_prompt_file(p) for p in sorted(folder.glob("*.md"))]
     seen: dict[str, Path] = {}
     for f in files:
@@ -361,10 +371,18 @@ def tool_names(read_only: bool) -> tuple[set[str], set[str]]:
 
 def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
     """Register every prompt whose tools this server has; a read-only server drops the write
-    workflows rather than offering steps the model cannot take. Returns what was registered."""
+    workflows rather than offering steps the model cannot take. Returns what was registered.
+
+    A malformed prompt file stops start-up (it is a bug to fix); a missing prompt folder only
+    costs the prompts: the tools and resources still serve, and the error says where it looked."""
     every, available = tool_names(app.settings.read_only)
+    try:
+        files = load_prompt_files(folder)
+    except NoPromptFiles as exc:
+        log.error("Serving no prompts: %s", exc)
+        return []
     specs = []
-    for spec in load_prompt_files(folder):
+    for spec in files:
         missing = sorted((spec.mentions() & every) - available)
         if missing:
             log.info("Prompt %s not offered: this server has no %s", spec.name, ", ".join(missing))
