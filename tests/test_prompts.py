@@ -298,3 +298,19 @@ def test_duplicate_prompt_names_are_refused(tmp_path):
         (tmp_path / f"{stem}.md").write_text(GOOD, encoding="utf-8")
     with pytest.raises(PromptFileError, match="already used"):
         load_prompt_files(tmp_path)
+
+
+async def test_today_is_the_sandbox_date_when_embedded(tmp_path):
+    """Prompts that reason about dates ("stuck for N days") must use the store's clock: the
+    embedded sandbox's orders are dated by its own, possibly frozen, clock."""
+    from datetime import datetime, timezone
+
+    from vtex_orders_mcp.sandbox import Sandbox
+
+    sandbox = Sandbox(orders=20, now=datetime(2025, 6, 2, 15, tzinfo=timezone.utc))
+    app = build_server(Settings.from_env({}, state_dir=tmp_path), sandbox=sandbox)
+    async with Client(app.server) as c:
+        result = await c.get_prompt("stuck_orders_backlog", {"status": "handling"})
+    text = "\n".join(m.content.text for m in result.messages if isinstance(m.content, types.TextContent))
+    assert "2025-06-02" in text or "2025-05-" in text
+    assert str(datetime.now(timezone.utc).date()) not in text

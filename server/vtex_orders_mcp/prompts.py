@@ -48,7 +48,7 @@ import logging
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,8 +129,9 @@ class PromptFile:
     def fill(self, text: str, values: dict[str, str]) -> str:
         return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
-    def values(self, given: dict[str, Any] | None) -> dict[str, str]:
-        """Argument values with defaults applied; unknown names refused (required ones the SDK checks)."""
+    def values(self, given: dict[str, Any] | None, today: date | None = None) -> dict[str, str]:
+        """Argument values with defaults applied; unknown names refused (required ones the SDK checks).
+        ``today`` is the store's date (the sandbox's clock when embedded), UTC now by default."""
         given = dict(given or {})
         allowed = {a.name for a in self.arguments}
         unknown = sorted(set(given) - allowed)
@@ -139,7 +140,7 @@ class PromptFile:
                 f"Unknown argument(s) for prompt {self.name}: {', '.join(unknown)} "
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
             )
-        out = {"today": datetime.now(timezone.utc).date().isoformat()}
+        out = {"today": (today or datetime.now(timezone.utc).date()).isoformat()}
         for arg in self.arguments:
             value = str(given.get(arg.name) or "").strip()
             if not value and arg.required:
@@ -347,9 +348,14 @@ async def _embedded(app: App, uri: str) -> list[Message]:
     return out
 
 
+def _today(app: App) -> date | None:
+    """The sandbox's date when embedded: its orders are dated by its clock, which may be frozen."""
+    return app.sandbox.clock.now().date() if app.sandbox is not None else None
+
+
 def _renderer(app: App, spec: PromptFile) -> Any:
     async def render(**arguments: Any) -> list[Message]:
-        values = spec.values(arguments)
+        values = spec.values(arguments, _today(app))
         messages: list[Message] = []
         for template in spec.embed:
             messages += await _embedded(app, spec.fill(template, values))

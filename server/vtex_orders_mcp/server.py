@@ -31,8 +31,9 @@ INSTRUCTIONS = (
     "Tools for a VTEX store's orders. Read freely; every write (cancel, invoice, modifications, "
     "configuration) needs the user's approval, asked by the server itself: if a write answers "
     "'approval_required', show the summary to the user and call confirm_write only after they agree. "
-    "Money is in cents in arguments. Resources: vtex://orders/{orderId}, .../conversation, "
-    ".../payment-transaction."
+    "Money arguments are in cents. Resources: vtex://orders/{orderId}, .../conversation, "
+    ".../payment-transaction (add .txt for readable text), vtex://reference/order-statuses (what each "
+    "status allows), vtex://audit/recent."
 )
 
 
