@@ -235,3 +235,31 @@ def test_request_body_is_json(tmp_path):
 
     req = build_request(CANCEL, CancelOrder(orderId="v1-01", reason="stock"), "acme")
     assert json.dumps(req.body) == '{"reason": "stock"}'
+
+
+SETTINGS_PUT = BY_NAME["update_order_modification_settings"]
+
+
+def settings_args():
+    from vtex_orders_mcp.models import UpdateModSettings
+
+    return UpdateModSettings(rolloutConfiguration={"enableApi": True})
+
+
+@pytest.mark.parametrize("first", [httpx2.Response(503), httpx2.Response(429, headers={"Retry-After": "0"}),
+                                   httpx2.ConnectError("refused")])
+async def test_idempotent_write_is_resent_once_when_vtex_did_not_process_it(tmp_path, first):
+    rec = Recorder(first, httpx2.Response(503), httpx2.Response(200, json={}))
+    client, sleeps = make(tmp_path, rec)
+    with pytest.raises((VtexServerError, VtexUnavailable)):
+        await client.call(SETTINGS_PUT, settings_args())
+    assert len(rec.requests) == 2  # the first attempt and one retry, never a third
+
+
+@pytest.mark.parametrize("first", [httpx2.Response(500), httpx2.ReadTimeout("slow")])
+async def test_idempotent_write_is_not_resent_when_vtex_may_have_applied_it(tmp_path, first):
+    rec = Recorder(first, httpx2.Response(200, json={}))
+    client, _ = make(tmp_path, rec)
+    with pytest.raises((VtexServerError, VtexOutcomeUnknown)):
+        await client.call(SETTINGS_PUT, settings_args())
+    assert len(rec.requests) == 1

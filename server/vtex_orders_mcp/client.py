@@ -4,14 +4,17 @@ The transport is the seam. Real VTEX uses httpx2's default transport; the embedd
 an in-process ASGI transport; unit tests pass a ``MockTransport``. Nothing here knows which one
 it is talking to.
 
-Retry policy, derived from the registry:
+Retry policy, derived from the registry (``Operation.retries``):
 
 * **reads** are retried on 429, 5xx, timeouts and connection failures, with exponential backoff
   and full jitter, honouring ``Retry-After`` (up to ``MAX_RETRY_AFTER``; a longer wait is
   reported to the model instead of slept through);
-* **writes are never retried**, idempotent or not. A write whose answer was lost after it was
-  sent raises ``VtexOutcomeUnknown``: the caller re-reads state and reports, nothing resubmits.
-  A write that provably never left (connect error) raises ``VtexUnavailable``.
+* **idempotent writes** (PUT settings, tracking, configuration) are retried at most once, and
+  only when VTEX provably did not apply the first attempt: it never left (connect error) or VTEX
+  refused it before processing (429, 502, 503, 504);
+* **other writes are never retried.** A write whose answer was lost after it was sent raises
+  ``VtexOutcomeUnknown``: the caller re-reads state and reports, nothing resubmits. A write that
+  provably never left raises ``VtexUnavailable``.
 
 Each attempt runs under ``anyio.fail_after(timeout)`` as well as httpx's own timeouts, because
 in-process transports do not enforce httpx timeouts. Secrets live only in the client's default
@@ -48,6 +51,8 @@ __all__ = ["VtexClient", "RETRY_STATUSES"]
 log = logging.getLogger("vtex_orders_mcp.client")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that mean "not processed": the only failures after which a write may be resent.
+UNPROCESSED_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # seconds we are willing to sleep inside one tool call
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
@@ -103,7 +108,7 @@ class VtexClient:
 
     async def send(self, op: Operation, req: Request) -> Any:
         timeout = op.timeout or self.settings.timeout
-        attempts = 1 + (self.settings.max_retries if op.retryable else 0)
+        attempts = 1 + op.retries(self.settings.max_retries)
         action = _describe(op, req)
         for attempt in range(1, attempts + 1):
             try:
@@ -117,8 +122,14 @@ class VtexClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retry_delay(self, op: Operation, exc: VtexError, attempt: int, attempts: int) -> float | None:
-        if not op.retryable or attempt >= attempts:
+        if attempt >= attempts:
             return None
+        if not op.read_only:
+            unprocessed = isinstance(exc, VtexUnavailable) or (
+                isinstance(exc, VtexHTTPError) and exc.status in UNPROCESSED_STATUSES
+            )
+            if not unprocessed:
+                return None
         if isinstance(exc, VtexHTTPError) and exc.status not in RETRY_STATUSES:
             return None
         if not isinstance(exc, VtexHTTPError | VtexTimeout | VtexUnavailable | VtexBadResponse):

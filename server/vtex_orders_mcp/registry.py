@@ -68,11 +68,13 @@ class Operation:
     def destructive(self) -> bool:
         return self.kind == "destructive"
 
-    @property
-    def retryable(self) -> bool:
-        """Reads are retried with backoff. Writes never are, idempotent or not: a write that
-        VTEX may have applied is reported, not resent (see client.py)."""
-        return self.read_only
+    def retries(self, configured: int) -> int:
+        """How many times a failed call may be resent. Reads: ``configured``. Idempotent writes: at
+        most once, and only when VTEX provably did not apply the first attempt (see client.py).
+        Other writes: never; a lost answer is reported as "outcome unknown", not resent."""
+        if self.read_only:
+            return configured
+        return min(1, configured) if self.idempotent else 0
 
 
 def _where(model: type[BaseModel], name: str) -> Any:
