@@ -298,15 +298,14 @@ async def test_tools_list_covers_the_36_operations_by_meta(env):
     assert metas == {(op.method, op.path) for op in OPERATIONS}
     for tool in tools:
         assert tool.title and tool.description and tool.annotations is not None
-        ann = tool.annotations  # unstated hints take MCP's defaults
-        read_only = bool(ann.read_only_hint)
+        ann = tool.annotations
+        hints = (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint, ann.open_world_hint)
+        assert None not in hints, tool.name  # every hint stated explicitly
         op = next((o for o in OPERATIONS if o.name == tool.name), None)
         if op is not None:
-            assert read_only == op.read_only, tool.name
-            if not read_only:
-                assert (ann.destructive_hint is not False) == op.destructive, tool.name
-                assert bool(ann.idempotent_hint) == op.idempotent, tool.name
-        assert ann.open_world_hint is not False
+            assert hints == (op.read_only, op.destructive, op.read_only or op.idempotent, True), tool.name
+        else:
+            assert tool.name == "confirm_write" and ann.destructive_hint and not ann.read_only_hint
         assert tool.input_schema.get("additionalProperties") is False
         assert not {"anyOf", "oneOf", "allOf"} & set(tool.input_schema), tool.name
         assert tool.output_schema and tool.output_schema["type"] == "object"

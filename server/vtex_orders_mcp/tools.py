@@ -332,23 +332,15 @@ async def _safe_summary(rt: Runtime, op: Operation, args: Args) -> str:
 # --- assembly -----------------------------------------------------------------------------------
 
 
-# MCP's defaults: readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true.
-# Every hint whose value differs from its default is stated; the rest are left to the spec's
-# defaults (stating them cost ~500 tokens of every tools/list). tests/test_tools.py checks the
-# effective values against the registry.
-ANNOTATION_DEFAULTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
-
-
 def _annotations(op: Operation) -> ToolAnnotations:
-    hints = {
-        "read_only_hint": op.read_only,
-        "destructive_hint": op.destructive,
-        "idempotent_hint": op.read_only or op.idempotent,
-        "open_world_hint": True,
-    }
-    if op.read_only:  # destructiveHint is meaningful only when readOnlyHint is false
-        hints.pop("destructive_hint")
-    return ToolAnnotations(**{k: v for k, v in hints.items() if v != ANNOTATION_DEFAULTS[k]})
+    """All four hints, stated explicitly on every tool (clients differ in how they apply MCP's
+    defaults, and an unstated readOnlyHint makes agents ask for approval on safe reads)."""
+    return ToolAnnotations(
+        read_only_hint=op.read_only,
+        destructive_hint=op.destructive,
+        idempotent_hint=op.read_only or op.idempotent,
+        open_world_hint=True,
+    )
 
 
 def _meta(op: Operation) -> dict[str, Any]:
@@ -411,7 +403,9 @@ def build_tools(rt: Runtime) -> list[VtexTool]:
                 "Never call it without the user's explicit approval.",
                 args=ConfirmWrite,
                 handler=_confirm_handler(rt, writes),
-                annotations=ToolAnnotations(destructive_hint=True),  # stated: the point of this tool
+                annotations=ToolAnnotations(
+                    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+                ),
                 meta=None,
                 output_schema=WRITE_OUTPUT,
             )
