@@ -39,6 +39,7 @@ import os
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ __all__ = [
     "canonical_args",
     "principal_of",
 ]
+
+
+MAX_PENDING_SUMMARIES = 1024
 
 
 class Approval(BaseModel):
@@ -256,7 +260,7 @@ class Guard:
             if bypass:
                 return Bypass(bypass, summary)
             if _can_elicit(ctx):
-                guard._summaries[_request_key(ctx)] = summary
+                guard._keep_summary(ctx, summary)
                 if not getattr(ctx, "input_responses", None):  # first round only: the resolver re-runs
                     guard.audit.record(
                         call_id=_request_key(ctx), tool=op.name, event="requested", channel="elicitation",

@@ -38,7 +38,7 @@ from .models import Args, ConfirmWrite, GetOrder
 from .registry import BY_NAME, OPERATIONS, Operation
 from .schemas import clean_schema
 
-__all__ = ["Runtime", "build_tools", "CONFIRM_TOOL"]
+__all__ = ["Runtime", "build_tools", "CONFIRM_TOOL", "render", "fetch", "explain_validation"]
 
 log = logging.getLogger("vtex_orders_mcp.tools")
 
@@ -412,5 +412,3 @@ def build_tools(rt: Runtime) -> list[VtexTool]:
         )
     return tools
 
-
-__all__ += ["redact", "render", "fetch", "explain_validation"]
