@@ -137,11 +137,17 @@ class Guard:
         self._secret = load_secret(settings)
         self._clock = clock
         # Summary shown in an elicitation, keyed by JSON-RPC request id, handed to the tool body.
-        self._summaries: dict[str, str] = {}
+        # Bounded: under 2026-07-28 a first round that the client never resumes leaves its entry.
+        self._summaries: OrderedDict[str, str] = OrderedDict()
 
     def derived_key(self, purpose: bytes) -> bytes:
         """A key for another purpose, derived from the token secret (never the secret itself)."""
         return hmac.new(self._secret, purpose, hashlib.sha256).digest()
+
+    def _keep_summary(self, ctx: Any, summary: str) -> None:
+        self._summaries[_request_key(ctx)] = summary
+        while len(self._summaries) > MAX_PENDING_SUMMARIES:
+            self._summaries.popitem(last=False)
 
     def pop_summary(self, ctx: Any) -> str | None:
         return self._summaries.pop(_request_key(ctx), None)
