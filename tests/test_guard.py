@@ -240,3 +240,17 @@ async def test_audit_redacts_hook_headers(tmp_path):
     assert not result.is_error, result.content
     dump = repr([r.as_dict() for r in app.audit.recent(20)])
     assert "HOOK-SECRET-123" not in dump
+
+
+def test_pending_summaries_are_bounded(tmp_path):
+    """A 2026-07-28 first round the client never resumes must not leak its summary forever."""
+    from types import SimpleNamespace
+
+    from vtex_orders_mcp.guard import MAX_PENDING_SUMMARIES
+
+    guard = make_app(tmp_path).runtime.guard
+    for i in range(MAX_PENDING_SUMMARIES + 50):
+        guard._keep_summary(SimpleNamespace(request_id=i), f"summary {i}")
+    assert len(guard._summaries) == MAX_PENDING_SUMMARIES
+    assert guard.pop_summary(SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)) == f"summary {MAX_PENDING_SUMMARIES + 49}"
+    assert guard.pop_summary(SimpleNamespace(request_id=0)) is None
