@@ -63,10 +63,17 @@ async def client(app):
 
 
 async def read(client: Client, uri: str) -> types.TextResourceContents:
+    """The read's first content; a JSON read must also carry the very text its .txt form gives."""
     result = await client.read_resource(uri)
-    assert len(result.contents) == 1
     content = result.contents[0]
-    assert isinstance(content, types.TextResourceContents) and content.uri == uri
+    assert all(isinstance(c, types.TextResourceContents) and c.uri == uri for c in result.contents)
+    if uri.endswith(".txt"):
+        assert len(result.contents) == 1 and content.mime_type == "text/plain"
+    else:
+        assert [c.mime_type for c in result.contents] == ["application/json", "text/plain"]
+        if "audit" not in uri:  # the audit text differs between two reads only by what happened between
+            twin = (await client.read_resource(uri + ".txt")).contents[0]
+            assert result.contents[1].text == twin.text
     return content
 
 

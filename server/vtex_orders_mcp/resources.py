@@ -1,6 +1,8 @@
 """MCP resources: an order, its conversation and its payment, the status reference, the audit log.
 
-Every resource comes in two forms at two URIs:
+Every read returns JSON and a readable text rendering: the JSON content first, then the same data
+as ``text/plain`` (``text_companion``, appended by ``server.VtexMCPServer.read_resource``, built
+from the JSON already fetched: no second VTEX call). Each form also has a URI of its own:
 
     vtex://orders/{orderId}                          application/json  the compact order view
     vtex://orders/{orderId}/conversation             application/json  messages, newest first
@@ -9,12 +11,10 @@ Every resource comes in two forms at two URIs:
     vtex://audit/recent                              application/json  the last 50 audit events
     ... each of them again with a ``.txt`` suffix    text/plain        the same data, for reading
 
-Why twin URIs rather than two contents in one read: ``MCPServer.read_resource`` wraps whatever a
-resource function returns in exactly one content with the resource's one ``mimeType``
-(``FunctionResource.read`` must yield ``str | bytes``), so a single read cannot carry both forms
-without replacing SDK internals. Twins keep each ``mimeType`` true, let a client attach only the
-form it wants (a person or a model reads the text; a program parses the JSON), and cost one
-VTEX call each. The prompts embed the ``.txt`` forms.
+Why the companion is added after the read: the SDK's ``FunctionResource.read`` yields exactly one
+``str | bytes`` with the resource's one ``mimeType``, so the second content is appended one level
+up, in the server's ``read_resource``. The ``.txt`` URIs let a client (or a prompt, which embeds
+them) take only the readable form.
 
 The order JSON is byte for byte the ``structuredContent`` of the matching read tool
 (``get_order``, ``get_order_conversation``, ``get_payment_transaction``): the resources call the
@@ -36,10 +36,12 @@ upstream answers an empty list: it is a convenience, not a place to surface VTEX
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 from pydantic import ValidationError
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "register_resources",
+    "text_companion",
     "ORDER_RESOURCES",
     "STATUS_REFERENCE_URI",
     "AUDIT_URI",
@@ -306,6 +309,25 @@ def complete_statuses(prefix: str) -> Completion:
 
 
 # --- registration -------------------------------------------------------------------------------
+
+
+_ORDER_URI = re.compile(r"^vtex://orders/(?P<orderId>[^/]+?)(?P<suffix>/conversation|/payment-transaction)?$")
+
+
+def text_companion(uri: str, contents: list[ReadResourceContents]) -> list[ReadResourceContents]:
+    """The text rendering to send with a JSON read of ``uri`` (empty for the ``.txt`` forms)."""
+    if len(contents) != 1 or contents[0].mime_type != JSON or not isinstance(contents[0].content, str):
+        return []
+    data = json.loads(contents[0].content)
+    text: str | None = None
+    if uri == STATUS_REFERENCE_URI:
+        text = status_reference_text()
+    elif uri == AUDIT_URI:
+        text = audit_text(data.get("events") or [])
+    elif match := _ORDER_URI.match(uri):
+        spec = next(s for s in ORDER_RESOURCES if s.suffix == (match["suffix"] or ""))
+        text = spec.to_text(match["orderId"], data)
+    return [ReadResourceContents(content=text, mime_type=TEXT)] if text is not None else []
 
 
 def register_resources(app: App) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
+from mcp.types import InputRequiredResult
 
 from .audit import AuditLog
 from .client import VtexClient
@@ -35,6 +36,19 @@ INSTRUCTIONS = (
     ".../payment-transaction (add .txt for readable text), vtex://reference/order-statuses (what each "
     "status allows), vtex://audit/recent."
 )
+
+
+class VtexMCPServer(MCPServer):
+    """MCPServer whose JSON resource reads also carry their text rendering (see resources.py)."""
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        contents = await super().read_resource(uri, context)
+        if isinstance(contents, InputRequiredResult):
+            return contents
+        from .resources import text_companion
+
+        contents = list(contents)
+        return contents + text_companion(str(uri), contents)
 
 
 @dataclass
@@ -88,7 +102,7 @@ def build_server(
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
         yield None
 
-    server = MCPServer(
+    server = VtexMCPServer(
         # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
         # with a key derived from the guard's secret lets any replica sharing VTEX_MCP_SECRET resume
         # a call another one started (the SDK's default key is per process).

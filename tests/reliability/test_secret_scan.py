@@ -102,6 +102,8 @@ async def _session(app, sb: Sandbox, seen: list[str]) -> None:
 
 async def test_no_secret_in_results_resources_logs_or_audit(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    for name in ("vtex_orders_mcp", "httpx2", "mcp"):  # an earlier in-process CLI run may have quieted them
+        caplog.set_level(logging.DEBUG, logger=name)
     seen: list[str] = []
 
     sb = Sandbox(seed=5, orders=60, app_key=APP_KEY, app_token=APP_TOKEN)
