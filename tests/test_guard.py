@@ -254,3 +254,18 @@ def test_pending_summaries_are_bounded(tmp_path):
     assert len(guard._summaries) == MAX_PENDING_SUMMARIES
     assert guard.pop_summary(SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)) == f"summary {MAX_PENDING_SUMMARIES + 49}"
     assert guard.pop_summary(SimpleNamespace(request_id=0)) is None
+
+
+async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys):
+    import json
+
+    from vtex_orders_mcp.cli import main
+
+    app = make_app(tmp_path)
+    async with Client(app.server, elicitation_callback=answering("accept")) as c:
+        await c.call_tool("cancel_order", CANCEL)
+    capsys.readouterr()
+    assert main(["audit", "--state-dir", str(tmp_path / "state")]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["event"] for r in rows] == ["requested", "approved", "executing", "executed"]
+    assert rows[-1]["receipt"] and rows[1]["channel"] == "elicitation" and rows[0]["summary"].startswith("Cancel order")
