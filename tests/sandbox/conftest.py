@@ -3,9 +3,8 @@ transport (helpers shared by the test modules live in sandbox_support.py)."""
 
 from __future__ import annotations
 
-import httpx2
 import pytest
-from sandbox_support import AUTH, BASE_URL, NOW
+from sandbox_support import NOW, http
 
 from vtex_orders_mcp.sandbox import Sandbox
 
@@ -37,12 +36,12 @@ def sb(_shared_sandbox) -> Sandbox:
 
 @pytest.fixture
 async def client(sb):
-    async with httpx2.AsyncClient(transport=sb.transport(), base_url=BASE_URL, headers=AUTH) as c:
+    async with http(sb) as c:
         yield c
 
 
 @pytest.fixture
 async def anon(sb):
     """A client without credentials."""
-    async with httpx2.AsyncClient(transport=sb.transport(), base_url=BASE_URL) as c:
+    async with http(sb, auth=False) as c:
         yield c

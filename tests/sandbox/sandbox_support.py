@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import jsonschema
 
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
@@ -141,3 +142,8 @@ def check_ext_schema(key: str, status: str, body: Any) -> None:
     """Validate ``body`` against an operation's response schema from the second extraction
     (modifications, feed, hook, change seller)."""
     jsonschema.Draft7Validator(EXT_SCHEMAS[key][status]).validate(body)
+
+
+def http(sandbox: Any, *, auth: bool = True) -> httpx2.AsyncClient:
+    """An HTTP client on ``sandbox``'s in-process transport, with the sandbox's credentials."""
+    return httpx2.AsyncClient(transport=sandbox.transport(), base_url=BASE_URL, headers=AUTH if auth else None)

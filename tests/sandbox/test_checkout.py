@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx2
 import jsonschema
 import pytest
+from sandbox_support import http
 
-from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
+from vtex_orders_mcp.sandbox import Sandbox
 from vtex_orders_mcp.sandbox.checkout import DEFAULT_WAITING_DAYS, MAX_WAITING_DAYS
 
 pytestmark = pytest.mark.anyio
@@ -25,9 +25,7 @@ def sandbox():
 
 @pytest.fixture
 async def client(sandbox):
-    async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
-                                  headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
-                                           "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
+    async with http(sandbox) as c:
         yield c
 
 

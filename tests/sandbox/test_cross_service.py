@@ -4,9 +4,8 @@ transaction's status agrees with the rule that refuses modifications once paymen
 from __future__ import annotations
 
 import pytest
-from sandbox_support import AUTH, BASE_URL, NOW
+from sandbox_support import NOW, http
 
-import httpx2
 from vtex_orders_mcp.sandbox import Sandbox
 from vtex_orders_mcp.sandbox.modifications import payment_finished
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def env():
     sb = Sandbox(seed=7, orders=120, now=NOW)
-    async with httpx2.AsyncClient(transport=sb.transport(), base_url=BASE_URL, headers=AUTH) as c:
+    async with http(sb) as c:
         yield sb, c
 
 

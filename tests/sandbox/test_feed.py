@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import httpx2
 import pytest
-from sandbox_support import check_ext_schema
+from sandbox_support import check_ext_schema, http
 
-from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
+from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, Sandbox
 from vtex_orders_mcp.sandbox.feed import MAX_RECEIVES, jsonata_truthy
 
 pytestmark = pytest.mark.anyio
@@ -28,9 +27,7 @@ def sandbox():
 
 @pytest.fixture
 async def client(sandbox):
-    async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
-                                  headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
-                                           "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
+    async with http(sandbox) as c:
         yield c
 
 

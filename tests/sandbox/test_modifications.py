@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import httpx2
 import pytest
-from sandbox_support import check_ext_schema
+from sandbox_support import check_ext_schema, http
 
-from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox, Store
+from vtex_orders_mcp.sandbox import Sandbox, Store
 from vtex_orders_mcp.sandbox.modifications import ACK_AFTER, DONE_AFTER, ModificationsService
 
 pytestmark = pytest.mark.anyio
@@ -39,9 +38,7 @@ def service(sandbox):
 
 @pytest.fixture
 async def client(sandbox):
-    async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
-                                  headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
-                                           "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
+    async with http(sandbox) as c:
         yield c
 
 
@@ -566,9 +563,7 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
 async def test_deterministic_ids_for_the_same_calls():
     async def run() -> dict:
         sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
-        async with httpx2.AsyncClient(transport=sb.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
-                                      headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY,
-                                               "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}) as c:
+        async with http(sb) as c:
             order = pick(sb.store)
             r = await patch(c, order["orderId"], {"reason": "x", "add": {"items": [
                 {"id": catalog_sku_not_in(sb.services["modifications"], order), "quantity": 1}]}})

@@ -32,6 +32,17 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
         raise invalid(f"The request body is not valid JSON: {exc}") from None
 
 
+async def read_json(request: Any, code: str = "1") -> Any:
+    """The request's JSON body, None when empty; a 400 with ``code`` when it is not JSON."""
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise SandboxError(400, code, "The request body is not valid JSON") from None
+
+
 def require_object(body: Any, where: str = "body") -> dict:
     if not isinstance(body, dict):
         raise invalid(f"The {where} must be a JSON object")

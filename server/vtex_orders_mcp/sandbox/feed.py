@@ -57,6 +57,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .bodies import read_json
 from .state import SandboxError, Store
 
 __all__ = ["FeedService", "routes", "jsonata_truthy", "MAX_RETENTION", "MAX_VISIBILITY", "MAX_LOT", "COOKIE_KEY"]
@@ -400,22 +401,12 @@ def app_key(request: Request) -> str:
     return request.headers.get("x-vtex-api-appkey") or COOKIE_KEY
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise _bad("The request body is not valid JSON") from None
-
-
 def routes(service: FeedService) -> list[Route]:
     async def get_config(request: Request) -> Response:
         return JSONResponse(service.feed_config(app_key(request)))
 
     async def post_config(request: Request) -> Response:
-        service.set_feed(app_key(request), await _json(request))
+        service.set_feed(app_key(request), await read_json(request, "FEED001"))
         return Response(status_code=200)
 
     async def delete_config(request: Request) -> Response:
@@ -426,11 +417,11 @@ def routes(service: FeedService) -> list[Route]:
         return JSONResponse(service.retrieve(app_key(request), request.query_params.get("maxlot")))
 
     async def commit_feed(request: Request) -> Response:
-        service.commit(app_key(request), await _json(request))
+        service.commit(app_key(request), await read_json(request, "FEED001"))
         return Response(status_code=200)
 
     async def jsonata_test(request: Request) -> Response:
-        return JSONResponse(evaluate_jsonata_request(await _json(request)))
+        return JSONResponse(evaluate_jsonata_request(await read_json(request, "FEED001")))
 
     async def get_hook(request: Request) -> Response:
         # clientEmail / page / per_page are documented on this GET but have no effect on a
@@ -438,7 +429,7 @@ def routes(service: FeedService) -> list[Route]:
         return JSONResponse(service.hook_config(app_key(request)))
 
     async def post_hook(request: Request) -> Response:
-        return JSONResponse(service.set_hook(app_key(request), await _json(request)))
+        return JSONResponse(service.set_hook(app_key(request), await read_json(request, "FEED001")))
 
     async def delete_hook(request: Request) -> Response:
         service.delete_hook(app_key(request))

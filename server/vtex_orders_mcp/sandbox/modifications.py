@@ -55,7 +55,6 @@ ORDMOD102 order no longer modifiable; ORDMOD103 items no longer match the order.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +63,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .bodies import read_json
 from .state import SandboxError, Store
 
 __all__ = ["ModificationsService", "routes", "payment_finished", "ALLOWED_STATUSES", "ACK_AFTER", "DONE_AFTER"]
@@ -1055,30 +1055,20 @@ class ModificationsService:
 # ----------------------------------------------------------------------------------------------
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise SandboxError(400, "ORDMOD002", "The request body is not valid JSON") from None
-
-
 def routes(service: ModificationsService) -> list[Route]:
     base = "/api/order-system/orders"
 
     async def create_change(request: Request) -> Response:
         service.check_account(request, "accountName")
         service.tick()
-        parsed = parse_change_body(await _json(request))
+        parsed = parse_change_body(await read_json(request, "ORDMOD002"))
         req = service.create(request.path_params["changeOrderId"], parsed)
         return JSONResponse(service.render_request(req, accepted=True), status_code=202)
 
     async def preview_change(request: Request) -> Response:
         service.check_account(request, "an")
         service.tick()
-        parsed = parse_change_body(await _json(request), require_replace=True)
+        parsed = parse_change_body(await read_json(request, "ORDMOD002"), require_replace=True)
         return JSONResponse(service.preview(request.path_params["changeOrderId"], parsed))
 
     async def history(request: Request) -> Response:
@@ -1096,7 +1086,7 @@ def routes(service: ModificationsService) -> list[Route]:
         service.check_account(request, "an")
         service.tick()
         # retry may be sent with only a reason (re-run as is) or with a corrected body
-        body = await _json(request)
+        body = await read_json(request, "ORDMOD002")
         if isinstance(body, dict) and not any(k in body for k in ("replace", "add", "remove",
                                                                   "manualDiscountValue", "manualIncrementValue")):
             reason = body.get("reason")
@@ -1112,7 +1102,7 @@ def routes(service: ModificationsService) -> list[Route]:
     async def cancel(request: Request) -> Response:
         service.check_account(request, "an")
         service.tick()
-        body = await _json(request)
+        body = await read_json(request, "ORDMOD002")
         reason = body.get("reason") if isinstance(body, dict) else None
         if not isinstance(reason, str) or not reason.strip():
             raise _bad("reason is required")
@@ -1123,7 +1113,7 @@ def routes(service: ModificationsService) -> list[Route]:
 
     async def put_settings(request: Request) -> Response:
         service.check_account(request, "an")
-        return JSONResponse(service.put_settings(parse_settings(await _json(request))))
+        return JSONResponse(service.put_settings(parse_settings(await read_json(request, "ORDMOD002"))))
 
     async def get_settings(request: Request) -> Response:
         service.check_account(request, "an")
