@@ -54,21 +54,26 @@ def resolve(node, spec, seen=()):
     return node
 
 
-def main() -> None:
-    spec_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SPEC
-    spec = json.loads(spec_path.read_text())
+def extract(spec: dict, operations: list[tuple[str, str]], resolve_schema=resolve) -> dict[str, dict]:
+    """{"<METHOD> <path>": {"<status>": schema or None}} for ``operations`` of ``spec``."""
     out: dict[str, dict] = {}
-    for method, path in OPERATIONS:
+    for method, path in operations:
         op = spec["paths"][path][method.lower()]
         codes: dict[str, object] = {}
         for code, resp in op.get("responses", {}).items():
             for content in (resp.get("content") or {}).values():
                 if "schema" in content:
-                    codes[code] = resolve(content["schema"], spec)
+                    codes[code] = resolve_schema(content["schema"], spec)
                     break
             else:
                 codes[code] = None  # documented without a body
         out[f"{method} {path}"] = codes
+    return out
+
+
+def main() -> None:
+    spec_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SPEC
+    out = extract(json.loads(spec_path.read_text()), OPERATIONS)
     OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(out)} operations)")
 

@@ -22,6 +22,8 @@ import json
 import sys
 from pathlib import Path
 
+from extract_response_schemas import extract  # same folder: the shared extraction loop
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SPEC = HERE.parents[2] / "shared" / "reference" / "vtex-orders-api.openapi.json"
 OUT = HERE / "vtex_orders_responses_ext.json"
@@ -84,19 +86,7 @@ SPEC_FIXES = {("GET /api/orders/pvt/document/{orderId}/change-summary", "200"): 
 
 def main() -> None:
     spec_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SPEC
-    spec = json.loads(spec_path.read_text())
-    out: dict[str, dict] = {}
-    for method, path in OPERATIONS:
-        op = spec["paths"][path][method.lower()]
-        codes: dict[str, object] = {}
-        for code, resp in op.get("responses", {}).items():
-            for content in (resp.get("content") or {}).values():
-                if "schema" in content:
-                    codes[code] = resolve(content["schema"], spec)
-                    break
-            else:
-                codes[code] = None
-        out[f"{method} {path}"] = codes
+    out = extract(json.loads(spec_path.read_text()), OPERATIONS, resolve)
     for (key, code), fix in SPEC_FIXES.items():
         fix(out[key][code])
     OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
