@@ -3,8 +3,9 @@
     python bench/run.py            # full run (a few minutes), writes bench/results.json
     python bench/run.py --quick    # tiny sizes, seconds: what tests/test_bench_smoke.py runs
     python bench/run.py --only sizes,paging --out /tmp/r.json
+    python bench/run.py --only soak --soak-minutes 10   # the soak, never part of the default run
 
-Six measurements (each module's docstring says how it is taken):
+Six measurements in the default run (each module's docstring says how it is taken):
 
 1. tools/list size (sizes.py): compact wire JSON of all tools, o200k tokens.  Target <= 4,000.
 2. get_order default view (sizes.py) for the seed order v502556llux-01.         Target <= 600.
@@ -14,11 +15,20 @@ Six measurements (each module's docstring says how it is taken):
 5. streamable HTTP calls/s with 32 clients, ours / bare no-op (throughput.py).   Target >= 0.8.
 6. all orders over 15 pages at 20 ms a page, sequential / concurrent (paging.py). Target >= 3.
 
+And one on request, because it takes minutes: the soak (soak.py), 64 paced streamable HTTP
+sessions for 10 minutes; errors (target 0) and the server's RSS growth, reported next to what the
+sandbox's request log explains.
+
 Every ratio compares against a floor measured in the same run on the same machine, so a slow
 or busy machine moves both sides. Targets are reported, not enforced: the exit code is 1 only
 when a measurement could not be taken (``--strict`` also fails on a missed target). These are
 never timed tests: shared CI machines are too noisy for that; the smoke test only checks that
 every measurement still runs.
+
+Results are merged: a run replaces only its own measurements in the results file (each keeps
+the command and time of the run that took it), so ``--only soak`` adds the soak to the default
+run's figures and a later default run keeps the soak's. A run of the other profile (quick over
+full) replaces the file.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ import coldstart  # noqa: E402
 import overhead  # noqa: E402
 import paging  # noqa: E402
 import sizes  # noqa: E402
+import soak  # noqa: E402
 import throughput  # noqa: E402
 from harness import BENCH_DIR, REPO_DIR, scratch  # noqa: E402
 
@@ -51,6 +62,9 @@ MARKDOWN = REPO_DIR / "BENCHMARKS.md"
 # Reference figures quoted in the issue (measured elsewhere, not by this harness).
 REFERENCE_TOOLS_LIST_TOKENS = 8380  # the best-known VTEX MCP server, same 36 operations
 REFERENCE_GET_ORDER_TOKENS = 2903  # raw pretty JSON of the order, as peer servers return it
+# RSS growth (MB/min, second half of the soak) tolerated beyond what the sandbox's request log
+# explains: 0.5 MB/min is 5 MB over 10 minutes, under 100 bytes a call at 80 calls/s.
+SOAK_SLOPE_MARGIN = 0.5
 
 PROFILES: dict[str, dict[str, Any]] = {
     "full": {
@@ -58,15 +72,20 @@ PROFILES: dict[str, dict[str, Any]] = {
         "coldstart": {"runs": 9, "embedded_runs": 3},
         "throughput": {"clients": 32, "seconds": 5.0, "rounds": 2},
         "paging": {"pages": 15, "delay": 0.02, "repeats": 7, "orders": 150},
+        "soak": {"sessions": 64, "minutes": 10.0, "rate": 80.0, "warmup": 30.0, "sample_every": 5.0},
     },
     "quick": {
         "overhead": {"iterations": 6, "warmup": 2},
         "coldstart": {"runs": 1, "embedded_runs": 0},
         "throughput": {"clients": 4, "seconds": 0.5, "rounds": 1},
         "paging": {"pages": 15, "delay": 0.02, "repeats": 1, "orders": 150},
+        "soak": {"sessions": 4, "minutes": 0.05, "rate": 20.0, "warmup": 1.0, "sample_every": 0.5,
+                 "log_probe_calls": 60},
     },
 }
-METRICS = ("sizes", "overhead", "coldstart", "throughput", "paging")
+METRICS = ("sizes", "overhead", "coldstart", "throughput", "paging")  # the default run
+ON_REQUEST = ("soak",)  # only with --only: minutes long
+ALL_METRICS = METRICS + ON_REQUEST
 TIME_LIMIT_S = {"sizes": 120, "overhead": 300, "coldstart": 300, "throughput": 300, "paging": 120}
 
 
@@ -130,6 +149,21 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
              "compare": f"{data['sequential_ms']:.0f} ms seq vs {data['concurrent_ms']:.0f} ms",
              "target": ">= 3", "met": data["speedup"] >= 3},
         ]  # fmt: skip
+    if name == "soak":
+        rss, log = data["rss_mb"], data["request_log"]
+        errors = data["errors"] + data["warmup"]["errors"]
+        unexplained = data["unexplained_slope_mb_per_min"]
+        return [
+            {"metric": f"soak errors, {data['sessions']} sessions x {data['minutes']:g} min", "value": errors,
+             "compare": f"{data['calls']} calls, {data['calls_per_s']}/s, p50 {data['latency_ms']['p50']} ms, "
+                        f"p95 {data['latency_ms']['p95']} ms",
+             "target": "0", "met": errors == 0},
+            {"metric": "soak RSS slope, 2nd half (MB/min)", "value": rss["slope_second_half_mb_per_min"],
+             "compare": f"RSS {rss['start']:.1f} -> {rss['end']:.1f} MB (max {rss['max']:.1f}); "
+                        f"request log {log['explained_slope_mb_per_min']} MB/min",
+             "target": f"<= log + {SOAK_SLOPE_MARGIN}",
+             "met": unexplained is not None and unexplained <= SOAK_SLOPE_MARGIN},
+        ]  # fmt: skip
     raise ValueError(name)
 
 
@@ -140,6 +174,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Run: `{report['command']}` on {report['generated']} ({report['mode']} profile, {report['seconds']} s).",
         f"Machine: {m['nproc']} x {m['cpu']}, Python {m['python']}, mcp {m['mcp']}, {m['platform']}; "
         f"load average {m['loadavg_at_start'][0]} at start, {m.get('loadavg_at_end', ['?'])[0]} at end.",
+        *separate_runs(report),
         "",
         "| measurement | value | compared with | target | met |",
         "| --- | --- | --- | --- | --- |",
@@ -189,7 +224,58 @@ def markdown(report: dict[str, Any]) -> str:
                   f"{pg['latency_ms_per_page']} ms injected per page, median of {pg['repeats']} runs each; "
                   f"the same {pg['pages']} pages without injected latency took {pg['sequential_no_latency_ms']:.0f} ms "
                   "(in-process sandbox and client CPU, which cannot overlap)."]
+    sk = report["results"].get("soak", {}).get("data")
+    if sk:
+        lines += ["", *soak_markdown(sk)]
     return "\n".join(lines) + "\n"
+
+
+def separate_runs(report: dict[str, Any]) -> list[str]:
+    """One line for each earlier run whose measurements were merged into this report."""
+    runs: dict[tuple[str, str], list[str]] = {}
+    for name, result in report["results"].items():
+        run = result.get("run")
+        if run and run["generated"] != report["generated"]:
+            runs.setdefault((run["command"], run["generated"]), []).append(name)
+    lines = []
+    for (command, generated), names in runs.items():
+        run = report["results"][names[0]]["run"]
+        lines.append(f"Merged from a separate run ({', '.join(names)}): `{command}` on {generated}; "
+                     f"load average {run['loadavg_at_start'][0]} at start, {run['loadavg_at_end'][0]} at end.")
+    return lines
+
+
+def soak_markdown(sk: dict[str, Any]) -> list[str]:
+    rss, log, pace = sk["rss_mb"], sk["request_log"], sk["pacing"]
+    errors = ", ".join(f"{kind} {n}" for kind, n in sk["errors_by_kind"].items() if n) or "none"
+    warm = sk["warmup"]["errors"]
+    by_kind = "; ".join(f"{kind} {v['p50']} / {v['p95']}" for kind, v in sk["latency_ms_by_kind"].items() if v)
+    lines = [
+        f"Soak: {sk['sessions']} streamable HTTP sessions ({sk['sessions_by_mode']['auto']} on protocol 2026-07-28, "
+        f"{sk['sessions_by_mode']['legacy']} on 2025-11-25) for {sk['minutes']:g} min after a {sk['warmup_s']:g} s "
+        f"warm-up, paced to {pace['target_calls_per_s']:g} calls/s together "
+        f"({100 * pace['target_share_of_limit']:.0f} % of the sandbox's {pace['sandbox_limit_per_minute']:,} "
+        f"requests/minute): {sk['calls']} calls, {sk['calls_per_s']}/s; latency p50 {sk['latency_ms']['p50']} ms, "
+        f"p95 {sk['latency_ms']['p95']} ms; server CPU {sk['server_cpu_ms_per_call']} ms/call "
+        f"({100 * sk['server_cpu_share']:.0f} % of one core). Errors: {errors}"
+        f"{f' (and {warm} during warm-up)' if warm else ''}; server log errors: {sk['server_log_errors']}. "
+        f"Not counted as errors: {sk['expected_refusals']} get_payment_transaction calls on Fulfillment orders, "
+        "which VTEX (and the sandbox) refuse with a 400 that the server relays.",
+        "",
+        f"Soak latency by call (ms, p50 / p95): {by_kind}.",
+        "",
+        f"Soak memory: server RSS {rss['start']} MB after warm-up, {rss['end']} MB at the end, max {rss['max']} MB "
+        f"(VmHWM {rss['peak_vmhwm']} MB): {rss['growth']:+} MB ({rss['growth_pct']:+}%). Slope "
+        f"{rss['slope_first_half_mb_per_min']} MB/min over the first half, {rss['slope_second_half_mb_per_min']} "
+        f"MB/min over the second. The embedded sandbox keeps every request in its log, by design: "
+        f"{log['bytes_per_entry']} bytes an entry, {log['requests_per_call']} entries a call (measured in-process), "
+        f"so {log['explained_slope_mb_per_min']} MB/min at this rate and {log['explained_growth_mb']} MB over "
+        f"the soak; growth beyond it {sk['unexplained_slope_mb_per_min']} MB/min. Audit database on disk: "
+        f"{sk['audit_db_kb']} kB.",
+    ]  # fmt: skip
+    for kind, messages in sk["error_messages"].items():
+        lines += ["", f"Soak {kind}, first messages:", ""] + [f"- {m}" for m in messages]
+    return lines
 
 
 MD_START, MD_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
@@ -224,13 +310,15 @@ async def run(profile: dict[str, Any], only: list[str], work: Path) -> dict[str,
         "coldstart": lambda: coldstart.measure(work, **profile["coldstart"]),
         "throughput": lambda: throughput.measure(work, **profile["throughput"]),
         "paging": lambda: paging.measure(work, **profile["paging"]),
+        "soak": lambda: soak.measure(work, **profile["soak"]),
     }
     results: dict[str, Any] = {}
     for name in only:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
+        limit = soak.time_limit(**profile["soak"]) if name == "soak" else TIME_LIMIT_S[name]
         try:
-            with anyio.fail_after(TIME_LIMIT_S[name]):
+            with anyio.fail_after(limit):
                 data = await runners[name]()
             results[name] = {"data": data, "rows": judge(name, data)}
         except Exception as exc:  # one broken measurement must not hide the others
@@ -241,20 +329,56 @@ async def run(profile: dict[str, Any], only: list[str], work: Path) -> dict[str,
     return results
 
 
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def merge(previous: dict[str, Any] | None, report: dict[str, Any]) -> dict[str, Any]:
+    """``report``'s measurements over ``previous`` (an earlier results file), the others kept.
+
+    The run that covered the default measurements gives the header (command, machine, time); a
+    partial run only replaces its own measurements, profiles and summary rows. A previous file
+    of the other profile, or one that is not a report, is replaced whole.
+    """
+    if not previous or previous.get("mode") != report["mode"] or not isinstance(previous.get("results"), dict):
+        return report
+    results = {**previous["results"], **report["results"]}
+    profiles = {**previous.get("profile", {}), **report["profile"]}
+    names = [name for name in ALL_METRICS if name in results]
+    base = report if set(METRICS) <= set(report["results"]) else previous
+    return {
+        **base,
+        "profile": {name: profiles.get(name, {}) for name in names},
+        "summary": [row for name in names for row in results[name]["rows"]],
+        "results": {name: results[name] for name in names},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and iterations (smoke test)")
-    parser.add_argument("--only", default=",".join(METRICS), help=f"comma-separated subset of {','.join(METRICS)}")
+    parser.add_argument("--only", default=",".join(METRICS),
+                        help=f"comma-separated subset of {','.join(ALL_METRICS)} (default: all but the soak)")
+    parser.add_argument("--soak-minutes", type=float, default=None,
+                        help="length of the soak's measured phase (default 10; quick 0.05)")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     parser.add_argument("--update-md", action="store_true",
                         help=f"also rewrite the results section of {MARKDOWN.name} from this run")
     ns = parser.parse_args(argv)
     only = [m.strip() for m in ns.only.split(",") if m.strip()]
-    unknown = set(only) - set(METRICS)
+    unknown = set(only) - set(ALL_METRICS)
     if unknown:
-        parser.error(f"unknown metric(s) {sorted(unknown)}; choose from {', '.join(METRICS)}")
+        parser.error(f"unknown metric(s) {sorted(unknown)}; choose from {', '.join(ALL_METRICS)}")
     mode = "quick" if ns.quick else "full"
+    profile = {name: dict(settings) for name, settings in PROFILES[mode].items()}
+    if ns.soak_minutes is not None:
+        if "soak" not in only or not 0 < ns.soak_minutes <= 120:
+            parser.error("--soak-minutes takes 0 < N <= 120 and needs --only soak")
+        profile["soak"]["minutes"] = ns.soak_minutes
     out = ns.out or BENCH_DIR / "results.json"
     # The in-process parts build real servers; their per-request INFO logs would drown the table.
     logging.disable(logging.WARNING)
@@ -262,20 +386,27 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     info = machine()
     with scratch() as work:
-        results = anyio.run(run, PROFILES[mode], only, work)
+        results = anyio.run(run, profile, only, work)
     rows = [row for name in only for row in results[name]["rows"]]
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]  # the 1-minute figure includes this run
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    command = ("python bench/run.py" + (" --quick" if ns.quick else "")
+               + (f" --only {','.join(only)}" if only != list(METRICS) else "")
+               + (f" --soak-minutes {ns.soak_minutes:g}" if ns.soak_minutes is not None else ""))
+    for result in results.values():  # which run took it, once merged with others
+        result["run"] = {"generated": generated, "command": command, "loadavg_at_start": info["loadavg_at_start"],
+                         "loadavg_at_end": info["loadavg_at_end"]}
     report = {
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated": generated,
         "mode": mode,
-        "command": "python bench/run.py" + (" --quick" if ns.quick else "") + (
-            f" --only {','.join(only)}" if only != list(METRICS) else ""),
+        "command": command,
         "machine": info,
-        "profile": {name: PROFILES[mode].get(name, {}) for name in only},
+        "profile": {name: profile.get(name, {}) for name in only},
         "summary": rows,
         "results": results,
         "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
+    report = merge(_read_report(out), report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(table(rows))

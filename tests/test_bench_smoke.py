@@ -1,4 +1,5 @@
-"""The benchmark harness still runs: `bench/run.py --quick` end to end, plus its pure helpers.
+"""The benchmark harness still runs: `bench/run.py --quick` end to end, the soak's few-second
+variant (`--quick --only soak`), plus their pure helpers (statistics, failure kinds, merging).
 
 Targets are deliberately not asserted (they are for `python bench/run.py` on a quiet machine,
 never for shared CI); what is asserted is that every measurement was actually taken: servers
@@ -12,11 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
+import soak  # noqa: E402
 from harness import p95  # noqa: E402
 from paging import per_page_for  # noqa: E402
 
@@ -92,3 +95,117 @@ def test_p95_nearest_rank() -> None:
     assert p95([5.0]) == 5.0
     assert p95([float(i) for i in range(1, 101)]) == 95.0
     assert p95([1.0, 2.0, 3.0]) == 3.0
+
+
+# --- the soak: not in the default run; a few seconds, four sessions ----------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_soak(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("soak") / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--only", "soak", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"soak failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    assert "soak errors" in proc.stdout
+    return json.loads(out.read_text())
+
+
+def test_soak_calls_made_errors_counted_rss_sampled(quick_soak: dict) -> None:
+    assert set(quick_soak["results"]) == {"soak"}
+    data = quick_soak["results"]["soak"]["data"]
+    assert data["sessions"] == 4 and data["sessions_by_mode"] == {"auto": 2, "legacy": 2}
+    assert data["calls"] > 0 and data["calls"] == sum(data["calls_by_kind"].values())
+    assert all(data["calls_by_mode"][mode] > 0 for mode in ("auto", "legacy"))
+    # Errors are counted by kind (none expected: the sessions are paced under the sandbox's limit).
+    assert set(data["errors_by_kind"]) == set(soak.ERROR_KINDS)
+    assert data["errors"] == sum(data["errors_by_kind"].values()) == 0, data["error_messages"]
+    assert data["latency_ms"]["p50"] > 0 and data["latency_ms"]["p95"] >= data["latency_ms"]["p50"]
+    assert data["server_alive_at_end"] and data["server_log_errors"] == 0
+    # RSS: sampled from /proc through the measured phase, start and end included.
+    samples = data["rss_samples"]
+    assert len(samples) >= 4 and samples[0][0] == 0 and all(mb > 10 for _, mb in samples)
+    rss = data["rss_mb"]
+    assert rss["start"] == samples[0][1] and rss["end"] == samples[-1][1] and rss["max"] >= rss["end"]
+    assert rss["slope_second_half_mb_per_min"] is not None
+    # The request log's cost was measured, one entry per call of the mix.
+    assert data["request_log"]["requests_per_call"] == 1.0 and data["request_log"]["bytes_per_entry"] > 100
+    assert [row["metric"].split(",")[0] for row in quick_soak["summary"]] == [
+        "soak errors", "soak RSS slope"]  # fmt: skip
+    from run import markdown
+
+    text = markdown(quick_soak)
+    assert "Soak: 4 streamable HTTP sessions" in text and "Soak memory: server RSS" in text
+
+
+async def _tool_error_result(*_: object) -> tuple[str, str] | None:
+    return ("tool_error", "Error executing tool get_order:\nboom")
+
+
+@pytest.mark.anyio
+async def test_soak_classifies_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    async def raises(exc: BaseException) -> None:
+        raise exc
+
+    cases = {
+        MCPError(-32603, "VTEX is rate limiting this account; wait 3 s"): "rate_limited",
+        MCPError(-32602, "Unknown order"): "protocol_error",
+        ConnectionResetError("peer went away"): "transport_error",
+    }
+    for exc, kind in cases.items():
+        monkeypatch.setattr(soak, "call_once", lambda *_, exc=exc: raises(exc))
+        _, error = await soak.timed_call(None, "get_order", "v1-01", None, 5.0)  # type: ignore[arg-type]
+        assert error is not None and error[0] == kind, (exc, error)
+
+    async def hangs(*_: object) -> None:
+        await anyio.sleep(10)
+
+    monkeypatch.setattr(soak, "call_once", hangs)
+    _, error = await soak.timed_call(None, "get_order", "v1-01", None, 0.05)  # type: ignore[arg-type]
+    assert error is not None and error[0] == "timeout"
+
+    tally = soak.Tally()
+    monkeypatch.setattr(soak, "call_once", _tool_error_result)
+    for _ in range(5):
+        seconds, error = await soak.timed_call(None, "get_order", "v1-01", None, 5.0)  # type: ignore[arg-type]
+        tally.record("get_order", "auto", seconds, error)
+    assert tally.errors["tool_error"] == 5 and tally.error_total == 5
+    assert tally.messages["tool_error"] == ["Error executing tool get_order: boom"]  # one line, once
+    # VTEX's refusal of a Fulfillment order's payment transaction is the right answer, not an error.
+    tally.record("get_payment_transaction", "auto", 0.01, ("expected_refusal", soak.FULFILLMENT_REFUSAL))
+    assert tally.expected_refusals == 1 and tally.error_total == 5
+    # An order id containing 429 is not a rate limit.
+    assert not soak._is_rate_limited("failed to get payment transaction 2342960773702-01: VTEX answered 400")
+    assert soak._is_rate_limited("failed to get order v1-01: VTEX answered 429: VTEX is rate limiting this account")
+
+
+def test_slope_per_minute() -> None:
+    assert soak.slope_per_minute([(0.0, 100.0), (30.0, 101.0), (60.0, 102.0)]) == 2.0
+    assert soak.slope_per_minute([(0.0, 100.0), (30.0, 100.0), (60.0, 100.0)]) == 0.0
+    assert soak.slope_per_minute([(0.0, 100.0), (5.0, 100.0)]) is None  # too few samples
+
+
+def test_merge_keeps_other_measurements() -> None:
+    from run import merge
+
+    def report(generated: str, names: list[str], mode: str = "full") -> dict:
+        results = {n: {"data": {}, "rows": [{"metric": n}], "run": {"generated": generated}} for n in names}
+        return {"generated": generated, "mode": mode, "command": generated, "profile": {n: {} for n in names},
+                "summary": [r for n in names for r in results[n]["rows"]], "results": results}  # fmt: skip
+
+    default = ["sizes", "overhead", "coldstart", "throughput", "paging"]
+    full = report("t1", default)
+    with_soak = merge(full, report("t2", ["soak"]))
+    assert list(with_soak["results"]) == [*default, "soak"] and with_soak["generated"] == "t1"
+    assert with_soak["results"]["soak"]["run"]["generated"] == "t2"
+    assert [r["metric"] for r in with_soak["summary"]] == [*default, "soak"]
+    # A later default run keeps the soak and gives the header.
+    again = merge(with_soak, report("t3", default))
+    assert again["generated"] == "t3" and again["results"]["soak"]["run"]["generated"] == "t2"
+    assert again["results"]["sizes"]["run"]["generated"] == "t3"
+    # A quick run replaces full results; so does a missing or broken file.
+    assert list(merge(with_soak, report("t4", ["soak"], mode="quick"))["results"]) == ["soak"]
+    assert merge(None, full) is full
