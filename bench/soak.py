@@ -32,14 +32,22 @@ Memory. After ``warmup`` seconds of the same mix (not counted), the server's res
 shorter than a minute, so that each half holds at least six samples). Reported: RSS at the
 start of the measured phase, at the end, the maximum, growth in MB (2^20 bytes) and %, and the
 least-squares slope over each half in MB/min: warm-up effects (caches, arenas, the first GC
-generations) flatten out in the first half, so a second-half slope that stays up is a leak.
+generations) flatten out in the first half, so a second-half slope that stays up is growth.
 
 The embedded sandbox keeps every request in its request log, by design (tests and evals assert
-on it): an unbounded list. Its cost is measured, not guessed: the same mix runs in-process
-against a ``build_server`` app under ``tracemalloc``, and the memory freed by
-``sandbox.clear_log()`` divided by the entries cleared is the cost of one entry. Times the
-measured request rate, that is the growth the log alone explains; the report gives the rest as
-``unexplained_slope_mb_per_min``. The audit log is SQLite on disk (``audit_db_kb``), not memory.
+on it): an unbounded list, so the server as shipped grows with every call. Two measurements
+separate that from a leak:
+
+* a control arm: after the soak proper, the same sessions, mix and rate run for
+  ``control_minutes`` against the same server with one change, the sandbox's log bounded to its
+  last ``CONTROL_LOG_KEEP`` entries (this module run as a script: ``serve_with_bounded_log``).
+  Its second-half slope is what the server grows by apart from the log: the memory target;
+* the log's cost per entry: the same mix runs in-process against a ``build_server`` app under
+  ``tracemalloc``; the memory ``sandbox.clear_log()`` frees, divided by the entries cleared, is
+  one entry in Python objects. The slope the log adds to RSS (shipped minus control) is larger:
+  it includes the allocator's overhead. Both are reported.
+
+The audit log is SQLite on disk (``audit_db_kb``); its page cache is bounded (SQLite's default).
 
 Everything is bounded: the session count, every call (``call_timeout``), the whole soak
 (``time_limit``); the server is a child in its own process group, killed when the soak ends,
@@ -48,8 +56,10 @@ whether it finished or failed, and the sessions close with it.
 
 from __future__ import annotations
 
+import collections
 import gc
 import random
+import sys
 import time
 import tracemalloc
 from contextlib import AsyncExitStack
@@ -70,6 +80,7 @@ from throughput import TOKEN
 MIB = 1024 * 1024
 SANDBOX_LIMIT_PER_MINUTE = 6000  # sandbox/access.py, VTEX's documented limit
 ORDERS = 500  # the server's default sandbox size
+CONTROL_LOG_KEEP = 1000  # the control arm's sandbox keeps only its last 1,000 requests
 # (kind, weight): mostly reads, as support work is; about one call in thirty is a guarded write.
 MIX: tuple[tuple[str, int], ...] = (
     ("get_order", 30),
@@ -89,9 +100,9 @@ FULFILLMENT_REFUSAL = "does not support Fulfillment payment queries"
 MODES = ("auto", "legacy")  # 2026-07-28 and 2025-11-25, alternating by session
 
 
-def time_limit(*, minutes: float, warmup: float, **_: Any) -> float:
-    """Seconds the whole soak may take: its phases plus start-up, connects and the log probe."""
-    return 60 * minutes + warmup + 240
+def time_limit(*, minutes: float, control_minutes: float, warmup: float, **_: Any) -> float:
+    """Seconds the whole soak may take: both arms plus start-ups, connects and the log probe."""
+    return 60 * (minutes + control_minutes) + 2 * warmup + 360
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +271,7 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float | None:
     if var == 0:
         return None
     cov = sum((t - mean_t) * (y - mean_y) for t, y in samples)
-    return round(60 * cov / var, 3)
+    return round(60 * cov / var, 3) + 0.0  # + 0.0: no "-0.0" in the report
 
 
 async def log_entry_cost(state_dir: Path, *, calls: int, orders: int) -> dict[str, Any]:
@@ -328,22 +339,37 @@ async def _order_ids(client: Client, orders: int) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def measure(work: Path, *, sessions: int, minutes: float, rate: float, warmup: float, sample_every: float,
-                  call_timeout: float = 30.0, log_probe_calls: int = 400) -> dict[str, Any]:  # fmt: skip
-    if not 1 <= sessions <= 256:
-        raise ValueError("sessions must be 1..256")
-    # A short soak samples more often, so each half still has enough samples for a slope.
+def _memory(samples: list[tuple[float, float]]) -> dict[str, Any]:
+    """RSS figures of one arm from its (seconds, MB) samples."""
+    rss = [mb for _, mb in samples]
+    start, end = rss[0], rss[-1]
+    half = samples[-1][0] / 2
+    return {
+        "start": start, "end": end, "max": max(rss), "growth": round(end - start, 2),
+        "growth_pct": round(100 * (end - start) / start, 1),
+        "slope_first_half_mb_per_min": slope_per_minute([s for s in samples if s[0] <= half]),
+        "slope_second_half_mb_per_min": slope_per_minute([s for s in samples if s[0] >= half]),
+    }  # fmt: skip
+
+
+def _latency(seconds: list[float]) -> dict[str, float] | None:
+    return {"p50": round(1000 * median(seconds), 1), "p95": round(1000 * p95(seconds), 1)} if seconds else None
+
+
+async def run_arm(work: Path, name: str, server: list[str], *, sessions: int, minutes: float, rate: float,
+                  warmup: float, sample_every: float, call_timeout: float) -> dict[str, Any]:  # fmt: skip
+    """One server, ``sessions`` sessions, warm-up then ``minutes`` measured; the arm's figures."""
+    # A short arm samples more often, so each half still has enough samples for a slope.
     sample_every = min(sample_every, 60 * minutes / 12)
     port = free_port()
-    state_dir = work / "state-soak"
+    state_dir = work / f"state-{name}"
     state_dir.mkdir(exist_ok=True)
-    cmd = [PYTHON, "-m", "vtex_orders_mcp", "serve", "--transport", "http", "--host", LOOPBACK,
-           "--port", str(port), "--http-token", TOKEN]  # fmt: skip
+    cmd = [*server, "serve", "--transport", "http", "--host", LOOPBACK, "--port", str(port), "--http-token", TOKEN]
     env = child_env(VTEX_MCP_STATE_DIR=str(state_dir), VTEX_SANDBOX_ORDERS=str(ORDERS))
-    log_path = work / "soak-server.log"
+    log_path = work / f"{name}-server.log"
     with open(log_path, "w") as log, spawn(cmd, env, log) as proc:
         try:
-            with anyio.fail_after(60 * minutes + warmup + 180):
+            with anyio.fail_after(60 * minutes + warmup + 120):
                 await wait_http(f"http://{LOOPBACK}:{port}/healthz", proc)
                 async with AsyncExitStack() as stack:
                     connect_started = time.perf_counter()
@@ -360,53 +386,17 @@ async def measure(work: Path, *, sessions: int, minutes: float, rate: float, war
                     peak = rss_mb(proc.pid, "VmHWM")
                     alive = proc.poll() is None
         except BaseException as exc:
-            raise RuntimeError(f"soak failed: {exc!r}\nserver log:\n{tail(log_path)}") from exc
+            raise RuntimeError(f"soak ({name}) failed: {exc!r}\nserver log:\n{tail(log_path)}") from exc
         server_log = log_path.read_text(errors="replace")
-    log_cost = await log_entry_cost(work / "state-soak-log", calls=log_probe_calls, orders=ORDERS)
-    return report(
-        sessions=sessions, minutes=minutes, rate=rate, warmup=warmup, sample_every=sample_every,
-        connect_s=connect_s, orders=len(ids), warm=warm, tally=tally, elapsed=elapsed, samples=samples,
-        server_cpu_s=cpu, peak_mb=peak, alive=alive, log_cost=log_cost,
-        audit_db_kb=round(sum(p.stat().st_size for p in state_dir.glob("audit.sqlite3*")) / 1024),
-        server_log_errors=sum(1 for line in server_log.splitlines() if " ERROR " in line or "Traceback" in line),
-    )  # fmt: skip
-
-
-def _latency(seconds: list[float]) -> dict[str, float] | None:
-    return {"p50": round(1000 * median(seconds), 1), "p95": round(1000 * p95(seconds), 1)} if seconds else None
-
-
-def report(*, sessions: int, minutes: float, rate: float, warmup: float, sample_every: float, connect_s: float,
-           orders: int, warm: Tally, tally: Tally, elapsed: float, samples: list[tuple[float, float]],
-           server_cpu_s: float, peak_mb: float, alive: bool, log_cost: dict[str, Any], audit_db_kb: int,
-           server_log_errors: int) -> dict[str, Any]:  # fmt: skip
-    """The soak's figures from the raw tallies and samples (pure: tests feed it directly)."""
-    rss = [mb for _, mb in samples]
-    start, end = rss[0], rss[-1]
-    half = samples[-1][0] / 2
-    first = slope_per_minute([s for s in samples if s[0] <= half])
-    second = slope_per_minute([s for s in samples if s[0] >= half])
-    calls_per_s = tally.calls / elapsed if elapsed else 0.0
-    entries_per_s = calls_per_s * log_cost["requests_per_call"]
-    log_slope = round(entries_per_s * 60 * log_cost["bytes_per_entry"] / MIB, 3)
     return {
-        "sessions": sessions,
-        "sessions_by_mode": {m: sum(1 for n in range(sessions) if MODES[n % len(MODES)] == m) for m in MODES},
         "minutes": minutes,
-        "warmup_s": warmup,
         "sample_every_s": sample_every,
-        "pacing": {
-            "target_calls_per_s": rate,
-            "per_session_interval_s": round(sessions / rate, 3),
-            "sandbox_limit_per_minute": SANDBOX_LIMIT_PER_MINUTE,
-            "target_share_of_limit": round(rate * 60 * log_cost["requests_per_call"] / SANDBOX_LIMIT_PER_MINUTE, 3),
-        },
         "connect_s": round(connect_s, 2),
-        "orders_in_rotation": orders,
+        "orders_in_rotation": len(ids),
         "warmup": {"calls": warm.calls, "errors": warm.error_total, "errors_by_kind": warm.errors},
         "calls": tally.calls,
         "elapsed_s": round(elapsed, 1),
-        "calls_per_s": round(calls_per_s, 1),
+        "calls_per_s": round(tally.calls / elapsed, 1),
         "calls_by_kind": tally.by_kind,
         "calls_by_mode": tally.by_mode,
         "errors": tally.error_total,
@@ -415,23 +405,86 @@ def report(*, sessions: int, minutes: float, rate: float, warmup: float, sample_
         "expected_refusals": tally.expected_refusals,
         "latency_ms": _latency(tally.seconds),
         "latency_ms_by_kind": {k: _latency(v) for k, v in tally.seconds_by_kind.items()},
-        "server_cpu_ms_per_call": round(1000 * server_cpu_s / max(1, tally.calls), 3),
-        "server_cpu_share": round(server_cpu_s / elapsed, 3) if elapsed else None,
+        "server_cpu_ms_per_call": round(1000 * cpu / max(1, tally.calls), 3),
+        "server_cpu_share": round(cpu / elapsed, 3),
         "server_alive_at_end": alive,
-        "server_log_errors": server_log_errors,
-        "rss_mb": {
-            "start": start, "end": end, "max": max(rss), "peak_vmhwm": peak_mb,
-            "growth": round(end - start, 2), "growth_pct": round(100 * (end - start) / start, 1),
-            "slope_first_half_mb_per_min": first, "slope_second_half_mb_per_min": second,
-        },  # fmt: skip
+        "server_log_errors": sum(1 for line in server_log.splitlines() if " ERROR " in line or "Traceback" in line),
+        "audit_db_kb": round(sum(p.stat().st_size for p in state_dir.glob("audit.sqlite3*")) / 1024),
+        "rss_mb": {**_memory(samples), "peak_vmhwm": peak},
         "rss_samples": [list(s) for s in samples],
+    }
+
+
+async def measure(work: Path, *, sessions: int, minutes: float, rate: float, warmup: float, sample_every: float,
+                  control_minutes: float, call_timeout: float = 30.0, log_probe_calls: int = 400,
+                  ) -> dict[str, Any]:  # fmt: skip
+    if not 1 <= sessions <= 256:
+        raise ValueError("sessions must be 1..256")
+    arm = dict(sessions=sessions, rate=rate, warmup=warmup, sample_every=sample_every, call_timeout=call_timeout)
+    shipped = await run_arm(work, "shipped", [PYTHON, "-m", "vtex_orders_mcp"], minutes=minutes, **arm)
+    control = await run_arm(work, "bounded-log", [PYTHON, str(Path(__file__).resolve())], minutes=control_minutes,
+                            **arm)  # fmt: skip
+    log_cost = await log_entry_cost(work / "state-log-probe", calls=log_probe_calls, orders=ORDERS)
+    return report(shipped, control, log_cost, sessions=sessions, rate=rate, warmup=warmup)
+
+
+def report(shipped: dict[str, Any], control: dict[str, Any], log_cost: dict[str, Any], *, sessions: int,
+           rate: float, warmup: float) -> dict[str, Any]:  # fmt: skip
+    """The soak's figures: the shipped arm's at the top level, the control's under ``control``,
+    and what the request log costs, in Python objects (tracemalloc) and in RSS (shipped slope
+    minus control slope)."""
+    entries_per_min = shipped["calls_per_s"] * 60 * log_cost["requests_per_call"]
+    entries = round(shipped["calls"] * log_cost["requests_per_call"])
+    slope, control_slope = (arm["rss_mb"]["slope_second_half_mb_per_min"] for arm in (shipped, control))
+    attributed = None if slope is None or control_slope is None else round(slope - control_slope, 3) + 0.0
+    return {
+        "sessions": sessions,
+        "sessions_by_mode": {m: sum(1 for n in range(sessions) if MODES[n % len(MODES)] == m) for m in MODES},
+        "warmup_s": warmup,
+        "pacing": {
+            "target_calls_per_s": rate,
+            "per_session_interval_s": round(sessions / rate, 3),
+            "sandbox_limit_per_minute": SANDBOX_LIMIT_PER_MINUTE,
+            "target_share_of_limit": round(rate * 60 * log_cost["requests_per_call"] / SANDBOX_LIMIT_PER_MINUTE, 3),
+        },
+        **shipped,
+        "control": {"log_keep": CONTROL_LOG_KEEP, **control},
         "request_log": {
             **log_cost,
-            "entries_during_soak": round(tally.calls * log_cost["requests_per_call"]),
-            "explained_growth_mb": round(tally.calls * log_cost["requests_per_call"] * log_cost["bytes_per_entry"]
-                                         / MIB, 2),
-            "explained_slope_mb_per_min": log_slope,
-        },  # fmt: skip
-        "unexplained_slope_mb_per_min": round(second - log_slope, 3) if second is not None else None,
-        "audit_db_kb": audit_db_kb,
+            "entries_during_soak": entries,
+            "python_mb": round(entries * log_cost["bytes_per_entry"] / MIB, 2),
+            "python_slope_mb_per_min": round(entries_per_min * log_cost["bytes_per_entry"] / MIB, 3),
+            "rss_slope_mb_per_min": attributed,
+            "rss_bytes_per_entry": (round(attributed * MIB / entries_per_min)
+                                    if attributed is not None and entries_per_min else None),
+        },
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# the control arm's server
+
+
+def bound_sandbox_log(keep: int = CONTROL_LOG_KEEP) -> None:
+    """From now on, every Sandbox built in this process keeps only its last ``keep`` requests."""
+    from vtex_orders_mcp.sandbox import core
+
+    original = core.Sandbox.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.requests = collections.deque(maxlen=keep)  # append, clear, iterate: all the log needs
+
+    core.Sandbox.__init__ = init  # type: ignore[method-assign]
+
+
+def serve_with_bounded_log(argv: list[str]) -> int:
+    """The control arm's server: ``vtex-orders-mcp`` with the embedded sandbox's log bounded."""
+    from vtex_orders_mcp.cli import main
+
+    bound_sandbox_log()
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(serve_with_bounded_log(sys.argv[1:]))

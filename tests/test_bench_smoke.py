@@ -129,14 +129,20 @@ def test_soak_calls_made_errors_counted_rss_sampled(quick_soak: dict) -> None:
     rss = data["rss_mb"]
     assert rss["start"] == samples[0][1] and rss["end"] == samples[-1][1] and rss["max"] >= rss["end"]
     assert rss["slope_second_half_mb_per_min"] is not None
+    # The control arm (the sandbox's log bounded) ran the same load and was sampled the same way.
+    control = data["control"]
+    assert control["calls"] > 0 and control["errors"] == 0 and control["server_alive_at_end"]
+    assert len(control["rss_samples"]) >= 4 and control["rss_mb"]["slope_second_half_mb_per_min"] is not None
     # The request log's cost was measured, one entry per call of the mix.
-    assert data["request_log"]["requests_per_call"] == 1.0 and data["request_log"]["bytes_per_entry"] > 100
+    log = data["request_log"]
+    assert log["requests_per_call"] == 1.0 and log["bytes_per_entry"] > 100
+    assert log["entries_during_soak"] == data["calls"] and log["rss_slope_mb_per_min"] is not None
     assert [row["metric"].split(",")[0] for row in quick_soak["summary"]] == [
-        "soak errors", "soak RSS slope"]  # fmt: skip
+        "soak errors", "soak RSS slope without the request log (MB/min)"]  # fmt: skip
     from run import markdown
 
     text = markdown(quick_soak)
-    assert "Soak: 4 streamable HTTP sessions" in text and "Soak memory: server RSS" in text
+    assert "Soak: 4 streamable HTTP sessions" in text and "Soak memory, as shipped: server RSS" in text
 
 
 async def _tool_error_result(*_: object) -> tuple[str, str] | None:
@@ -180,6 +186,25 @@ async def test_soak_classifies_failures(monkeypatch: pytest.MonkeyPatch) -> None
     # An order id containing 429 is not a rate limit.
     assert not soak._is_rate_limited("failed to get payment transaction 2342960773702-01: VTEX answered 400")
     assert soak._is_rate_limited("failed to get order v1-01: VTEX answered 429: VTEX is rate limiting this account")
+
+
+def test_control_arm_bounds_the_sandbox_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox, core
+
+    monkeypatch.setattr(core.Sandbox, "__init__", core.Sandbox.__init__)  # restored after the test
+    soak.bound_sandbox_log(keep=2)
+    sandbox = Sandbox(orders=10)
+    headers = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
+
+    async def three_reads() -> None:
+        import httpx2
+
+        async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox", headers=headers) as c:
+            for page in (1, 2, 3):
+                assert (await c.get("/api/oms/pvt/orders", params={"page": page})).status_code == 200
+
+    anyio.run(three_reads)
+    assert [r.query["page"] for r in sandbox.requests] == [["2"], ["3"]]  # still logged, only the last two
 
 
 def test_slope_per_minute() -> None:
