@@ -38,9 +38,10 @@ The embedded sandbox keeps every request in its request log, by design (tests an
 on it): an unbounded list, so the server as shipped grows with every call. Two measurements
 separate that from a leak:
 
-* a control arm: after the soak proper, the same sessions, mix and rate run for
-  ``control_minutes`` against the same server with one change, the sandbox's log bounded to its
-  last ``CONTROL_LOG_KEEP`` entries (this module run as a script: ``serve_with_bounded_log``).
+* a control arm: after the soak proper, a fresh server gets the same load (new sessions, same
+  count, mix, rate and warm-up) for ``control_minutes``, differing in one thing: its sandbox's log
+  keeps only the last ``CONTROL_LOG_KEEP`` entries (this module run as a script:
+  ``serve_with_bounded_log``).
   Its second-half slope is what the server grows by apart from the log: the memory target;
 * the log's cost per entry: the same mix runs in-process against a ``build_server`` app under
   ``tracemalloc``; the memory ``sandbox.clear_log()`` frees, divided by the entries cleared, is
