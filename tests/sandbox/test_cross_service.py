@@ -52,3 +52,13 @@ async def test_transaction_status_follows_the_settlement_rule(env):
             continue
         finished = payment_finished(order, sb.store.meta.get(oid, {}))
         assert (tx.json()["status"] == "Finished") == finished, oid
+
+
+async def test_request_log_keeps_the_newest_entries_within_its_limit():
+    sb = Sandbox(seed=7, orders=20, now=NOW, request_log_limit=50)
+    async with http(sb) as c:
+        for i in range(120):
+            await c.get(f"/api/oms/pvt/orders/v{i}-01")
+    assert 50 <= len(sb.requests) <= 55
+    assert sb.requests[-1].path == "/api/oms/pvt/orders/v119-01"
+    assert Sandbox(seed=7, orders=20, request_log_limit=None).request_log_limit is None

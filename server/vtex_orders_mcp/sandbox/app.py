@@ -103,7 +103,7 @@ class Gate:
         entry = LoggedRequest(method=method, path=path, query=parse_qs(scope.get("query_string", b"").decode(),
                                                                         keep_blank_values=True),
                               body=_parse_body(body), time=sb.store.iso(), status=0, route=self.template(scope))
-        sb.requests.append(entry)
+        sb.log(entry)
 
         async def logged_send(message):
             if message["type"] == "http.response.start":

@@ -20,11 +20,17 @@ from .state import Clock, Store
 from .transport import SandboxTransport
 
 
+REQUEST_LOG_LIMIT = 10_000
+
+
 class Sandbox:
     def __init__(self, seed: int = 7, orders: int = 500, now: datetime | None = None, account: str = "sandbox",
                  app_key: str = SANDBOX_APP_KEY, app_token: str = SANDBOX_APP_TOKEN, auth_cookie: str | None = None,
-                 rate_limit_per_minute: int = 6000):
+                 rate_limit_per_minute: int = 6000, request_log_limit: int | None = REQUEST_LOG_LIMIT):
         self.seed = seed
+        # The log keeps the newest `request_log_limit` entries (None: all). Unbounded, a server left
+        # running on the sandbox grew ~0.7 KB per request (bench/soak.py measured it).
+        self.request_log_limit = request_log_limit
         self.clock = Clock(now)
         self.store = Store(account=account, seed=seed, orders=orders, clock=self.clock)
         self.faults = FaultSet(seed)
@@ -52,6 +58,12 @@ class Sandbox:
         """Let time-driven work catch up with the clock (modification requests progress on the
         sandbox clock). Called before every request, so an order read sees finished changes."""
         self.modifications.tick()
+
+    def log(self, entry: LoggedRequest) -> None:
+        self.requests.append(entry)
+        limit = self.request_log_limit
+        if limit is not None and len(self.requests) > limit + limit // 10:
+            del self.requests[: len(self.requests) - limit]  # in chunks: amortised O(1) per request
 
     def writes(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.method != "GET"]
