@@ -271,7 +271,7 @@ def soak_markdown(sk: dict[str, Any]) -> list[str]:
         f"Soak memory, as shipped: server RSS {rss['start']} MB after warm-up, {rss['end']} MB at the end "
         f"(VmHWM {rss['peak_vmhwm']} MB): {rss['growth']:+} MB ({rss['growth_pct']:+}%), "
         f"{rss['slope_first_half_mb_per_min']} MB/min over the first half, {rss['slope_second_half_mb_per_min']} "
-        f"MB/min over the second. The embedded sandbox keeps every request in its log, by design "
+        f"MB/min over the second. The embedded sandbox keeps its newest 10,000 requests in its log "
         f"({log['requests_per_call']} entries a call, {log['bytes_per_entry']} bytes of Python objects each, "
         f"measured in-process: {log['python_slope_mb_per_min']} MB/min at this rate, {log['python_mb']} MB over "
         f"the soak). Control, the same load for {control['minutes']:g} min with that log bounded to its last "

@@ -34,9 +34,9 @@ start of the measured phase, at the end, the maximum, growth in MB (2^20 bytes) 
 least-squares slope over each half in MB/min: warm-up effects (caches, arenas, the first GC
 generations) flatten out in the first half, so a second-half slope that stays up is growth.
 
-The embedded sandbox keeps every request in its request log, by design (tests and evals assert
-on it): an unbounded list, so the server as shipped grows with every call. Two measurements
-separate that from a leak:
+The embedded sandbox keeps requests in its request log (tests and evals assert on it): its newest
+10,000 as shipped (unbounded before the first soak showed it was the server's only growth). Two
+measurements separate the log from a leak:
 
 * a control arm: after the soak proper, a fresh server gets the same load (new sessions, same
   count, mix, rate and warm-up) for ``control_minutes``, differing in one thing: its sandbox's log
