@@ -72,21 +72,30 @@ class VtexClient:
         self.settings = settings
         headers = {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": USER_AGENT}
         headers.update(credentials if credentials is not None else self._credential_headers(settings))
-        base_url = settings.vtex_base_url if not settings.uses_sandbox else "http://sandbox.vtexcommercestable.com.br"
-        self._http = httpx2.AsyncClient(
-            base_url=base_url,
+        self.base_url = settings.vtex_base_url if not settings.uses_sandbox else "http://sandbox.vtexcommercestable.com.br"
+        # Built on first use: the default transport's TLS context costs ~60 ms, which start-up
+        # (and a client's first tools/list) should not pay.
+        self._make_http = lambda: httpx2.AsyncClient(
+            base_url=self.base_url,
             headers=headers,
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=min(5.0, settings.timeout)),
             limits=httpx2.Limits(max_connections=settings.max_concurrency * 2, max_keepalive_connections=16),
             follow_redirects=False,
         )
+        self._client: httpx2.AsyncClient | None = None
         self._slots = anyio.Semaphore(settings.max_concurrency)
         self._sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
 
     def __repr__(self) -> str:  # never the headers
-        return f"VtexClient(base_url={str(self._http.base_url)!r})"
+        return f"VtexClient(base_url={self.base_url!r})"
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = self._make_http()
+        return self._client
 
     @staticmethod
     def _credential_headers(settings: Settings) -> dict[str, str]:
@@ -100,7 +109,8 @@ class VtexClient:
         return {}
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def call(self, op: Operation, args: Args) -> Any:
         """Run ``op`` with validated ``args``; the parsed JSON body (None for empty answers)."""

@@ -136,7 +136,7 @@ async def test_http_session_leaks_nothing(tmp_path, upstream, start_http):
         first = await c.call_tool("cancel_order", {"orderId": "v000000000-01", "reason": "x"})
         transcript.append(first.model_dump_json())
     logs = srv.log()
-    assert "POST /mcp" in logs and "401" in logs, "the log capture saw the session"
+    assert "wrong bearer token" in logs and "Terminating session" in logs, "the log capture saw the session"
     assert_clean("server log", logs)
     assert_clean("tool results", "\n".join(transcript))
     for f in srv.state_dir.iterdir():
