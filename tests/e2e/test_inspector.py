@@ -63,9 +63,9 @@ def test_write_takes_the_two_step_path(inspector, stdio_target, tmp_path):
 
 def test_resources_read(inspector, stdio_target):
     out = inspector.json(*stdio_target, "--method", "resources/read", "--uri", f"vtex://orders/{ORDER}")
-    (content,) = out["contents"]
-    assert content["mimeType"] == "application/json"
-    assert ORDER in content["text"]
+    data, text = out["contents"]  # the JSON, then the same data as readable text
+    assert data["mimeType"] == "application/json" and text["mimeType"] == "text/plain"
+    assert json.loads(data["text"])["order"]["orderId"] == ORDER and ORDER in text["text"]
 
 
 def test_prompts_get(inspector, stdio_target):
