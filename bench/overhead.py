@@ -88,21 +88,19 @@ async def measure(work: Path, *, iterations: int, warmup: int, sandbox_orders: i
 
 async def _run(ours: Client, floor: Client, http: httpx2.AsyncClient, path: str, query: dict[str, str],
                iterations: int, warmup: int) -> dict[str, Any]:  # fmt: skip
-    async def call_ours() -> float:
+    async def timed_tool(client: Any, tool: str, args: dict[str, Any]) -> float:
         started = time.perf_counter()
-        result = await ours.call_tool("get_order", {"orderId": SEED_ORDER})
+        result = await client.call_tool(tool, args)
         elapsed = time.perf_counter() - started
         if result.is_error:
-            raise RuntimeError(f"get_order failed: {result.content}")
+            raise RuntimeError(f"{tool} failed: {result.content}")
         return elapsed
 
+    async def call_ours() -> float:
+        return await timed_tool(ours, "get_order", {"orderId": SEED_ORDER})
+
     async def call_noop() -> float:
-        started = time.perf_counter()
-        result = await floor.call_tool("noop", {})
-        elapsed = time.perf_counter() - started
-        if result.is_error:
-            raise RuntimeError(f"noop failed: {result.content}")
-        return elapsed
+        return await timed_tool(floor, "noop", {})
 
     async def call_get() -> float:
         started = time.perf_counter()

@@ -22,6 +22,7 @@ from .audit import AuditLog
 from .client import VtexClient
 from .config import Settings
 from .guard import Guard
+from .resources import text_companion
 from .tools import Runtime, build_tools
 
 __all__ = ["App", "build_server", "INSTRUCTIONS"]
@@ -45,8 +46,6 @@ class VtexMCPServer(MCPServer):
         contents = await super().read_resource(uri, context)
         if isinstance(contents, InputRequiredResult):
             return contents
-        from .resources import text_companion
-
         contents = list(contents)
         return contents + text_companion(str(uri), contents)
 
