@@ -49,9 +49,18 @@ def _tools_list(listed: Any, top: int) -> dict[str, Any]:
     for tool in tools:
         for key, value in tool.items():
             by_field[key] = by_field.get(key, 0) + tokens(compact(value))
+    # What clients put into the model's context: Claude Desktop and Claude Code, like the chat APIs
+    # they call, send each tool's name, description and input schema; title, annotations, _meta
+    # and outputSchema stay with the client.
+    model_visible = [{k: t[k] for k in ("name", "description", "inputSchema") if k in t} for t in tools]
+    # The same list with every inputSchema emptied: what the metadata the tools must carry (title,
+    # description, the four annotation hints, _meta.vtex, outputSchema) costs before any typing.
+    untyped = {**wire, "tools": [{**t, "inputSchema": {"type": "object"}} for t in tools]}
     return {
         "tools": len(tools),
         "compact": size(compact(wire)),
+        "model_visible": size(compact(model_visible)),
+        "without_input_typing": size(compact(untyped)),
         "pretty": size(pretty(wire)),
         "top_tools": per_tool[:top],
         "tokens_by_field": dict(sorted(by_field.items(), key=lambda kv: kv[1], reverse=True)),
