@@ -117,6 +117,23 @@ async def test_token_for_other_arguments(tmp_path):
         await refused(c, app, other_order, "arguments differ")
 
 
+async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
+    # null means "not given", so a call with explicit nulls and the same call without them are one call
+    app = make_app(tmp_path)
+    order = next(o for o in app.sandbox.store.orders.values()
+                 if o["status"] == "invoiced" and o["packageAttachment"]["packages"])  # fmt: skip
+    base = {"orderId": order["orderId"], "invoiceNumber": order["packageAttachment"]["packages"][0]["invoiceNumber"],
+            "trackingNumber": "BR1", "courier": "Correios"}  # fmt: skip
+    with_nulls = {**base, "trackingUrl": None, "dispatchedDate": None}
+    async with Client(app.server) as c:
+        for asked, confirmed in ((with_nulls, base), (base, with_nulls)):
+            first = await c.call_tool("update_invoice_tracking", asked)
+            confirmation = first.structured_content["confirmation"]
+            done = await c.call_tool("confirm_write", {**confirmation, "arguments": confirmed})
+            assert not done.is_error and done.structured_content["status"] == "done", done.content
+    assert len(app.sandbox.writes()) == 2
+
+
 async def test_token_minted_for_another_tool(tmp_path):
     app = make_app(tmp_path)
     async with Client(app.server) as c:

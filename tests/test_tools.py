@@ -348,3 +348,31 @@ async def test_upstream_refusal_says_what_to_do_next(env):
     text = result.content[0].text
     assert result.is_error and "invoice_order (type Input)" in text, text
     assert re.search(r"VTEX answered 4\d\d", text)
+
+
+async def test_null_means_not_given(env):
+    """Clients that fill every optional field with null get the same call as if they had left it out."""
+    app, client = env
+    assert await call(client, "get_order", {"orderId": SEED, "view": None}) == await call(
+        client, "get_order", {"orderId": SEED}
+    )
+    plain = await call(client, "list_orders", {})
+    assert await call(client, "list_orders", {"q": None, "status": None, "page": None, "per_page": None}) == plain
+
+    o, p = invoiced_with_tracking(app)
+    base = {"orderId": o["orderId"], "invoiceNumber": p["invoiceNumber"], "trackingNumber": "BR1", "courier": "C"}
+    bodies = []
+    for args in (base, {**base, "trackingUrl": None, "dispatchedDate": None}):
+        app.sandbox.clear_log()
+        assert (await call(client, "update_invoice_tracking", args))["status"] == "done"
+        bodies.append([w.body for w in app.sandbox.writes()])
+    assert bodies[0] == bodies[1] and len(bodies[0]) == 1
+
+    # nested bodies too, and a required field set to null is reported as missing, before any request
+    items = [{"id": "1", "quantity": 1, "price": 100, "description": None}]
+    app.sandbox.clear_log()
+    result = await client.call_tool("invoice_order", {"orderId": None, "type": "Output", "invoiceNumber": "NF-9",
+                                                      "invoiceValue": 100, "issuanceDate": "2026-11-23T10:00:00Z",
+                                                      "items": items})  # fmt: skip
+    assert result.is_error and "orderId: required" in result.content[0].text, result.content[0].text
+    assert "items" not in result.content[0].text and app.sandbox.requests == []

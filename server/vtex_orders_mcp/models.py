@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 __all__ = ["Args", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
 
@@ -53,16 +53,30 @@ DateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 CentsString = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 
+def _null_is_absent(data: Any) -> Any:
+    # Models, and bridges to APIs with "strict" function calling, send null for an optional field
+    # they mean to leave out. Null therefore means "not given" for every field: optional fields
+    # stay unset, fields with a default take it, and a required field set to null is reported as
+    # required. The advertised schemas keep listing the real types only.
+    if isinstance(data, dict):
+        return {key: value for key, value in data.items() if value is not None}
+    return data
+
+
 class Args(ArgModelBase):
     """Base of every tool input model (ArgModelBase is what the SDK validates tool calls with)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    _nulls = model_validator(mode="before")(_null_is_absent)
 
 
 class Body(BaseModel):
     """Base of nested body objects."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _nulls = model_validator(mode="before")(_null_is_absent)
 
 
 # --- shared field types -------------------------------------------------------------------
