@@ -8,8 +8,8 @@
 Six measurements in the default run (each module's docstring says how it is taken):
 
 1. tools/list size (sizes.py): compact wire JSON of all tools, o200k tokens.  Target <= 4,000.
-   Two breakdown rows (no target): the same list with every inputSchema emptied, and the part
-   the model reads (name, description, inputSchema).
+   Breakdown rows (no target): the same list with every inputSchema emptied, the part the
+   model reads (name, description, inputSchema), and the list a support desk's toolsets give.
 2. get_order default view (sizes.py) for the seed order v502556llux-01.         Target <= 600.
 3. per-call overhead over stdio against the sandbox over HTTP (overhead.py),
    ours / (no-op MCP round trip + direct GET of the same order), median and p95. Target <= 1.25.
@@ -126,6 +126,9 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
              "target": "info"},
             {"metric": "tools/list tokens the model reads", "value": tl["model_visible"]["tokens"],
              "compare": "name + description + inputSchema of each tool", "target": "info"},
+            {"metric": "tools/list tokens, support-desk toolsets", "value": tl["support_desk"]["tokens"],
+             "compare": f"VTEX_MCP_TOOLSETS={','.join(tl['support_desk']['toolsets'])}: "
+                        f"{tl['support_desk']['tools']} tools, whole wire list", "target": "info"},
             {"metric": "get_order default view tokens", "value": go["text"]["tokens"],
              "compare": f"raw pretty {go['raw_pretty']['tokens']} (ref {REFERENCE_GET_ORDER_TOKENS})",
              "target": "<= 600", "met": go["text"]["tokens"] <= 600},

@@ -16,6 +16,9 @@ from harness import compact, pretty, size, tokens
 from mcp import Client
 
 SEED_ORDER = "v502556llux-01"
+# The toolsets a support desk's assistant needs (VTEX_MCP_TOOLSETS): no feed, hook, modifications,
+# checkout or customer-side tools.
+SUPPORT_DESK = frozenset({"orders", "conversation", "payment", "invoice"})
 
 
 async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
@@ -35,7 +38,16 @@ async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
         await app.aclose()
     if answer.is_error or full.is_error:
         raise RuntimeError(f"get_order failed: {answer.content}")
-    return {"tools_list": _tools_list(listed, top), "get_order": _get_order(answer, full, raw)}
+    desk = build_server(Settings.from_env({}, state_dir=state_dir, sandbox_orders=10, toolsets=SUPPORT_DESK))
+    try:
+        async with Client(desk.server, cache=None) as client:
+            desk_listed = await client.list_tools()
+    finally:
+        await desk.aclose()
+    tools_list = _tools_list(listed, top)
+    tools_list["support_desk"] = {"toolsets": sorted(SUPPORT_DESK), "tools": len(desk_listed.tools),
+                                  **size(compact(desk_listed.model_dump(by_alias=True, mode="json", exclude_none=True)))}
+    return {"tools_list": tools_list, "get_order": _get_order(answer, full, raw)}
 
 
 def _tools_list(listed: Any, top: int) -> dict[str, Any]:

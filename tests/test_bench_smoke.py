@@ -41,7 +41,7 @@ def test_report_shape(quick: dict) -> None:
     assert quick["machine"]["nproc"] >= 1 and quick["machine"]["cpu"] and quick["machine"]["python"]
     assert set(quick["results"]) == {"sizes", "overhead", "coldstart", "throughput", "paging"}
     assert all("error" not in r for r in quick["results"].values())
-    assert len(quick["summary"]) == 9
+    assert len(quick["summary"]) == 10
     for row in quick["summary"]:
         assert isinstance(row["value"], int | float) and row["value"] > 0, row
         assert row["target"] == "info" or row["met"] in (True, False), row
@@ -58,6 +58,7 @@ def test_sizes_measured(quick: dict) -> None:
     # the two breakdowns are parts of the whole, each smaller than it
     assert 0 < tl["model_visible"]["tokens"] < tl["compact"]["tokens"]
     assert 0 < tl["without_input_typing"]["tokens"] < tl["compact"]["tokens"]
+    assert 0 < tl["support_desk"]["tokens"] < tl["compact"]["tokens"] and 0 < tl["support_desk"]["tools"] < tl["tools"]
     assert go["order_id"] == "v502556llux-01"
     assert 0 < go["text"]["tokens"] < go["raw_pretty"]["tokens"]
 

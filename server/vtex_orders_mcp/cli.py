@@ -26,13 +26,25 @@ def _settings(ns: argparse.Namespace) -> Settings:
         "guard": getattr(ns, "guard", None),
         "read_only": True if getattr(ns, "read_only", False) else None,
         "state_dir": getattr(ns, "state_dir", None),
+        "toolsets": _names(getattr(ns, "toolsets", None)),
     }
     return Settings.from_env(**overrides)
 
 
+def _names(raw: str | None) -> frozenset[str] | None:
+    return None if raw is None else frozenset(t.strip() for t in raw.split(",") if t.strip())
+
+
 def _add_server_flags(p: argparse.ArgumentParser) -> None:
+    from .registry import TOOLSETS
+
     p.add_argument("--guard", choices=["auto", "elicit-only", "off"], help="approval policy for writes")
     p.add_argument("--read-only", action="store_true", help="do not list write tools at all")
+    p.add_argument(
+        "--toolsets", metavar="NAME,...",
+        help="list only these toolsets' tools (default: all): "
+             + "; ".join(f"{name} = {what}" for name, what in TOOLSETS.items()),
+    )  # fmt: skip
     p.add_argument("--state-dir", help="where the audit log and token secret live")
 
 

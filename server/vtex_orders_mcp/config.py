@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "VTEX_MCP_GUARD": "guard",
     "VTEX_MCP_GUARD_RELAX": "guard_relax",
     "VTEX_MCP_READ_ONLY": "read_only",
+    "VTEX_MCP_TOOLSETS": "toolsets",
     "VTEX_MCP_STATE_DIR": "state_dir",
     "VTEX_MCP_SECRET": "secret",
     "VTEX_MCP_TOKEN_TTL": "token_ttl",
@@ -67,6 +68,7 @@ class Settings(BaseModel):
     guard: GuardMode = "auto"
     guard_relax: frozenset[str] = frozenset()
     read_only: bool = False
+    toolsets: frozenset[str] | None = None  # None: every toolset (registry.TOOLSETS)
     state_dir: Path = Field(default_factory=_default_state_dir)
     secret: SecretStr | None = None
     token_ttl: float = Field(300.0, gt=0)
@@ -83,7 +85,7 @@ class Settings(BaseModel):
             raw = environ.get(var)
             if raw is None or raw == "":
                 continue
-            if field == "guard_relax":
+            if field in ("guard_relax", "toolsets"):
                 values[field] = frozenset(t.strip() for t in raw.split(",") if t.strip())
             elif field == "read_only":
                 values[field] = raw.strip().lower() in ("1", "true", "yes", "on")
@@ -100,7 +102,8 @@ class Settings(BaseModel):
         return not (self.app_key or self.app_token or self.auth_cookie or self.account_name or self.base_url)
 
     def check(self) -> None:
-        """Refuse half-configured credentials, naming the missing variable."""
+        """Refuse half-configured credentials and unknown toolsets, naming the variable."""
+        self._check_toolsets()
         if self.uses_sandbox:
             return
         if self.app_key and not self.app_token:
@@ -117,6 +120,18 @@ class Settings(BaseModel):
                 "VTEX credentials are set but VTEX_ACCOUNT_NAME is missing: set the account name "
                 "(or VTEX_BASE_URL)."
             )
+
+    def _check_toolsets(self) -> None:
+        if self.toolsets is None:
+            return
+        from .registry import TOOLSETS
+
+        allowed = ", ".join(TOOLSETS)
+        if not self.toolsets:
+            raise ConfigError(f"VTEX_MCP_TOOLSETS is empty: name one or more of {allowed} (or unset it for all).")
+        unknown = sorted(self.toolsets - set(TOOLSETS))
+        if unknown:
+            raise ConfigError(f"VTEX_MCP_TOOLSETS: unknown toolset {', '.join(unknown)}; allowed: {allowed}.")
 
     @property
     def vtex_base_url(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import OPERATIONS
+from .registry import OPERATIONS, TOOLSETS
 
 __all__ = ["tool_table", "update_readme"]
 
@@ -17,13 +17,15 @@ _KIND = {"read": "read", "write": "write (guarded)", "destructive": "**destructi
 
 
 def tool_table() -> str:
-    rows = ["| tool | VTEX operation | kind | what it is for |", "|---|---|---|---|"]
+    rows = ["| tool | VTEX operation | kind | toolset | what it is for |", "|---|---|---|---|---|"]
     for op in OPERATIONS:
-        rows.append(f"| `{op.name}` | `{op.method} {op.path}` | {_KIND[op.kind]} | {op.description} |")
+        rows.append(f"| `{op.name}` | `{op.method} {op.path}` | {_KIND[op.kind]} | {op.group} | {op.description} |")
     rows.append(
-        "| `confirm_write` | (runs the approved write) | **destructive** | Second step of the two-step "
-        "approval, for clients without elicitation. |"
+        "| `confirm_write` | (runs the approved write) | **destructive** | (with any write) | Second step of "
+        "the two-step approval, for clients without elicitation. |"
     )
+    rows += ["", "Toolsets, chosen with `VTEX_MCP_TOOLSETS` or `--toolsets` (all by default):", ""]
+    rows += [f"- `{name}`: {what}." for name, what in TOOLSETS.items()]
     return "\n".join(rows)
 
 

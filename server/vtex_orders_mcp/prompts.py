@@ -58,7 +58,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, EmbeddedResource, TextResourceContents
 from pydantic import Field
 
-from .registry import OPERATIONS
+from .registry import OPERATIONS, offered
 from .tools import CONFIRM_TOOL
 
 if TYPE_CHECKING:
@@ -366,22 +366,22 @@ def _renderer(app: App, spec: PromptFile) -> Any:
     return render
 
 
-def tool_names(read_only: bool) -> tuple[set[str], set[str]]:
-    """(every tool this server can have, the tools it has with this setting): tools.build_tools'
-    rule, reads always, writes and confirm_write unless read-only."""
+def tool_names(read_only: bool = False, toolsets: frozenset[str] | None = None) -> tuple[set[str], set[str]]:
+    """(every tool this server can have, the tools it has with these settings): tools.build_tools'
+    rule, ``registry.offered`` plus confirm_write when any write is listed."""
     every = {op.name for op in OPERATIONS} | {CONFIRM_TOOL}
-    if read_only:
-        return every, {op.name for op in OPERATIONS if op.read_only}
-    return every, every
+    ops = offered(read_only=read_only, toolsets=toolsets)
+    available = {op.name for op in ops} | ({CONFIRM_TOOL} if any(not op.read_only for op in ops) else set())
+    return every, available
 
 
 def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
-    """Register every prompt whose tools this server has; a read-only server drops the write
-    workflows rather than offering steps the model cannot take. Returns what was registered.
+    """Register every prompt whose tools this server has; a read-only or toolset-limited server
+    drops the workflows it cannot run rather than offering steps the model cannot take. Returns what was registered.
 
     A malformed prompt file stops start-up (it is a bug to fix); a missing prompt folder only
     costs the prompts: the tools and resources still serve, and the error says where it looked."""
-    every, available = tool_names(app.settings.read_only)
+    every, available = tool_names(app.settings.read_only, app.settings.toolsets)
     try:
         files = load_prompt_files(folder)
     except NoPromptFiles as exc:

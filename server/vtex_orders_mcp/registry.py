@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from . import models as m
 from .models import KEEP_NULL, LOCAL, PATH, Query
 
-__all__ = ["Operation", "OPERATIONS", "BY_NAME", "Request", "build_request"]
+__all__ = ["Operation", "OPERATIONS", "BY_NAME", "TOOLSETS", "Request", "build_request", "offered"]
 
 Kind = Literal["read", "write", "destructive"]
 View = Literal["order", "orders", "order_group", "conversation", "payment", "raw"]
@@ -39,6 +39,22 @@ class Request:
     query: dict[str, Any]
     body: Any | None
     subject: str = ""  # the first path id (an orderId, usually), for messages
+
+
+# Toolsets: an operator lists only the groups a deployment needs (VTEX_MCP_TOOLSETS), so a support
+# desk's assistant does not carry feed and hook plumbing in its context. Each operation's ``group``
+# is its toolset; the descriptions are what `--help` and configuration errors show.
+TOOLSETS: dict[str, str] = {
+    "orders": "get, list, cancel and start handling orders; interaction notes; the deprecated register changes",
+    "modifications": "preview, create, follow, retry and cancel order modifications; their settings",
+    "invoice": "invoices (sale and return), tracking numbers and delivery events",
+    "conversation": "e-mails exchanged with the customer",
+    "payment": "payment transactions and payment notifications",
+    "feed": "the order feed (v3, and the deprecated v2 status) and its JSONata filters",
+    "hook": "the order hook: which updates are POSTed to which URL",
+    "user": "orders as one customer sees them, by e-mail",
+    "checkout": "the window during which another seller may take a canceled order",
+}
 
 
 @dataclass(frozen=True)
@@ -290,3 +306,13 @@ OPERATIONS: tuple[Operation, ...] = (
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 assert len(BY_NAME) == len(OPERATIONS), "duplicate operation name"
 assert all(op.kind in get_args(Kind) for op in OPERATIONS)
+assert all(op.group in TOOLSETS for op in OPERATIONS), "operation outside every toolset"
+
+
+def offered(*, read_only: bool, toolsets: frozenset[str] | None) -> tuple[Operation, ...]:
+    """The operations a server with these settings lists as tools, in registry order: the one rule
+    tools, prompts and the guard's confirm step share. ``toolsets`` None means all of them."""
+    return tuple(
+        op for op in OPERATIONS
+        if (op.read_only or not read_only) and (toolsets is None or op.group in toolsets)
+    )  # fmt: skip

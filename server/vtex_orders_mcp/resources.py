@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,7 @@ from pydantic import ValidationError
 from .audit import redact
 from .errors import VtexError, VtexNotFound
 from .models import ORDER_STATUSES, ListOrders
-from .registry import BY_NAME
+from .registry import BY_NAME, offered
 from .statuses import CANCEL_REFUSED, MODIFIABLE, STATUS_INFO
 from .tools import Runtime, fetch, render
 
@@ -238,10 +238,12 @@ ORDER_CONDITIONS = (
 )
 
 
-def status_reference() -> dict[str, Any]:
+def status_reference(offered: Collection[str] | None = None) -> dict[str, Any]:
+    """VTEX's rules per status; with ``offered``, "allows" keeps only the tools this server lists
+    (a read-only or toolset-limited server does not point the model at tools it cannot call)."""
     return {
         "statuses": [
-            {"status": status, "meaning": meaning, "allows": list(tools)}
+            {"status": status, "meaning": meaning, "allows": [t for t in tools if offered is None or t in offered]}
             for status, (meaning, tools) in STATUS_INFO.items()
         ],
         "modifiableIn": sorted(MODIFIABLE),
@@ -250,8 +252,8 @@ def status_reference() -> dict[str, Any]:
     }
 
 
-def status_reference_text() -> str:
-    ref = status_reference()
+def status_reference_text(offered: Collection[str] | None = None) -> str:
+    ref = status_reference(offered)
     width = max(len(s["status"]) for s in ref["statuses"])
     out = ["Order statuses: what each one means and which tools can act on an order in it.", ""]
     for s in ref["statuses"]:
@@ -344,10 +346,11 @@ def register_resources(app: App) -> None:
             )(_order_reader(rt, spec, as_text))
 
     reference = "What each order status means and which tools it allows (the rules the server and sandbox apply)."
+    listed = {op.name for op in offered(read_only=app.settings.read_only, toolsets=app.settings.toolsets)}
     server.resource(STATUS_REFERENCE_URI, name="order-statuses", title="Order status reference",
-                    description=reference, mime_type=JSON)(lambda: _json(status_reference()))  # fmt: skip
+                    description=reference, mime_type=JSON)(lambda: _json(status_reference(listed)))  # fmt: skip
     server.resource(STATUS_REFERENCE_URI + TXT, name="order-statuses-text", title="Order status reference (text)",
-                    description=reference, mime_type=TEXT)(status_reference_text)  # fmt: skip
+                    description=reference, mime_type=TEXT)(lambda: status_reference_text(listed))  # fmt: skip
 
     audit = (f"The last {AUDIT_LIMIT} events of guarded writes (approvals, executions, failures), newest first; "
              "secrets redacted.")  # fmt: skip

@@ -35,7 +35,7 @@ from .config import Settings
 from .errors import VtexConflict, VtexError, VtexHTTPError, VtexNotFound, VtexOutcomeUnknown
 from .guard import Approval, Bypass, Guard, NeedsToken, Refused, TokenError, principal_of
 from .models import Args, ConfirmWrite, GetOrder
-from .registry import BY_NAME, OPERATIONS, Operation
+from .registry import BY_NAME, Operation, offered
 from .schemas import clean_schema
 
 __all__ = ["Runtime", "build_tools", "CONFIRM_TOOL", "render", "fetch", "explain_validation"]
@@ -380,7 +380,7 @@ def make_tool(
 
 
 def build_tools(rt: Runtime) -> list[VtexTool]:
-    ops = [op for op in OPERATIONS if op.read_only or not rt.settings.read_only]
+    ops = offered(read_only=rt.settings.read_only, toolsets=rt.settings.toolsets)
     tools = []
     for op in ops:
         if op.read_only:
