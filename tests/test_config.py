@@ -59,3 +59,11 @@ def test_readme_documents_every_variable():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for var in ENV_VARS:
         assert f"`{var}`" in readme, var
+
+
+@pytest.mark.parametrize("names", ["cancel_ordr", "get_order,add_order_interaction"])
+def test_guard_relax_names_only_write_tools(tmp_path, names):
+    with pytest.raises(ConfigError, match="is not a write tool; write tools: start_handling, cancel_order"):
+        Settings.from_env({"VTEX_MCP_GUARD_RELAX": names}, state_dir=tmp_path)
+    ok = Settings.from_env({"VTEX_MCP_GUARD_RELAX": "add_order_interaction"}, state_dir=tmp_path)
+    assert ok.guard_relax == {"add_order_interaction"}

@@ -102,8 +102,10 @@ class Settings(BaseModel):
         return not (self.app_key or self.app_token or self.auth_cookie or self.account_name or self.base_url)
 
     def check(self) -> None:
-        """Refuse half-configured credentials and unknown toolsets, naming the variable."""
+        """Refuse half-configured credentials, unknown toolsets and relaxed names that are not write
+        tools, naming the variable."""
         self._check_toolsets()
+        self._check_relax()
         if self.uses_sandbox:
             return
         if self.app_key and not self.app_token:
@@ -132,6 +134,19 @@ class Settings(BaseModel):
         unknown = sorted(self.toolsets - set(TOOLSETS))
         if unknown:
             raise ConfigError(f"VTEX_MCP_TOOLSETS: unknown toolset {', '.join(unknown)}; allowed: {allowed}.")
+
+    def _check_relax(self) -> None:
+        # A typo here would leave the guard on (safe) while the operator believes it relaxed: say so.
+        if not self.guard_relax:
+            return
+        from .registry import OPERATIONS
+
+        writes = [op.name for op in OPERATIONS if not op.read_only]
+        wrong = sorted(self.guard_relax - set(writes))
+        if wrong:
+            raise ConfigError(
+                f"VTEX_MCP_GUARD_RELAX: {', '.join(wrong)} is not a write tool; write tools: {', '.join(writes)}."
+            )
 
     @property
     def vtex_base_url(self) -> str:
