@@ -414,6 +414,19 @@ async def test_retry_with_corrected_body_that_lowers_the_price(client, store, se
     assert body["status"] == "done" and body["totalChangeValue"] == -300
 
 
+async def test_retry_refused_while_another_modification_runs(client, store, service):
+    order, stopped, _ = await price_increase_on_boleto(client, store, service)
+    other = await patch(client, order["orderId"], {"reason": "discount instead", "manualDiscountValue": 100})
+    assert other.status_code == 202  # the stopped request is not in progress
+    url = f"{BASE}/{order['orderId']}/changes/{stopped}/retry"
+    r = await client.post(url, params={"an": ACCOUNT}, json={"reason": "again"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ORDMOD008"
+    assert other.json()["requestId"] in r.json()["error"]["message"]
+    advance_to_done(store)
+    r = await client.post(url, params={"an": ACCOUNT}, json={"reason": "again", "manualDiscountValue": 50})
+    assert r.status_code == 204
+
+
 async def test_retry_refused_unless_stopped_on_error(client, store):
     order = pick(store)
     rid = (await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 100})).json()["requestId"]

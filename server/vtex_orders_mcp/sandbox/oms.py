@@ -453,7 +453,7 @@ def _query(request: Request) -> dict[str, list[str]]:
 
 def _transaction_status(order: dict, meta: dict) -> str:
     # Payment-gateway transaction states; the spec's only example is "Finished". [inference]
-    # "Finished" follows the same rule the order-modification routes enforce (modifications.py).
+    # "Finished" follows the same rule the order-modification routes enforce (modifications/rules.py).
     status = order["status"]
     if status == "canceled":
         return "Cancelled"
