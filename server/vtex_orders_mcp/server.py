@@ -113,6 +113,12 @@ def build_server(
         tools=build_tools(runtime),
         lifespan=lifespan,
     )
+    # MCPServer sets up root logging at INFO when the embedding program has not (the CLI has, see
+    # logs.py). httpx2 would then log a line per request next to our client's own line for the
+    # operation; quiet it unless the embedder chose a level for it.
+    for name in ("httpx2", "httpx"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox)
     _extend(app)
     return app
