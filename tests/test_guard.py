@@ -286,3 +286,62 @@ async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys)
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["event"] for r in rows] == ["requested", "approved", "executing", "executed"]
     assert rows[-1]["receipt"] and rows[1]["channel"] == "elicitation" and rows[0]["summary"].startswith("Cancel order")
+
+
+# --- tokens are bound to the order's state as the user saw it ------------------------------------
+
+
+async def test_token_refused_when_the_order_changed_before_confirmation(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)  # the summary said "handling, R$ ..."
+        order = app.sandbox.store.orders[ORDER]
+        app.sandbox.store.set_status(order, "ready-for-handling")  # meanwhile, someone else moved it
+        await refused(c, app, confirmation, "the order changed since the user was asked")
+        assert "token_rejected" in events(app)
+        again = await two_step(c)  # a fresh approval request shows the order as it is now
+        assert "ready-for-handling" in (await c.call_tool("cancel_order", CANCEL)).structured_content["summary"]
+        done = await c.call_tool("confirm_write", again)
+    assert not done.is_error and [w.route for w in app.sandbox.writes()] == [CANCEL_ROUTE]
+
+
+async def test_token_refused_when_the_order_cannot_be_read_to_check(tmp_path):
+    from vtex_orders_mcp.sandbox import Fault
+
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        confirmation = await two_step(c)
+        app.sandbox.faults.add(Fault(kind="status", status=403, method="GET", path=rf"/orders/{ORDER}$"))
+        await refused(c, app, confirmation, "could not be read to check")
+
+
+async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_path):
+    """Spent tokens live in each replica's state dir; the order-state binding still stops the second
+    redemption, because the first one changed the order (here: a non-idempotent invoice)."""
+    from vtex_orders_mcp.sandbox import Sandbox
+
+    shared = Sandbox(orders=40)
+    replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret"}, state_dir=tmp_path / name,
+                                               sandbox_orders=40), sandbox=shared)
+                for name in ("a", "b")]  # fmt: skip
+    order = next(o for o in shared.store.orders.values() if o["status"] == "handling" and not o["packageAttachment"]["packages"])
+    invoice = {"orderId": order["orderId"], "type": "Output", "invoiceNumber": "NF-77", "invoiceValue": order["value"],
+               "issuanceDate": "2026-11-23T10:00:00Z",
+               "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in order["items"]]}
+    async with Client(replicas[0].server) as a, Client(replicas[1].server) as b:
+        confirmation = (await a.call_tool("invoice_order", invoice)).structured_content["confirmation"]
+        first = await a.call_tool("confirm_write", confirmation)
+        second = await b.call_tool("confirm_write", confirmation)
+    assert not first.is_error and first.structured_content["status"] == "done"
+    assert second.is_error and "the order changed" in second.content[0].text
+    assert [w.route for w in shared.writes()] == ["POST /api/oms/pvt/orders/{orderId}/invoice"]
+
+
+async def test_account_level_writes_are_not_state_bound(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        first = await c.call_tool("set_change_seller_window", {"waitingTime": 3})
+        confirmation = first.structured_content["confirmation"]
+        await c.call_tool("get_change_seller_window", {})
+        done = await c.call_tool("confirm_write", confirmation)
+    assert not done.is_error and done.structured_content["status"] == "done"

@@ -145,6 +145,11 @@ class AuditLog:
                 return False
             return True
 
+    def token_spent(self, jti: str) -> bool:
+        """Whether a confirmation token was used already (a read; ``spend_token`` is the atomic step)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM spent_tokens WHERE jti = ?", (jti,)).fetchone() is not None
+
     def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
         sql = "SELECT * FROM audit"
         params: tuple[Any, ...] = ()

@@ -21,7 +21,11 @@ Two approval channels:
    arguments) executes it. Tokens are HMAC-SHA256 sealed with a server secret kept in the state
    directory (so they survive a restart), bound to the tool, a digest of the exact arguments
    and the principal, expire after ``token_ttl`` and are single use (spent ids live in the
-   audit database). Nothing the model can write approves a call: a ``confirm: true`` argument
+   audit database). A token for a write to an order is also bound to the order's state as the
+   summary showed it (status, value, items, invoices, changes: ``order_state``): if the order
+   changed before the confirmation, the approval is stale and the token is refused. That also
+   stops a second redemption on a replica with another state directory, since the first one
+   changed the order. Nothing the model can write approves a call: a ``confirm: true`` argument
    is refused by the input schema like any other unknown field.
 
 ``--guard elicit-only`` refuses writes from clients that cannot elicit. ``--read-only`` removes
@@ -54,6 +58,8 @@ from .views import Money
 
 __all__ = [
     "Approval",
+    "Review",
+    "order_state",
     "Guard",
     "NeedsToken",
     "Bypass",
@@ -74,10 +80,20 @@ class Approval(BaseModel):
 
 
 @dataclass(frozen=True)
+class Review:
+    """What a human is asked to approve: the summary line, and the order's state it describes
+    (``order_state``; None for account-level writes, or when the order could not be read)."""
+
+    summary: str
+    state: str | None = None
+
+
+@dataclass(frozen=True)
 class NeedsToken:
     """Resolver outcome: the client cannot elicit, use the two-step token."""
 
     summary: str
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,7 @@ class Guard:
 
     # --- tokens ---------------------------------------------------------------------------
 
-    def mint(self, op: Operation, args: Args, principal: str) -> tuple[str, float]:
+    def mint(self, op: Operation, args: Args, principal: str, state: str | None = None) -> tuple[str, float]:
         expires = self._clock() + self.settings.token_ttl
         payload = {
             "v": 1,
@@ -175,13 +191,31 @@ class Guard:
             "args": hashlib.sha256(canonical_args(args).encode()).hexdigest(),
             "sub": hashlib.sha256(principal.encode()).hexdigest()[:32],
             "exp": round(expires, 3),
+            "st": state,
         }
         raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         sig = hmac.new(self._secret, raw, hashlib.sha256).digest()
         return f"vtx1.{_b64(raw)}.{_b64(sig)}", expires
 
-    def redeem(self, token: str, op: Operation, args: Args, principal: str) -> str:
-        """Check and spend ``token`` for exactly this call; its id on success, TokenError otherwise."""
+    def redeem(self, token: str, op: Operation, args: Args, principal: str, state: str | None = None) -> str:
+        """Check and spend ``token`` for exactly this call, with the order now in ``state``; its id
+        on success, TokenError otherwise."""
+        payload = self.check(token, op, args, principal)
+        if self.audit.token_spent(payload["jti"]):  # said first: a used token also finds the order changed
+            raise TokenError("the confirmation token was already used")
+        bound = payload.get("st")
+        if bound is not None and bound != state:
+            raise TokenError(
+                "the order changed since the user was asked (or could not be read to check): the approval "
+                "is stale. Call the tool again so the user approves the order as it is now"
+            )
+        if not self.audit.spend_token(payload["jti"]):
+            raise TokenError("the confirmation token was already used")
+        return str(payload["jti"])
+
+    def check(self, token: str, op: Operation, args: Args, principal: str) -> dict[str, Any]:
+        """Everything about ``token`` but its state and single use: seal, tool, arguments, principal,
+        expiry. Its payload on success, TokenError otherwise."""
         try:
             prefix, raw_b64, sig_b64 = token.split(".")
             raw, sig = _unb64(raw_b64), _unb64(sig_b64)
@@ -200,14 +234,16 @@ class Guard:
             raise TokenError("the confirmation token was issued to another client")
         if float(payload.get("exp", 0)) < self._clock():
             raise TokenError("the confirmation token has expired: call the tool again for a new one")
-        if not self.audit.spend_token(payload["jti"]):
-            raise TokenError("the confirmation token was already used")
-        return str(payload["jti"])
+        return payload
 
     # --- summaries ------------------------------------------------------------------------
 
     async def summarize(self, op: Operation, args: Args) -> str:
-        """One line a human can approve: the action, the order's live state, the key arguments.
+        return (await self.review(op, args)).summary
+
+    async def review(self, op: Operation, args: Args) -> Review:
+        """One line a human can approve (the action, the order's live state, the key arguments),
+        with the order's state it shows.
 
         Raises VtexNotFound when the order the write targets does not exist: asking a human to
         approve a write that cannot succeed wastes their attention.
@@ -241,7 +277,7 @@ class Guard:
             text = detail(args, order or {}, money)
             if text:
                 parts.append(text)
-        return " — ".join(parts)
+        return Review(" — ".join(parts), order_state(order) if isinstance(order, dict) else None)
 
     # --- the resolver ---------------------------------------------------------------------
 
@@ -260,9 +296,10 @@ class Guard:
             args = op.args.model_construct(**{k: kwargs[k] for k in fields})
             bypass = guard.bypass_channel(op)
             try:
-                summary = await guard.summarize(op, args)
+                review = await guard.review(op, args)
             except VtexNotFound as exc:
                 return Refused(str(exc))
+            summary = review.summary
             if bypass:
                 return Bypass(bypass, summary)
             if _can_elicit(ctx):
@@ -279,7 +316,7 @@ class Guard:
                     "this server only approves writes through elicitation and the client did not declare it",
                     summary,
                 )
-            return NeedsToken(summary)
+            return NeedsToken(summary, review.state)
 
         params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
         params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in fields]
@@ -287,6 +324,24 @@ class Guard:
         ask.__annotations__ = {"ctx": Context}
         ask.__qualname__ = f"approve_{op.name}"
         return ask
+
+
+def order_state(order: dict[str, Any]) -> str:
+    """A digest of what an approval of a write to ``order`` relies on: its status, value, items,
+    invoices (with tracking) and recorded changes. Every write to an order changes at least one
+    of them, except an interaction note, which VTEX keeps outside the order document."""
+    packages = (order.get("packageAttachment") or {}).get("packages") or []
+    facts = {
+        "status": order.get("status"),
+        "lastChange": order.get("lastChange"),
+        "value": order.get("value"),
+        "items": [(i.get("id"), i.get("quantity"), i.get("price")) for i in order.get("items") or []],
+        "invoices": [(p.get("invoiceNumber"), p.get("type"), p.get("invoiceValue"), p.get("trackingNumber"),
+                      p.get("courier"), json.dumps(p.get("courierStatus"), sort_keys=True, default=str))
+                     for p in packages],  # fmt: skip
+        "changes": len((order.get("changesAttachment") or {}).get("changesData") or []),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def principal_of(ctx: Any) -> str:

@@ -33,7 +33,7 @@ from .audit import AuditLog, redact
 from .client import VtexClient
 from .config import Settings
 from .errors import VtexConflict, VtexError, VtexHTTPError, VtexNotFound, VtexOutcomeUnknown
-from .guard import Approval, Bypass, Guard, NeedsToken, Refused, TokenError, principal_of
+from .guard import Approval, Bypass, Guard, NeedsToken, Refused, Review, TokenError, principal_of
 from .models import Args, ConfirmWrite, GetOrder
 from .registry import BY_NAME, Operation, offered
 from .schemas import clean_schema
@@ -270,7 +270,7 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
             return await execute(rt, op, args, call_id=call_id, channel=outcome.channel, principal=principal,
                                  summary=outcome.summary)  # fmt: skip
         if isinstance(outcome, NeedsToken):
-            token, expires = rt.guard.mint(op, args, principal)
+            token, expires = rt.guard.mint(op, args, principal, outcome.state)
             rt.audit.record(**record, event="token_issued", channel="token", summary=outcome.summary)
             confirmation = {"tool": op.name, "arguments": arguments, "token": token}
             return CallToolResult(
@@ -309,12 +309,14 @@ def _confirm_handler(rt: Runtime, listed: set[str]) -> Callable[..., Awaitable[C
         except ValidationError as exc:
             return error(explain_validation(tool, exc, op.args))
         try:
-            rt.guard.redeem(token, op, args, principal)
+            rt.guard.check(token, op, args, principal)  # a forged or expired token costs no request
+            review = await _safe_review(rt, op, args)
+            rt.guard.redeem(token, op, args, principal, review.state)
         except TokenError as exc:
             rt.audit.record(call_id=call_id, tool=tool, event="token_rejected", channel="token",
                             principal=principal, arguments=arguments, detail=str(exc))  # fmt: skip
             return error(f"Not executed: {exc}.")
-        summary = await _safe_summary(rt, op, args)
+        summary = review.summary
         rt.audit.record(call_id=call_id, tool=tool, event="approved", channel="token", principal=principal,
                         arguments=args.model_dump(mode="json", by_alias=True), summary=summary)  # fmt: skip
         return await execute(rt, op, args, call_id=call_id, channel="token", principal=principal, summary=summary)
@@ -322,11 +324,11 @@ def _confirm_handler(rt: Runtime, listed: set[str]) -> Callable[..., Awaitable[C
     return handler
 
 
-async def _safe_summary(rt: Runtime, op: Operation, args: Args) -> str:
+async def _safe_review(rt: Runtime, op: Operation, args: Args) -> Review:
     try:
-        return await rt.guard.summarize(op, args)
+        return await rt.guard.review(op, args)
     except VtexError:
-        return op.title
+        return Review(op.title)  # no state: a token bound to the order's state is refused
 
 
 # --- assembly -----------------------------------------------------------------------------------
