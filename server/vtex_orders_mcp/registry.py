@@ -220,11 +220,12 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(name="update_order_modification_settings", title="Update order modifications settings",
         method="PUT", path="/api/order-system/orders/changes/settings", args=m.UpdateModSettings,
         kind="write", idempotent=True, group="modifications", fixed_query=AN,
-        description="Account settings for order modifications (enable API, payments, recalculation)."),
+        description="Change the account's order-modification settings (enable API, payment systems, "
+                    "recalculation). Applies to every order."),
     _op(name="get_order_modification_settings", title="Get order modifications settings", method="GET",
         path="/api/order-system/orders/changes/settings", args=m.NoArgs, kind="read",
         group="modifications", fixed_query=AN,
-        description="Account settings for order modifications."),
+        description="Account settings for order modifications; modifications need enableApi true."),
     # --- Invoice / tracking ---
     _op(name="invoice_order", title="Send invoice notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/invoice", args=m.InvoiceOrder, kind="destructive",
@@ -247,7 +248,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(name="get_payment_transaction", title="Get payment transaction", method="GET",
         path="/api/oms/pvt/orders/{orderId}/payment-transaction", args=m.OrderOnly, kind="read",
         group="payment", view="payment",
-        description="The order's payment transaction: status and each payment."),
+        description="The order's payment transaction: status and each payment. Finished means settled: "
+                    "no more modifications."),
     _op(name="send_payment_notification", title="Send payment notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
         args=m.PaymentNotification, kind="write", group="payment", order_arg="orderId",
@@ -279,17 +281,19 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Check whether a JSON document matches a JSONata feed filter."),
     # --- Order hook ---
     _op(name="get_hook_config", title="Get hook configuration", method="GET", path="/api/orders/hook/config",
-        args=m.NoArgs, kind="read", group="hook", description="The order hook's filter and URL."),
+        args=m.NoArgs, kind="read", group="hook",
+        description="The order hook's filter and the URL order updates are POSTed to."),
     _op(name="set_hook_config", title="Create or update hook configuration", method="POST",
         path="/api/orders/hook/config", args=m.HookConfig, kind="destructive", idempotent=True,
         group="hook", description="Replace the order hook: which updates are POSTed to which https URL."),
     _op(name="delete_hook_config", title="Delete hook configuration", method="DELETE",
         path="/api/orders/hook/config", args=m.NoArgs, kind="destructive", idempotent=True, group="hook",
-        description="Delete the order hook."),
+        description="Delete the order hook: VTEX stops POSTing order updates."),
     # --- User orders ---
     _op(name="list_user_orders", title="List a customer's orders", method="GET", path="/api/oms/user/orders",
         args=m.UserOrders, kind="read", group="user", view="orders",
-        description="Orders placed with one customer e-mail."),
+        description="Orders placed with one customer e-mail, as that customer sees them. To search all "
+                    "orders use list_orders."),
     _op(name="get_user_order", title="Get a customer's order", method="GET",
         path="/api/oms/user/orders/{orderId}", args=m.UserOrder, kind="read", group="user", view="order",
         description="One order as its customer sees it; the e-mail must match."),
