@@ -419,6 +419,7 @@ async def arun_scenario(source: str | Path | dict[str, Any]) -> Transcript:
         settings = Settings.from_env(
             {}, state_dir=state_dir, guard=server["guard"], read_only=server["read_only"],
             guard_relax=frozenset(server["guard_relax"]),
+            toolsets=frozenset(server["toolsets"]) if "toolsets" in server else None,
         )  # fmt: skip
         app = build_server(settings, sandbox=sandbox)
         approvals = ScriptedApprovals()
