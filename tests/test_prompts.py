@@ -228,12 +228,6 @@ def test_loader_prefers_the_checkout_then_the_packaged_copy(tmp_path, monkeypatc
         load_prompt_files()
 
 
-def test_the_packaged_copy_holds_the_same_files():
-    # server/vtex_orders_mcp/bundled_prompts is what a wheel ships (pyproject package-data).
-    bundled = prompts_module.BUNDLED_PROMPTS
-    assert sorted(p.name for p in bundled.glob("*.md")) == [p.name for p in FILES]
-
-
 async def test_a_missing_prompt_folder_costs_only_the_prompts(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(prompts_module, "REPO_PROMPTS", None)
     monkeypatch.setattr(prompts_module, "BUNDLED_PROMPTS", tmp_path / "nowhere")

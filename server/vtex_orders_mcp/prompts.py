@@ -37,8 +37,8 @@ about nothing. Other ``{...}`` text (JSON examples) is left alone.
 
 Where the files are: the repository's top-level ``prompts/`` when running from a checkout (so
 editing a file needs no reinstall), else the copy shipped inside the package
-(``vtex_orders_mcp/bundled_prompts/``: in the repository a symlink to ``prompts/``, packaged by
-pyproject.toml's package-data). No folder at all costs only the prompts, logged as an error.
+(``vtex_orders_mcp/bundled_prompts/``: pyproject.toml maps that package to ``prompts/``, so a
+wheel carries the same files). No folder at all costs only the prompts, logged as an error.
 """
 
 from __future__ import annotations

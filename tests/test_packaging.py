@@ -1,0 +1,54 @@
+"""What `pip install .` ships: every package, the prompts (mapped from prompts/, no symlink) and
+the data files. The wheel is built from a copy of the sources, so a stale build/ folder in the
+checkout cannot hide a missing file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_pyproject_lists_every_package():
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    found = {
+        ".".join(init.parent.relative_to(ROOT / "server").parts)
+        for init in (ROOT / "server").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert set(setuptools["packages"]) == found | {"vtex_orders_mcp.bundled_prompts"}
+    assert setuptools["package-dir"]["vtex_orders_mcp.bundled_prompts"] == "prompts"
+
+
+def test_the_wheel_ships_prompts_and_data(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("server", "prompts"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp_path / "dist")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    prompts = {f"vtex_orders_mcp/bundled_prompts/{p.name}" for p in (ROOT / "prompts").glob("*.md")}
+    assert prompts and prompts <= names
+    for path in ("vtex_orders_mcp/py.typed", "vtex_orders_mcp/sandbox/data/example_order.json",
+                 "vtex_orders_mcp/evalrunner/scenario.schema.json",
+                 "vtex_orders_mcp/sandbox/modifications/service.py"):  # fmt: skip
+        assert path in names, path
+    sources = {
+        "vtex_orders_mcp/" + str(p.relative_to(ROOT / "server" / "vtex_orders_mcp"))
+        for p in (ROOT / "server" / "vtex_orders_mcp").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert sources <= names, sorted(sources - names)
