@@ -211,6 +211,12 @@ def markdown(report: dict[str, Any]) -> str:
                   f"({go['text']['bytes']} bytes; structuredContent {go['structured']['tokens']}), "
                   f"view=full {go['full_view_text']['tokens']}, raw order pretty {go['raw_pretty']['tokens']} / "
                   f"compact {go['raw_compact']['tokens']}."]  # fmt: skip
+        reads = sizes_data.get("reads") or []
+        if reads:
+            lines += ["", "Other reads, the tool's answer against VTEX's JSON for the same call (pretty, as "
+                      "pass-through servers return it), o200k tokens:", ""]  # fmt: skip
+            lines += [f"- `{r['tool']}` {json.dumps(r['arguments'])}: {r['answer']['tokens']} "
+                      f"(raw {r['raw_pretty']['tokens']})" for r in reads]  # fmt: skip
     over = report["results"].get("overhead", {}).get("data")
     if over:
         lines += ["", f"Per-call latency over {over['iterations']} interleaved iterations (ms, median / p95): "

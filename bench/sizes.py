@@ -33,6 +33,7 @@ async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
             listed = await client.list_tools()
             answer = await client.call_tool("get_order", {"orderId": SEED_ORDER})
             full = await client.call_tool("get_order", {"orderId": SEED_ORDER, "view": "full"})
+            reads = await _reads(app, client)
         raw = await app.client.call(BY_NAME["get_order"], GetOrder(orderId=SEED_ORDER))
     finally:
         await app.aclose()
@@ -47,7 +48,32 @@ async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
     tools_list = _tools_list(listed, top)
     tools_list["support_desk"] = {"toolsets": sorted(SUPPORT_DESK), "tools": len(desk_listed.tools),
                                   **size(compact(desk_listed.model_dump(by_alias=True, mode="json", exclude_none=True)))}
-    return {"tools_list": tools_list, "get_order": _get_order(answer, full, raw)}
+    return {"tools_list": tools_list, "get_order": _get_order(answer, full, raw), "reads": reads}
+
+
+# The support agent's other reads: the tool's answer (text content, what the model is shown)
+# against VTEX's own JSON for the same call, as a server passing it through would return it.
+# Conversation and payment are read for the newest order (the seed order has no e-mails).
+async def _reads(app: Any, client: Client) -> list[dict[str, Any]]:
+    from vtex_orders_mcp.registry import BY_NAME
+
+    newest = (await client.call_tool("list_orders", {"per_page": 1})).structured_content["orders"][0]["orderId"]
+    calls = (
+        ("list_orders", {}),
+        ("get_order_group", {"orderGroup": "v502556lspt"}),  # the seed order's purchase
+        ("get_order_conversation", {"orderId": newest}),
+        ("get_payment_transaction", {"orderId": newest}),
+    )
+    rows = []
+    for name, arguments in calls:
+        op = BY_NAME[name]
+        answer = await client.call_tool(name, arguments)
+        if answer.is_error:
+            raise RuntimeError(f"{name} failed: {answer.content}")
+        text = "".join(getattr(block, "text", "") for block in answer.content)
+        raw = await app.client.call(op, op.args.model_validate(arguments))
+        rows.append({"tool": name, "arguments": arguments, "answer": size(text), "raw_pretty": size(pretty(raw))})
+    return rows
 
 
 def _tools_list(listed: Any, top: int) -> dict[str, Any]:
