@@ -237,6 +237,23 @@ async def test_happy_path(env, op):
         assert routes == [f"{op.method} {op.path}"], routes
 
 
+WRITES = [op for op in OPERATIONS if not op.read_only]
+
+
+@pytest.mark.parametrize("op", WRITES, ids=lambda op: op.name)
+async def test_two_step_confirmation_round_trips(env, op):
+    """A client without elicitation passes the confirmation back unchanged and the write runs once."""
+    app, client = env
+    args = await HAPPY[op.name](app, client)  # set-up may use the approving client
+    app.sandbox.clear_log()
+    async with Client(app.server) as plain:  # no elicitation: the two-step token path
+        asked = await call(plain, op.name, args)
+        assert asked["status"] == "approval_required" and app.sandbox.writes() == []
+        done = await call(plain, "confirm_write", asked["confirmation"])
+    assert done["status"] == "done", done
+    assert [w.route for w in app.sandbox.writes()] == [f"{op.method} {op.path}"]
+
+
 INVALID = {
     "get_order": ({"orderId": "not an id"}, "orderId"),
     "get_order_group": ({"orderGroup": "v1-01"}, "orderGroup"),

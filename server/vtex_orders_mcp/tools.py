@@ -27,6 +27,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from . import views
 from .audit import AuditLog, redact
@@ -253,6 +254,12 @@ async def _current_state(rt: Runtime, op: Operation, args: Args) -> str:
     return f"Order {order_id} is now '{order.get('status')}' (last change {order.get('lastChange')})."
 
 
+def as_given(args: Args) -> dict[str, Any]:
+    """The arguments in the tool's own shape, JSON-safe: what confirm_write must get back. (The
+    JSON dump is VTEX's wire shape: item lists wrapped in {"items": ...}, cents as strings.)"""
+    return to_jsonable_python(args.model_dump(mode="python", by_alias=True, exclude_none=True))
+
+
 def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
     async def handler(ctx: Context, approval: Any, **kwargs: Any) -> CallToolResult:
         args = op.args.model_construct(**kwargs)
@@ -272,7 +279,7 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
         if isinstance(outcome, NeedsToken):
             token, expires = rt.guard.mint(op, args, principal, outcome.state)
             rt.audit.record(**record, event="token_issued", channel="token", summary=outcome.summary)
-            confirmation = {"tool": op.name, "arguments": arguments, "token": token}
+            confirmation = {"tool": op.name, "arguments": as_given(args), "token": token}
             return CallToolResult(
                 content=[TextContent(text=(
                     f"Approval required; nothing was sent to VTEX. {outcome.summary}. Show this to the user; "
