@@ -358,6 +358,28 @@ async def test_all_pages_reports_progress_and_merges_rows(env):
     assert progress and max(progress) == out["paging"]["pagesFetched"]
 
 
+async def test_all_pages_fails_cleanly_when_one_page_fails(tmp_path):
+    """Page 2 of 3 refused: the call fails with that page's error, as a single-page read would."""
+    import httpx2
+
+    def vtex(request):
+        page = int(request.url.params.get("page", "1"))
+        if page == 2:
+            return httpx2.Response(403, json={"error": {"code": "1", "message": "Access denied"}})
+        rows = [{"orderId": f"v{page}{i}x-01", "status": "handling", "totalValue": 1000, "currencyCode": "BRL",
+                 "creationDate": "2026-01-01T00:00:00Z"} for i in range(2)]  # fmt: skip
+        return httpx2.Response(200, json={"list": rows, "paging": {"total": 6, "pages": 3, "currentPage": page,
+                                                                   "perPage": 2}})  # fmt: skip
+
+    settings = Settings.from_env({"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t"},
+                                 state_dir=tmp_path)  # fmt: skip
+    app = build_server(settings, transport=httpx2.MockTransport(vtex))
+    async with Client(app.server) as client:
+        result = await client.call_tool("list_orders", {"per_page": 2, "all_pages": True})
+    assert result.is_error, result.content
+    assert result.content[0].text.startswith("failed to list orders: VTEX answered 403"), result.content[0].text
+
+
 async def test_upstream_refusal_says_what_to_do_next(env):
     app, client = env
     invoiced = pick(app, "invoiced")["orderId"]

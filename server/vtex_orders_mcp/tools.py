@@ -169,9 +169,19 @@ async def _all_pages(rt: Runtime, op: Operation, args: Any, ctx: Context | None)
 
     if ctx is not None:
         await ctx.report_progress(1, pages, f"fetched page 1/{pages}")
-    async with anyio.create_task_group() as tg:
-        for page in range(2, pages + 1):
-            tg.start_soon(get, page)
+    try:
+        async with anyio.create_task_group() as tg:
+            for page in range(2, pages + 1):
+                tg.start_soon(get, page)
+    except BaseExceptionGroup as group:
+        # One failed page fails the call with that page's error (the others are cancelled), told
+        # the way any failed read is, instead of escaping as an ExceptionGroup.
+        failed = group.subgroup(VtexError)
+        if failed is None:
+            raise
+        while isinstance(failed, BaseExceptionGroup):
+            failed = failed.exceptions[0]
+        raise failed from None
     rows = [row for p in sorted(results) for row in results[p].get("list") or []]
     paging = dict(first.get("paging") or {})
     paging.update(currentPage=None, pagesFetched=pages)
