@@ -345,3 +345,12 @@ async def test_account_level_writes_are_not_state_bound(tmp_path):
         await c.call_tool("get_change_seller_window", {})
         done = await c.call_tool("confirm_write", confirmation)
     assert not done.is_error and done.structured_content["status"] == "done"
+
+
+async def test_settings_approval_shows_every_value_sent(tmp_path):
+    app = make_app(tmp_path)
+    asked: list[str] = []
+    async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
+        await c.call_tool("update_order_modification_settings", {"rolloutConfiguration": {"enableApi": False}})
+    assert asked and '"enableApi": false' in asked[0], asked
+    assert app.sandbox.writes() == []

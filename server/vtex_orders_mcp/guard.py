@@ -413,6 +413,11 @@ def _fields(*names: str) -> Any:
     return detail
 
 
+def _as_sent(args: Any, order: dict[str, Any], money: Money) -> str:
+    # Account-wide settings: the human sees every value that will be sent, not a title.
+    return "sets " + json.dumps(args.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(", ", ": "))
+
+
 _DETAILS = {
     "cancel_order": _reason,
     "register_order_changes": _changes,
@@ -430,4 +435,5 @@ _DETAILS = {
     "set_hook_config": lambda a, o, m: f"filter {a.filter.type}, POST to {a.hook.url}",
     "commit_feed_items": lambda a, o, m: f"{len(a.handles)} handle(s)",
     "set_change_seller_window": _fields("waitingTime"),
+    "update_order_modification_settings": _as_sent,
 }
