@@ -265,12 +265,17 @@ def test_pending_summaries_are_bounded(tmp_path):
 
     from vtex_orders_mcp.guard import MAX_PENDING_SUMMARIES
 
+    from vtex_orders_mcp.models import CancelOrder
+    from vtex_orders_mcp.registry import BY_NAME
+
     guard = make_app(tmp_path).runtime.guard
+    op, args = BY_NAME["cancel_order"], CancelOrder(**CANCEL)
     for i in range(MAX_PENDING_SUMMARIES + 50):
-        guard._keep_summary(SimpleNamespace(request_id=i), f"summary {i}")
+        guard._keep_summary(SimpleNamespace(request_id=i), op, args, f"summary {i}")
     assert len(guard._summaries) == MAX_PENDING_SUMMARIES
-    assert guard.pop_summary(SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)) == f"summary {MAX_PENDING_SUMMARIES + 49}"
-    assert guard.pop_summary(SimpleNamespace(request_id=0)) is None
+    last = SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)
+    assert guard.pop_summary(last, op, args) == f"summary {MAX_PENDING_SUMMARIES + 49}"
+    assert guard.pop_summary(SimpleNamespace(request_id=0), op, args) is None
 
 
 async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys):
@@ -354,3 +359,63 @@ async def test_settings_approval_shows_every_value_sent(tmp_path):
         await c.call_tool("update_order_modification_settings", {"rolloutConfiguration": {"enableApi": False}})
     assert asked and '"enableApi": false' in asked[0], asked
     assert app.sandbox.writes() == []
+
+
+# --- one human "yes" runs a write at most once, and is recorded against the right call ----------
+
+
+async def test_a_resent_final_round_does_not_run_the_write_twice(tmp_path):
+    """2026-07-28: the client resends the answered round (same request state and answers), e.g.
+    after losing the response. The SDK would accept the pair again; the guard spends it."""
+    app = make_app(tmp_path)
+    args = {"orderId": ORDER, "source": "support", "message": "called the customer"}
+    async with Client(app.server, elicitation_callback=answering("accept")) as c:
+        first = await c.session.call_tool("add_order_interaction", args, allow_input_required=True)
+        assert isinstance(first, types.InputRequiredResult)
+        answers = {key: types.ElicitResult(action="accept", content={}) for key in first.input_requests}
+        results = [
+            await c.session.call_tool("add_order_interaction", args, input_responses=answers,
+                                      request_state=first.request_state, allow_input_required=True)
+            for _ in range(2)
+        ]  # fmt: skip
+    assert not results[0].is_error and results[0].structured_content["status"] == "done"
+    assert results[1].is_error and "already used" in results[1].content[0].text
+    assert len(app.sandbox.writes()) == 1
+    assert events(app) == ["requested", "approved", "executing", "executed", "refused"]
+
+
+async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
+    """Two sessions use the same JSON-RPC ids; each approval and its audit rows name its own order."""
+    import anyio
+
+    app = make_app(tmp_path)
+    orders = [o["orderId"] for o in app.sandbox.store.orders.values() if o["status"] == "handling"][:2]
+    b_asked = anyio.Event()
+
+    async def answer_a(ctx, params):
+        await b_asked.wait()  # A's human answers after B's question was asked
+        return types.ElicitResult(action="accept", content={})
+
+    async def answer_b(ctx, params):
+        b_asked.set()
+        await anyio.sleep(0.1)
+        return types.ElicitResult(action="accept", content={})
+
+    results = {}
+    async with Client(app.server, elicitation_callback=answer_a, mode="legacy") as a, \
+               Client(app.server, elicitation_callback=answer_b, mode="legacy") as b:  # fmt: skip
+
+        async def note(client, order_id):
+            results[order_id] = await client.call_tool(
+                "add_order_interaction", {"orderId": order_id, "source": "support", "message": f"note {order_id}"}
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(note, a, orders[0])
+            await anyio.sleep(0.05)
+            tg.start_soon(note, b, orders[1])
+    for order_id in orders:
+        assert f"Add order interaction {order_id} —" in results[order_id].structured_content["summary"]
+    for record in app.audit.recent(20):
+        if record.event == "approved":
+            assert record.summary.startswith(f"Add order interaction {record.arguments['orderId']} —")

@@ -13,7 +13,9 @@ Two approval channels:
    it the way the negotiated protocol wants: an ``elicitation/create`` request mid-call for
    2025-11-25 clients, an ``InputRequiredResult`` with sealed ``request_state`` for 2026-07-28
    clients (the resolver then re-runs on the retry, and an answer is only accepted for the very
-   question that was shown). Accept executes; decline or cancel sends nothing.
+   question that was shown). Accept executes; decline or cancel sends nothing. An accepted answer
+   runs the write once: the sealed state it came back with is spent like a token
+   (``spend_approval``), so a client resending the final round cannot run it again.
 
 2. **Two-step token**, when the client cannot elicit (MCP Inspector, many IDE clients). The write
    tool executes nothing and returns the summary with a confirmation token; ``confirm_write``
@@ -35,6 +37,7 @@ write tools from the server altogether (tools.py).
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import hmac
 import inspect
@@ -160,13 +163,42 @@ class Guard:
         """A key for another purpose, derived from the token secret (never the secret itself)."""
         return hmac.new(self._secret, purpose, hashlib.sha256).digest()
 
-    def _keep_summary(self, ctx: Any, summary: str) -> None:
-        self._summaries[_request_key(ctx)] = summary
+    def _summary_key(self, ctx: Any, op: Operation, args: Args) -> str:
+        # JSON-RPC ids repeat across sessions (every client starts at 1): the key also names the
+        # connection, the tool and the exact arguments, so concurrent approvals never swap texts.
+        connection = id(getattr(getattr(ctx, "request_context", None), "session", None))
+        digest = hashlib.sha256(canonical_args(args).encode()).hexdigest()[:16]
+        return f"{connection}:{_request_key(ctx)}:{op.name}:{digest}"
+
+    def _keep_summary(self, ctx: Any, op: Operation, args: Args, summary: str) -> None:
+        self._summaries[self._summary_key(ctx, op, args)] = summary
         while len(self._summaries) > MAX_PENDING_SUMMARIES:
             self._summaries.popitem(last=False)
 
-    def pop_summary(self, ctx: Any) -> str | None:
-        return self._summaries.pop(_request_key(ctx), None)
+    def pop_summary(self, ctx: Any, op: Operation, args: Args) -> str | None:
+        return self._summaries.pop(self._summary_key(ctx, op, args), None)
+
+    def request_state_security(self) -> Any:
+        """How the SDK seals 2026-07-28 request state: AES-GCM under a key derived from the token
+        secret (so any replica sharing VTEX_MCP_SECRET resumes a call another one started), through
+        a codec that also notes which sealed state the current request carries (``spend_approval``)."""
+        from mcp.server.mcpserver import RequestStateSecurity
+
+        return RequestStateSecurity(codec=_RoundNotingCodec([self.derived_key(b"mcp-request-state")]))
+
+    def spend_approval(self, ctx: Any) -> bool:
+        """Make an elicitation answer single use, like a token. Under 2026-07-28 the answer comes
+        back with the sealed request state of the question, and the SDK accepts that pair for
+        minutes: a client resending the final round (a retry after a lost response) would run the
+        write again on the same human "yes". Each sealed state is unique (random nonce), so it is
+        spent here like a token id. False when it was already used. Answers within one request
+        (2025-11-25) carry no state and cannot be replayed."""
+        if getattr(ctx, "request_state", None) is None:
+            return True
+        sealed = _SEALED_STATE.get()
+        if sealed is None:  # state without the codec seeing it: refuse rather than allow a replay
+            return False
+        return bool(self.audit.spend_token("approval:" + sealed))
 
     # --- policy ---------------------------------------------------------------------------
 
@@ -303,7 +335,7 @@ class Guard:
             if bypass:
                 return Bypass(bypass, summary)
             if _can_elicit(ctx):
-                guard._keep_summary(ctx, summary)
+                guard._keep_summary(ctx, op, args, summary)
                 if not getattr(ctx, "input_responses", None):  # first round only: the resolver re-runs
                     guard.audit.record(
                         call_id=_request_key(ctx), tool=op.name, event="requested", channel="elicitation",
@@ -342,6 +374,29 @@ def order_state(order: dict[str, Any]) -> str:
         "changes": len((order.get("changesAttachment") or {}).get("changesData") or []),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+# The digest of the sealed request state the current request carried, set while the SDK unseals
+# it (its middleware then calls the tool in the same context). Only read when the request has a
+# request state, so a value left from an earlier request on the same task is never used.
+_SEALED_STATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("vtex_sealed_state", default=None)
+
+
+class _RoundNotingCodec:
+    """The SDK's AES-GCM request-state codec, noting which sealed state it opened."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        from mcp.server.request_state import AESGCMRequestStateCodec
+
+        self._inner = AESGCMRequestStateCodec(keys)
+
+    def seal(self, payload: bytes) -> str:
+        return self._inner.seal(payload)
+
+    def unseal(self, token: str) -> bytes:
+        payload = self._inner.unseal(token)
+        _SEALED_STATE.set(hashlib.sha256(token.encode()).hexdigest())
+        return payload
 
 
 def principal_of(ctx: Any) -> str:

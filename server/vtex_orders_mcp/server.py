@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from mcp.server.mcpserver import MCPServer, RequestStateSecurity
+from mcp.server.mcpserver import MCPServer
 from mcp.types import InputRequiredResult
 
 from .audit import AuditLog
@@ -105,7 +105,7 @@ def build_server(
         # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
         # with a key derived from the guard's secret lets any replica sharing VTEX_MCP_SECRET resume
         # a call another one started (the SDK's default key is per process).
-        request_state_security=RequestStateSecurity(keys=[guard.derived_key(b"mcp-request-state")]),
+        request_state_security=guard.request_state_security(),
         name="vtex-orders",
         title="VTEX Orders",
         instructions=INSTRUCTIONS,

@@ -300,8 +300,13 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
                 structured_content={"status": "approval_required", "summary": outcome.summary,
                                     "confirmation": confirmation, "expiresIn": int(rt.settings.token_ttl)},
             )  # fmt: skip
-        summary = rt.guard.pop_summary(ctx) or op.title
+        summary = rt.guard.pop_summary(ctx, op, args) or op.title
         if isinstance(outcome, Approval):
+            if not rt.guard.spend_approval(ctx):
+                rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
+                                detail="approval replayed")  # fmt: skip
+                return error("Not executed: this approval was already used for one execution; call the tool "
+                             "again to ask the user anew.")  # fmt: skip
             rt.audit.record(**record, event="approved", channel="elicitation", summary=summary,
                             detail=outcome.note)  # fmt: skip
             return await execute(rt, op, args, call_id=call_id, channel="elicitation", principal=principal,
