@@ -49,7 +49,7 @@ def test_secrets_are_masked_in_repr(tmp_path):
 def test_flags_override_environment(tmp_path):
     s = Settings.from_env({"VTEX_MCP_GUARD": "elicit-only"}, guard="off", state_dir=tmp_path)
     assert s.guard == "off"
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="VTEX_MCP_GUARD"):
         Settings.from_env({"VTEX_MCP_GUARD": "maybe"}, state_dir=tmp_path)
 
 
@@ -67,3 +67,67 @@ def test_guard_relax_names_only_write_tools(tmp_path, names):
         Settings.from_env({"VTEX_MCP_GUARD_RELAX": names}, state_dir=tmp_path)
     ok = Settings.from_env({"VTEX_MCP_GUARD_RELAX": "add_order_interaction"}, state_dir=tmp_path)
     assert ok.guard_relax == {"add_order_interaction"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("TRUE ", True), (" Yes", True), ("on", True),
+     ("0", False), ("false", False), ("No", False), ("OFF", False)],
+)  # fmt: skip
+def test_read_only_reads_true_and_false_words(tmp_path, raw, expected):
+    assert Settings.from_env({"VTEX_MCP_READ_ONLY": raw}, state_dir=tmp_path).read_only is expected
+
+
+@pytest.mark.parametrize("raw", ["y", "enabled", "read-only", "ture", "2"])
+def test_read_only_typo_fails_closed(tmp_path, raw):
+    """A word that is not a known true/false word must not quietly leave the write tools listed."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"VTEX_MCP_READ_ONLY": raw}, state_dir=tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"VTEX_MCP_READ_ONLY={raw!r}")
+    assert "1, true, yes, on" in message and "0, false, no, off" in message
+
+
+@pytest.mark.parametrize(
+    ("var", "raw", "expected"),
+    [
+        ("VTEX_MCP_GUARD", "elicit_only", "VTEX_MCP_GUARD='elicit_only': not an allowed value; "
+                                          "allowed: auto, elicit-only, off."),
+        ("VTEX_TIMEOUT", "10s", "VTEX_TIMEOUT='10s': should be a valid number, unable to parse string as a "
+                                "number; allowed: a number greater than 0 (seconds)."),
+        ("VTEX_MAX_CONCURRENCY", "0", "VTEX_MAX_CONCURRENCY='0': should be greater than or equal to 1; "
+                                      "allowed: a whole number from 1 to 64."),
+        ("VTEX_SANDBOX_ORDERS", "lots", "VTEX_SANDBOX_ORDERS='lots': should be a valid integer"),
+    ],
+)  # fmt: skip
+def test_bad_values_name_the_variable_and_what_is_allowed(tmp_path, var, raw, expected):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({var: raw}, state_dir=tmp_path)
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_bad_override_names_the_flag_and_every_problem(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"VTEX_MCP_GUARD": "auto", "VTEX_MAX_RETRIES": "11"}, guard="ask", state_dir=tmp_path)
+    message = str(caught.value)
+    assert "--guard='ask': not an allowed value" in message and "VTEX_MCP_GUARD" not in message
+    assert "VTEX_MAX_RETRIES='11': should be less than or equal to 10; allowed: a whole number from 0 to 10." in message
+
+
+def test_config_errors_never_echo_a_secret(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({}, http_token=987654321, state_dir=tmp_path)
+    assert "http_token" in str(caught.value) and "987654321" not in str(caught.value)
+
+
+def test_cli_reports_a_bad_value_as_a_configuration_error(tmp_path, monkeypatch, capsys):
+    from vtex_orders_mcp.cli import main
+
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VTEX_MCP_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("VTEX_TIMEOUT", "10s")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vtex-orders-mcp: configuration error: VTEX_TIMEOUT='10s'"), err
+    assert "Traceback" not in err

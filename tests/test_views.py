@@ -5,7 +5,15 @@ from pathlib import Path
 
 from bpe_openai import get_encoding
 
-from vtex_orders_mcp.views import Money, compact_conversation, compact_order, compact_order_row, html_to_text, prune
+from vtex_orders_mcp.views import (
+    Money,
+    compact_conversation,
+    compact_order,
+    compact_order_row,
+    compact_payment,
+    html_to_text,
+    prune,
+)
 
 EXAMPLE = json.loads(
     (Path(__file__).parent.parent / "server" / "vtex_orders_mcp" / "sandbox" / "data" / "example_order.json").read_text()
@@ -43,6 +51,17 @@ def test_money_formats():
     assert Money(currency="USD")(199) == "$ 1.99"
     assert Money(currency="CLP")(1500) == "$ 1.500"
     assert Money()(None) is None
+
+
+def test_negative_money_without_a_symbol_has_no_stray_space():
+    assert Money()(-5) == "-0.05"
+    assert Money()(-100) == "-1.00" and Money()(5) == "0.05"
+    symbol_after = {"currencyFormatInfo": {"CurrencyDecimalSeparator": ",", "StartsWithCurrencySymbol": False}}
+    assert Money(symbol_after)(-5) == "-0,05"
+    assert compact_payment({"payments": [{"value": -250}]})["payments"] == [{"value": "-2.50"}]
+    # With a symbol the sign stays in front of it, and the space after it.
+    assert Money(currency="BRL")(-5) == "-R$ 0,05"
+    assert Money({**symbol_after, "currencySymbol": "€"})(-5) == "-0,05 €"
 
 
 def test_rows_and_conversation():

@@ -4,6 +4,11 @@ Read from environment variables (the way MCP clients pass configuration) and ove
 flags. The rule that matters most: **no credentials at all means the embedded sandbox**, while
 *half* a set of credentials is an error naming what is missing. A key without its token must
 never silently talk to the sandbox while the operator believes it is talking to the store.
+
+Bad values fail closed and are reported in the operator's terms: a value pydantic refuses becomes
+a ``ConfigError`` naming the environment variable (or the CLI flag it came from), what is wrong
+and what is allowed, never echoing a secret; ``VTEX_MCP_READ_ONLY`` accepts only known true/false
+words, since a typo there must not quietly list the write tools.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .errors import ConfigError
 
@@ -44,6 +49,34 @@ ENV_VARS: dict[str, str] = {
     "VTEX_SANDBOX_SEED": "sandbox_seed",
     "VTEX_SANDBOX_ORDERS": "sandbox_orders",
 }
+
+
+# The only words VTEX_MCP_READ_ONLY accepts; anything else is refused rather than read as "off".
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+# Overrides that the CLI sets from a flag (cli._settings), so an error names the flag the user typed.
+_CLI_FLAGS = {"guard": "--guard", "read_only": "--read-only", "state_dir": "--state-dir", "toolsets": "--toolsets"}
+_FIELD_VARS = {field: var for var, field in ENV_VARS.items()}
+_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)"}
+
+
+def _short(value: object) -> str:
+    """repr of a refused value, cut short: error messages go to terminals and logs."""
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:57] + "..."
+    return repr(value)
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ConfigError(
+        f"{var}={_short(raw)} is not a true/false word; use one of {', '.join(_TRUE_WORDS)} "
+        f"or {', '.join(_FALSE_WORDS)} (case-insensitive)."
+    )
 
 
 def _default_state_dir() -> Path:
@@ -88,11 +121,15 @@ class Settings(BaseModel):
             if field in ("guard_relax", "toolsets"):
                 values[field] = frozenset(t.strip() for t in raw.split(",") if t.strip())
             elif field == "read_only":
-                values[field] = raw.strip().lower() in ("1", "true", "yes", "on")
+                values[field] = _parse_bool(var, raw)
             else:
                 values[field] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls.model_validate(values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        values.update(given)
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(" ".join(_explain(e, overridden=given.keys()) for e in exc.errors())) from None
         settings.check()
         return settings
 
@@ -166,3 +203,41 @@ class Settings(BaseModel):
             for s in (self.app_key, self.app_token, self.auth_cookie, self.secret, self.http_token)
             if s is not None and s.get_secret_value()
         ]
+
+
+def _explain(error: Any, overridden: Any) -> str:
+    """One pydantic error as a sentence about the variable or flag the operator set."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    info = Settings.model_fields.get(field)
+    if info is None:  # an override that is not a setting at all (a caller's typo)
+        return f"unknown setting {field!r}; settings: {', '.join(Settings.model_fields)}."
+    if field in overridden:
+        source = _CLI_FLAGS.get(field, f"{field} (override)")
+    else:
+        source = _FIELD_VARS.get(field, field)
+    if error["type"] == "literal_error":
+        problem = "not an allowed value"
+    else:
+        problem = error["msg"].replace("Input should be", "should be").replace("Value error, ", "")
+    secret = SecretStr in get_args(info.annotation) or info.annotation is SecretStr
+    # Secrets are never echoed, whatever was wrong with them.
+    shown = "" if secret else f"={_short(error.get('input'))}"
+    allowed = _allowed(field, info)
+    return f"{source}{shown}: {problem}" + (f"; allowed: {allowed}." if allowed else ".")
+
+
+def _allowed(field: str, info: Any) -> str | None:
+    """The values a field accepts, from its own type and bounds (so the message cannot drift)."""
+    if get_origin(info.annotation) is Literal:
+        return ", ".join(str(a) for a in get_args(info.annotation))
+    kind = {int: "a whole number", float: "a number"}.get(info.annotation)
+    if kind is None:
+        return None
+    ge = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    le = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+    gt = next((m.gt for m in info.metadata if getattr(m, "gt", None) is not None), None)
+    if ge is not None and le is not None:
+        kind += f" from {ge} to {le}"
+    elif gt is not None:
+        kind += f" greater than {gt}"
+    return kind + _UNITS.get(field, "")

@@ -13,7 +13,7 @@ Money is always integer cents (VTEX's unit); the descriptions say so where it ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
@@ -48,6 +48,12 @@ def _iso_only(value: Any) -> Any:
 
 
 DateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A naive date-time read as UTC (the reading the list_orders query gives it)."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
 
 # VTEX wants some amounts in cents as a *string* (invoiceValue); the tool takes an integer.
 CentsString = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
@@ -87,7 +93,13 @@ OrderId = Annotated[
     Field(pattern=r"^(seq\d+|\w+-\d\d)$", max_length=60, description="e.g. v502556llux-01"),
 ]
 OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="orderId without -NN")]
-Ident = Annotated[str, PATH, Field(pattern=r"^[\w.-]+$", max_length=64)]
+# Ids that go into a URL path may contain dots but must not start with one: "." and ".." would be
+# dot segments, which quote() leaves alone and the HTTP client resolves, so a write approved for
+# .../payments/../payment-notification would really be sent to .../payment-notification.
+Ident = Annotated[str, PATH, Field(pattern=r"^[\w-][\w.-]*$", max_length=64)]
+# Invoice numbers may also hold "/" (quote() sends it as %2F, inside the one path segment).
+_INVOICE_NUMBER = Field(pattern=r"^[\w-][\w./-]*$", max_length=64)
+InvoiceNumber = Annotated[str, PATH, _INVOICE_NUMBER]
 Cents = Annotated[int, Field(ge=0, le=10**12, description="cents")]
 View = Annotated[Literal["compact", "full"], LOCAL, Field(description="full = VTEX's whole document")]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -151,7 +163,9 @@ class ListOrders(Args):
     @classmethod
     def _range(cls, v: datetime | None, info: Any) -> datetime | None:
         start = info.data.get("created_from")
-        if v is not None and start is not None and v < start:
+        # A naive date-time is UTC, as registry._creation_range sends it; comparing a naive with an
+        # aware one would raise TypeError instead of a validation error.
+        if v is not None and start is not None and _as_utc(v) < _as_utc(start):
             raise ValueError("created_to must not be before created_from")
         return v
 
@@ -200,7 +214,8 @@ class InvoiceItem(Body):
 class InvoiceOrder(Args):
     orderId: OrderId
     type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
-    invoiceNumber: str = Field(pattern=r"^[\w./-]+$", max_length=64)
+    # A body field here, under the path rule all the same: the tracking tools must reach the invoice.
+    invoiceNumber: Annotated[str, _INVOICE_NUMBER]
     invoiceValue: CentsString = Field(ge=1, le=10**12, description="cents")
     issuanceDate: DateTime
     items: list[InvoiceItem] = Field(min_length=1, max_length=500)
@@ -213,7 +228,7 @@ class InvoiceOrder(Args):
 
 class InvoiceTracking(Args):
     orderId: OrderId
-    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[\w./-]+$", max_length=64)]
+    invoiceNumber: InvoiceNumber
     trackingNumber: str = Field(min_length=1, max_length=100)
     courier: str = Field(min_length=1, max_length=100)
     trackingUrl: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
@@ -229,7 +244,7 @@ class TrackingEvent(Body):
 
 class TrackingStatus(Args):
     orderId: OrderId
-    invoiceNumber: Annotated[str, PATH, Field(pattern=r"^[\w./-]+$", max_length=64)]
+    invoiceNumber: InvoiceNumber
     isDelivered: bool
     deliveredDate: Annotated[str | None, KEEP_NULL] = Field(
         None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="yyyy-mm-dd hh:mm"

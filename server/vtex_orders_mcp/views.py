@@ -57,7 +57,9 @@ class Money:
         units, frac = divmod(abs(int(cents)), 10**self.digits) if self.digits else (abs(int(cents)), 0)
         whole = f"{units:,}".replace(",", self.group)
         number = f"{whole}{self.dec}{frac:0{self.digits}d}" if self.digits else whole
-        return f"{sign}{self.symbol} {number}".strip() if self.symbol_first else f"{sign}{number} {self.symbol}"
+        if not self.symbol:  # no symbol: no separating space either ("-0.05", not "- 0.05")
+            return f"{sign}{number}"
+        return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
 
 
 def prune(value: Any) -> Any:

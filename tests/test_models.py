@@ -1,0 +1,117 @@
+"""Tool input models: path ids that could redirect a write, and the list_orders date range."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from mcp import Client
+from pydantic import ValidationError
+
+from vtex_orders_mcp import models as m
+from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.registry import OPERATIONS
+from vtex_orders_mcp.server import build_server
+
+PATH_FIELDS = sorted(
+    {(op.args, name) for op in OPERATIONS for name, info in op.args.model_fields.items() if m.PATH in info.metadata},
+    key=lambda pair: (pair[0].__name__, pair[1]),
+)
+
+
+def field_errors(model: type[m.Args], name: str, value: str) -> list[dict]:
+    """The validation errors of ``value`` in field ``name`` alone (other fields may be missing)."""
+    try:
+        model.model_validate({name: value})
+    except ValidationError as exc:
+        return [e for e in exc.errors() if e["loc"] == (name,)]
+    return []
+
+
+@pytest.mark.parametrize(("model", "name"), PATH_FIELDS, ids=[f"{model.__name__}.{name}" for model, name in PATH_FIELDS])
+@pytest.mark.parametrize("value", [".", "..", "...", "../x", "./x"])
+def test_no_path_id_can_be_a_dot_segment(model, name, value):
+    """quote() keeps dots and the HTTP client resolves "." and "..": such an id would move the request."""
+    assert field_errors(model, name, value), f"{model.__name__}.{name} accepted {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "value"),
+    [(m.PaymentNotification, "paymentId", "D3DEECAB3C6C4B9EAF8EF4C1FE062FF3"),
+     (m.PaymentNotification, "paymentId", "pay-1.2"),
+     (m.InvoiceTracking, "invoiceNumber", "NF-1001"),
+     (m.InvoiceTracking, "invoiceNumber", "2026/77.1"),
+     (m.TrackingStatus, "invoiceNumber", "a..b"),
+     (m.InvoiceOrder, "invoiceNumber", "NF/9")],
+)  # fmt: skip
+def test_ids_with_inner_dots_and_slashes_still_pass(model, name, value):
+    assert field_errors(model, name, value) == []
+
+
+def test_invoice_order_refuses_the_invoice_numbers_the_tracking_tools_refuse():
+    assert field_errors(m.InvoiceOrder, "invoiceNumber", "..")
+
+
+@pytest.mark.anyio
+async def test_dot_segment_ids_never_reach_vtex_and_slashes_stay_in_their_segment(tmp_path):
+    seen: list[tuple[str, str]] = []
+
+    def vtex(request: httpx2.Request) -> httpx2.Response:
+        seen.append((request.method, request.url.raw_path.decode()))
+        return httpx2.Response(200, json={})
+
+    env = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t"}
+    app = build_server(Settings.from_env(env, guard="off", state_dir=tmp_path), transport=httpx2.MockTransport(vtex))
+    async with Client(app.server) as client:
+        for tool, args in (
+            ("send_payment_notification", {"orderId": "v1-01", "paymentId": ".."}),
+            ("update_tracking_status", {"orderId": "v1-01", "invoiceNumber": "..", "isDelivered": True}),
+            ("update_invoice_tracking", {"orderId": "v1-01", "invoiceNumber": "../../../feed/config",
+                                         "trackingNumber": "T1", "courier": "C"}),
+        ):  # fmt: skip
+            result = await client.call_tool(tool, args)
+            assert result.is_error, (tool, args)
+            assert "invoiceNumber" in result.content[0].text or "paymentId" in result.content[0].text
+        assert seen == []
+        result = await client.call_tool(
+            "update_invoice_tracking",
+            {"orderId": "v1-01", "invoiceNumber": "NF/2026", "trackingNumber": "T1", "courier": "C"},
+        )
+    assert not result.is_error, result.content
+    assert [s for s in seen if s[0] != "GET"] == [("PATCH", "/api/oms/pvt/orders/v1-01/invoice/NF%2F2026")]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2026-01-01T00:00:00Z", "2026-02-01T00:00:00"),
+     ("2026-01-01T00:00:00", "2026-02-01T00:00:00-03:00"),
+     # 23:00 at -03:00 is 02:00 UTC the next day: after a naive (UTC) midnight.
+     ("2026-02-01T00:00:00", "2026-01-31T23:00:00-03:00")],
+)  # fmt: skip
+def test_date_range_may_mix_naive_and_aware_times(start, end):
+    args = m.ListOrders(created_from=start, created_to=end)
+    assert args.created_from is not None and args.created_to is not None
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2026-02-01T00:00:00Z", "2026-01-01T00:00:00"),
+     ("2026-02-01T03:00:00", "2026-01-31T23:00:00-03:00")],
+)  # fmt: skip
+def test_inverted_mixed_range_is_a_validation_error(start, end):
+    with pytest.raises(ValidationError, match="created_to must not be before created_from"):
+        m.ListOrders(created_from=start, created_to=end)
+
+
+@pytest.mark.anyio
+async def test_list_orders_with_mixed_times_answers_instead_of_crashing(tmp_path):
+    app = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=10))
+    async with Client(app.server) as client:
+        ok = await client.call_tool(
+            "list_orders", {"created_from": "2026-01-01T00:00:00Z", "created_to": "2026-02-01T00:00:00"}
+        )
+        inverted = await client.call_tool(
+            "list_orders", {"created_from": "2026-02-01T00:00:00Z", "created_to": "2026-01-01T00:00:00"}
+        )
+    assert not ok.is_error, ok.content
+    assert inverted.is_error and "created_to must not be before created_from" in inverted.content[0].text
+    assert "offset-naive" not in inverted.content[0].text
