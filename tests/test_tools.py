@@ -415,3 +415,15 @@ async def test_null_means_not_given(env):
                                                       "items": items})  # fmt: skip
     assert result.is_error and "orderId: required" in result.content[0].text, result.content[0].text
     assert "items" not in result.content[0].text and app.sandbox.requests == []
+
+
+async def test_partial_settings_send_only_what_was_given(env):
+    """Settings fields carry no defaults: enabling My Orders must not switch the API off."""
+    app, client = env
+    app.sandbox.clear_log()
+    await call(client, "update_order_modification_settings",
+               {"rolloutConfiguration": {"enableMyOrders": {"enabledWorkspaces": ["store"]}}})  # fmt: skip
+    (write,) = app.sandbox.writes()
+    assert write.body == {"rolloutConfiguration": {"enableMyOrders": {"enabledWorkspaces": ["store"]}}}
+    now = (await call(client, "get_order_modification_settings", {}))["result"]
+    assert now["rolloutConfiguration"]["enableApi"] is True

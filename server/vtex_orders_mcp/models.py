@@ -368,25 +368,28 @@ class Replace(Body):
     to: ModItems
 
 
+# Settings carry no defaults: only what the caller gives is sent. A default would go out as a
+# value, so {"rolloutConfiguration": {"enableMyOrders": ...}} would also switch enableApi off for
+# the whole account (and a request's override would turn every recalculation off).
 class PaymentConfiguration(Body):
-    customPaymentSystemsAllowed: list[str] = Field(default_factory=list)
+    customPaymentSystemsAllowed: list[str] | None = None
 
 
 class Workspaces(Body):
-    enabledWorkspaces: list[str] = Field(default_factory=list)
+    enabledWorkspaces: list[str] | None = None
 
 
 class RolloutConfiguration(Body):
-    enableApi: bool = False
+    enableApi: bool | None = None
     enableAdminOrders: Workspaces | None = None
     enableMyOrders: Workspaces | None = None
 
 
 class PipelineConfiguration(Body):
-    enableTaxHubRecalculation: bool = False
-    compensateShippingChanges: bool = False
-    enablePromotionRecalculation: bool = False
-    enableNativeTaxRecalculation: bool = False
+    enableTaxHubRecalculation: bool | None = None
+    compensateShippingChanges: bool | None = None
+    enablePromotionRecalculation: bool | None = None
+    enableNativeTaxRecalculation: bool | None = None
 
 
 class ModSettings(Body):
