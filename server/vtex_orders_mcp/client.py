@@ -4,21 +4,45 @@ The transport is the seam. Real VTEX uses httpx2's default transport; the embedd
 an in-process ASGI transport; unit tests pass a ``MockTransport``. Nothing here knows which one
 it is talking to.
 
+What counts as an answer:
+
+* **2xx** with an empty body is ``None`` (start-handling's 204, retry's 204, the 200s "without
+  content"); otherwise the body must be JSON, and for the operations with a compact view the
+  container that view reads (an object, or a list for order groups and conversations). Anything
+  else (an HTML maintenance or login page from a proxy, truncated JSON, a body whose
+  Content-Encoding does not decode) is not VTEX's document: a read raises ``VtexBadResponse``; a
+  write raises ``VtexOutcomeUnknown``, because the request went out and a 2xx from something in
+  between proves neither that VTEX applied it nor that it did not. The operations VTEX documents
+  as answering without content (``NO_DOCUMENT``) may still carry stray plain text, which is
+  returned as is; an HTML page is refused for them too.
+* **3xx** is an error (``VtexRedirected``), never followed: VTEX's APIs do not redirect, so it
+  means a wrong account or base URL, or a login page for bad credentials. The message names where
+  it pointed, host and path only (a query string can carry a token). A 303 answering a write
+  means "done, see elsewhere" in HTTP, so it is reported as outcome unknown, not as a failure.
+* **4xx/5xx** raise the typed ``http_error_for`` errors. VTEX's own error text is copied into
+  the message with every configured secret masked.
+
 Retry policy, derived from the registry (``Operation.retries``):
 
-* **reads** are retried on 429, 5xx, timeouts and connection failures, with exponential backoff
+* **reads** are retried on 429, 5xx, timeouts, connection failures and unreadable 2xx bodies
+  (``VtexBadResponse``: proxies and truncated answers are transient), with exponential backoff
   and full jitter, honouring ``Retry-After`` (up to ``MAX_RETRY_AFTER``; a longer wait is
-  reported to the model instead of slept through);
+  reported to the model instead of slept through); never on 3xx or other 4xx;
 * **idempotent writes** (PUT settings, tracking, configuration) are retried at most once, and
   only when VTEX provably did not apply the first attempt: it never left (connect error) or VTEX
   refused it before processing (429, 502, 503, 504);
-* **other writes are never retried.** A write whose answer was lost after it was sent raises
-  ``VtexOutcomeUnknown``: the caller re-reads state and reports, nothing resubmits. A write that
-  provably never left raises ``VtexUnavailable``.
+* **other writes are never retried.** A write whose answer was lost or unreadable after it was
+  sent raises ``VtexOutcomeUnknown``: the caller re-reads state and reports, nothing resubmits. A
+  write that provably never left raises ``VtexUnavailable``.
 
-Each attempt runs under ``anyio.fail_after(timeout)`` as well as httpx's own timeouts, because
-in-process transports do not enforce httpx timeouts. Secrets live only in the client's default
-headers; no log line, error or repr here includes a header.
+Timeouts: an operation's deadline is ``max(Operation.timeout, Settings.timeout)`` (the registry's
+figure is VTEX's recommendation for its slow writes, a floor, not a cap on what the operator
+configured). It is passed to httpx on every request (read, write and pool; connect at most
+``CONNECT_TIMEOUT``), since a client-wide httpx timeout would cut a 20 s modification at the
+default 10 s read timeout, and it also bounds the whole attempt through ``anyio.fail_after``,
+because in-process transports do not enforce httpx timeouts and httpx's are per read, not
+overall. Secrets live only in the client's default headers; no log line, error or repr here
+includes a header.
 """
 
 from __future__ import annotations
@@ -42,11 +66,12 @@ from .errors import (
     VtexTimeout,
     VtexUnavailable,
     http_error_for,
+    redirect_error,
 )
 from .models import Args
 from .registry import Operation, Request, build_request
 
-__all__ = ["VtexClient", "RETRY_STATUSES"]
+__all__ = ["NO_DOCUMENT", "RETRY_STATUSES", "VtexClient"]
 
 log = logging.getLogger("vtex_orders_mcp.client")
 
@@ -56,7 +81,19 @@ UNPROCESSED_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # seconds we are willing to sleep inside one tool call
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+CONNECT_TIMEOUT = 5.0
 USER_AGENT = "vtex-orders-mcp/0.1"
+# Operations VTEX documents as answering 2xx without content (ORDERS_API_NOTES: #4, #7, #13, #16,
+# #17, #19, #22, #28, #33). Their success carries no document, so stray plain text is passed on
+# rather than refused; every other operation must answer JSON (or nothing).
+NO_DOCUMENT = frozenset({
+    "start_handling", "add_order_interaction", "send_payment_notification", "set_feed_config",
+    "delete_feed_config", "commit_feed_items", "delete_hook_config", "set_change_seller_window",
+    "retry_order_modification",
+})  # fmt: skip
+# The top-level JSON container each compact view reads; anything else would crash the projection.
+VIEW_CONTAINER: dict[str, type] = {"order": dict, "orders": dict, "payment": dict, "order_group": list,
+                                   "conversation": list}  # fmt: skip
 
 
 class VtexClient:
@@ -79,7 +116,7 @@ class VtexClient:
             base_url=self.base_url,
             headers=headers,
             transport=transport,
-            timeout=httpx2.Timeout(settings.timeout, connect=min(5.0, settings.timeout)),
+            timeout=_timeouts(settings.timeout),  # each request passes its operation's own
             limits=httpx2.Limits(max_connections=settings.max_concurrency * 2, max_keepalive_connections=16),
             follow_redirects=False,
         )
@@ -87,6 +124,7 @@ class VtexClient:
         self._slots = anyio.Semaphore(settings.max_concurrency)
         self._sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
+        self._secrets = tuple(settings.secret_values())
 
     def __repr__(self) -> str:  # never the headers
         return f"VtexClient(base_url={self.base_url!r})"
@@ -117,7 +155,7 @@ class VtexClient:
         return await self.send(op, build_request(op, args, self.settings.account))
 
     async def send(self, op: Operation, req: Request) -> Any:
-        timeout = op.timeout or self.settings.timeout
+        timeout = max(op.timeout or 0.0, self.settings.timeout)
         attempts = 1 + op.retries(self.settings.max_retries)
         action = _describe(op, req)
         for attempt in range(1, attempts + 1):
@@ -153,6 +191,7 @@ class VtexClient:
 
     async def _attempt(self, op: Operation, req: Request, timeout: float, action: str) -> Any:
         sent = False
+        undecodable = False
         started = time.perf_counter()
         try:
             async with self._slots:
@@ -162,11 +201,23 @@ class VtexClient:
                         req.path,
                         params=req.query or None,
                         content=json.dumps(req.body).encode() if req.body is not None else None,
+                        timeout=_timeouts(timeout),
                     )
                     sent = True
-                    response = await self._http.send(request)
-                    body = await response.aread()
-        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+                    response = await self._http.send(request, stream=True)
+                    try:
+                        body = await response.aread()
+                    except httpx2.DecodingError:
+                        # The answer came (its status is known) but its Content-Encoding does not
+                        # decode. Not a TransportError: without this it would escape every handler.
+                        body, undecodable = b"", True
+                    finally:
+                        await response.aclose()
+        except httpx2.DecodingError:
+            # Transports that build the whole response at once (in-process ones) decode it before
+            # ``send`` returns, so the status is lost with the body.
+            raise _unreadable(op, action, None, _UNDECODABLE) from None
+        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol) as exc:
             raise VtexUnavailable(
                 f"failed to {action}: could not reach VTEX ({type(exc).__name__}).", operation=op.name
             ) from None
@@ -179,27 +230,86 @@ class VtexClient:
             cls = VtexTimeout if "timed out" in kind else VtexUnavailable
             raise cls(f"failed to {action}: VTEX {kind} (after {timeout:g} s limit).", operation=op.name) from None
         elapsed = (time.perf_counter() - started) * 1000
-        log.debug("%s %s -> %s (%.0f ms)", req.method, op.path, response.status_code, elapsed)
-        if response.status_code >= 400:
+        status = response.status_code
+        log.debug("%s %s -> %s (%.0f ms)", req.method, op.path, status, elapsed)
+        if 300 <= status < 400:
+            if status == 303 and not op.read_only:
+                raise VtexOutcomeUnknown(
+                    f"failed to {action}: VTEX answered 303 See Other, which in HTTP means the request was "
+                    "processed, but no confirmation came back.",
+                    operation=op.name,
+                )
+            location = _where(request.url, response.headers.get("location"))
+            raise redirect_error(status, location, operation=op.name, action=action, secrets=self._secrets)
+        if status >= 400:
             raise http_error_for(
-                response.status_code,
+                status,
                 body,
                 operation=op.name,
                 action=action,
                 headers={k.lower(): v for k, v in response.headers.items()},
+                secrets=self._secrets,
             )
-        return _parse(body, response.headers.get("content-type", ""), op, action)
+        if undecodable:
+            raise _unreadable(op, action, status, _UNDECODABLE)
+        return _parse(body, response.headers.get("content-type", ""), op, action, status)
 
 
-def _parse(body: bytes, content_type: str, op: Operation, action: str) -> Any:
-    if not body.strip():
+def _timeouts(seconds: float) -> httpx2.Timeout:
+    """httpx's timeouts for one attempt: the whole deadline for read, write and pool; connecting
+    gets at most CONNECT_TIMEOUT (a host that does not accept a connection in 5 s will not)."""
+    return httpx2.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
+
+
+def _where(base: httpx2.URL, location: str | None) -> str | None:
+    """Host and path of a redirect target (relative ones resolved against the request), never the
+    query or fragment: a login redirect often carries a return URL or a token there."""
+    if not location:
         return None
     try:
-        return json.loads(body)
+        url = base.join(location.strip())
+    except (httpx2.InvalidURL, ValueError):
+        return None
+    return f"{url.host}{url.path}" if url.host else url.path or None
+
+
+_UNDECODABLE = "a body that does not decode as its Content-Encoding says"
+
+
+def _unreadable(op: Operation, action: str, status: int | None, what: str) -> VtexError:
+    """A 2xx that is not VTEX's document. A read may simply be retried; a write went out, and a
+    2xx from whatever answered does not prove VTEX applied it, nor that it did not."""
+    answered = f"VTEX answered {status} with {what}" if status else f"VTEX answered with {what}"
+    if op.read_only:
+        return VtexBadResponse(f"failed to {action}: {answered}.", operation=op.name)
+    return VtexOutcomeUnknown(f"failed to {action}: {answered}, so whether it was applied is unknown.", operation=op.name)
+
+
+def _parse(body: bytes, content_type: str, op: Operation, action: str, status: int) -> Any:
+    if not body.strip():
+        return None
+    content_type = content_type.lower()
+    try:
+        data = json.loads(body)
     except ValueError:
-        if "json" in content_type or body.lstrip()[:1] in (b"{", b"["):
-            raise VtexBadResponse(f"failed to {action}: VTEX answered with malformed JSON.", operation=op.name) from None
-        return body.decode("utf-8", "replace")
+        start = body.lstrip()[:1]
+        if "json" in content_type or start in (b"{", b"["):
+            raise _unreadable(op, action, status, "malformed JSON") from None
+        if "html" in content_type or start == b"<":
+            page = "an HTML page instead of JSON (a proxy, maintenance or login page)"
+            raise _unreadable(op, action, status, page) from None
+        if op.name in NO_DOCUMENT:
+            return body.decode("utf-8", "replace")
+        kind = content_type.split(";")[0].strip() or "no content type"
+        raise _unreadable(op, action, status, f"a body that is not JSON ({kind})") from None
+    expected = VIEW_CONTAINER.get(op.view)
+    if expected is not None and data is not None and not isinstance(data, expected):
+        got, wanted = _JSON_TYPES[type(data)], _JSON_TYPES[expected]
+        raise _unreadable(op, action, status, f"a JSON {got} where an {wanted} was expected")
+    return data
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def _describe(op: Operation, req: Request) -> str:

@@ -4,22 +4,27 @@
     ├── VtexRequestError            no HTTP answer: connection failed, deadline passed
     │   ├── VtexUnavailable         the request never left (connect error): safe to say "nothing changed"
     │   ├── VtexTimeout             the deadline passed while waiting for the answer
-    │   └── VtexOutcomeUnknown      a *write* was sent but no answer came: it may or may not have happened
-    ├── VtexHTTPError               VTEX answered 4xx/5xx (carries status, VTEX code and message)
+    │   └── VtexOutcomeUnknown      a *write* was sent but no readable answer came: it may or may not have happened
+    ├── VtexHTTPError               VTEX answered 3xx/4xx/5xx (carries status, VTEX code and message)
+    │   ├── VtexRedirected          3xx: an API does not redirect; wrong account, base URL or credentials
     │   ├── VtexAuthError           401/403: credentials missing, wrong, or lacking the License Manager resource
     │   ├── VtexNotFound            404
     │   ├── VtexConflict            409 and the 400s VTEX uses for refused transitions
     │   ├── VtexRateLimited         429 (carries retry_after seconds when VTEX sent Retry-After)
     │   └── VtexServerError         5xx
-    └── VtexBadResponse             2xx whose body is not the JSON it should be
+    └── VtexBadResponse             a read answered 2xx with a body that is not the JSON it should be
+                                    (a *write* answered so raises VtexOutcomeUnknown: see client.py)
 
 Every message is built from the operation, the status and VTEX's own error text; none carries
-a header value, so AppKey, AppToken and cookies cannot leak through an error. ``hint`` is the
-"what to do next" sentence the tool layer appends for the model.
+a header value, so AppKey, AppToken and cookies cannot leak through an error. VTEX's text is
+upstream data and may echo a credential (License Manager refusals name the appKey), so
+``http_error_for`` masks every configured secret in it (``scrub``) before it reaches a message.
+``hint`` is the "what to do next" sentence the tool layer appends for the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -29,6 +34,7 @@ __all__ = [
     "VtexTimeout",
     "VtexOutcomeUnknown",
     "VtexHTTPError",
+    "VtexRedirected",
     "VtexAuthError",
     "VtexNotFound",
     "VtexConflict",
@@ -37,6 +43,8 @@ __all__ = [
     "VtexBadResponse",
     "ConfigError",
     "http_error_for",
+    "redirect_error",
+    "scrub",
 ]
 
 
@@ -97,6 +105,16 @@ class VtexHTTPError(VtexError):
         self.request_id = request_id
 
 
+class VtexRedirected(VtexHTTPError):
+    """3xx. VTEX's APIs answer; a redirect (usually to a login page) means the request went to
+    the wrong place or was not authenticated. Never followed: it would resend a write elsewhere."""
+
+    hint = (
+        "VTEX's APIs answer rather than redirect: the account name (VTEX_ACCOUNT_NAME or VTEX_BASE_URL) or "
+        "the credentials (VTEX_APP_KEY/VTEX_APP_TOKEN or the auth cookie) are probably wrong."
+    )
+
+
 class VtexAuthError(VtexHTTPError):
     hint = (
         "Check VTEX_APP_KEY/VTEX_APP_TOKEN (or the auth cookie) and that the key's role has the "
@@ -130,7 +148,19 @@ class VtexBadResponse(VtexError):
     hint = "VTEX answered with an unreadable body; try again."
 
 
+def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
+    """``text`` with every secret value replaced by ``***`` (longest first, so a secret that
+    contains another is masked whole)."""
+    if not text:
+        return text
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def _status_class(status: int) -> type[VtexHTTPError]:
+    if 300 <= status < 400:
+        return VtexRedirected
     if status in (401, 403):
         return VtexAuthError
     if status == 404:
@@ -169,10 +199,23 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
 
 
 def http_error_for(
-    status: int, body: bytes, *, operation: str, action: str, headers: dict[str, str] | None = None
+    status: int,
+    body: bytes,
+    *,
+    operation: str,
+    action: str,
+    headers: dict[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> VtexHTTPError:
-    """The typed error for a VTEX 4xx/5xx answer. ``action`` reads like "cancel order v1-01"."""
-    code, vtex_message = parse_error_body(body)
+    """The typed error for a VTEX 4xx/5xx answer. ``action`` reads like "cancel order v1-01".
+
+    ``secrets`` are masked in VTEX's text twice: in the raw body, before it is parsed and cut to
+    500 characters (a secret straddling the cut would otherwise leak its first half), and in the
+    parsed code and message (a JSON \\uXXXX escape inside a secret hides it from the first pass)."""
+    secrets = tuple(secrets)
+    raw = scrub(body.decode("utf-8", "replace"), secrets) or ""
+    code, vtex_message = parse_error_body(raw.encode())
+    code, vtex_message = scrub(code, secrets), scrub(vtex_message, secrets)
     cls = _status_class(status)
     detail = f": {vtex_message.rstrip('.')}" if vtex_message else ""
     code_part = f" [{code}]" if code else ""
@@ -185,6 +228,16 @@ def http_error_for(
     if cls is VtexRateLimited:
         return VtexRateLimited(message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs)
     return cls(message, **kwargs)
+
+
+def redirect_error(
+    status: int, location: str | None, *, operation: str, action: str, secrets: Iterable[str] = ()
+) -> VtexHTTPError:
+    """The error for a 3xx answer. ``location`` is reduced to host and path by the caller (a
+    query string can carry a token); it is masked here as well, like any upstream text."""
+    where = f", a redirect to {scrub(location, secrets)}" if location else ", a redirect"
+    message = f"failed to {action}: VTEX answered {status}{where}, instead of answering the request."
+    return VtexRedirected(message, status=status, operation=operation)
 
 
 def parse_retry_after(value: str | None) -> float | None:
