@@ -20,7 +20,7 @@ import pytest
 from mcp import Client
 
 from vtex_orders_mcp.audit import AuditLog
-from vtex_orders_mcp.client import NO_DOCUMENT, VtexClient
+from vtex_orders_mcp.client import VtexClient
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.errors import (
     VtexAuthError,
@@ -311,10 +311,9 @@ async def test_html_is_refused_even_where_no_content_is_expected(tmp_path):
         await client.call(NOTE, AddInteraction(orderId="v1-01", source="s", message="m"))
 
 
-def test_no_document_names_real_write_operations():
-    names = {op.name for op in OPERATIONS}
-    assert NO_DOCUMENT <= names
-    assert all(not BY_NAME[n].read_only for n in NO_DOCUMENT)
+def test_operations_without_a_document_are_writes():
+    without = {op.name for op in OPERATIONS if not op.answers_document}
+    assert len(without) == 9 and all(not BY_NAME[n].read_only for n in without)
 
 
 async def test_unreadable_write_through_the_tools_is_outcome_unknown_and_audited(tmp_path):

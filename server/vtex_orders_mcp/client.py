@@ -13,8 +13,8 @@ What counts as an answer:
   Content-Encoding does not decode) is not VTEX's document: a read raises ``VtexBadResponse``; a
   write raises ``VtexOutcomeUnknown``, because the request went out and a 2xx from something in
   between proves neither that VTEX applied it nor that it did not. The operations VTEX documents
-  as answering without content (``NO_DOCUMENT``) may still carry stray plain text, which is
-  returned as is; an HTML page is refused for them too.
+  as answering without content (``Operation.answers_document`` false) may still carry stray
+  plain text, which is returned as is; an HTML page is refused for them too.
 * **3xx** is an error (``VtexRedirected``), never followed: VTEX's APIs do not redirect, so it
   means a wrong account or base URL, or a login page for bad credentials. The message names where
   it pointed, host and path only (a query string can carry a token). A 303 answering a write
@@ -71,7 +71,7 @@ from .errors import (
 from .models import Args
 from .registry import Operation, Request, build_request
 
-__all__ = ["NO_DOCUMENT", "RETRY_STATUSES", "VtexClient"]
+__all__ = ["RETRY_STATUSES", "VtexClient"]
 
 log = logging.getLogger("vtex_orders_mcp.client")
 
@@ -83,14 +83,6 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 CONNECT_TIMEOUT = 5.0
 USER_AGENT = "vtex-orders-mcp/0.1"
-# Operations VTEX documents as answering 2xx without content (ORDERS_API_NOTES: #4, #7, #13, #16,
-# #17, #19, #22, #28, #33). Their success carries no document, so stray plain text is passed on
-# rather than refused; every other operation must answer JSON (or nothing).
-NO_DOCUMENT = frozenset({
-    "start_handling", "add_order_interaction", "send_payment_notification", "set_feed_config",
-    "delete_feed_config", "commit_feed_items", "delete_hook_config", "set_change_seller_window",
-    "retry_order_modification",
-})  # fmt: skip
 # The top-level JSON container each compact view reads; anything else would crash the projection.
 VIEW_CONTAINER: dict[str, type] = {"order": dict, "orders": dict, "payment": dict, "order_group": list,
                                    "conversation": list}  # fmt: skip
@@ -298,7 +290,7 @@ def _parse(body: bytes, content_type: str, op: Operation, action: str, status: i
         if "html" in content_type or start == b"<":
             page = "an HTML page instead of JSON (a proxy, maintenance or login page)"
             raise _unreadable(op, action, status, page) from None
-        if op.name in NO_DOCUMENT:
+        if not op.answers_document:
             return body.decode("utf-8", "replace")
         kind = content_type.split(";")[0].strip() or "no content type"
         raise _unreadable(op, action, status, f"a body that is not JSON ({kind})") from None

@@ -75,6 +75,10 @@ class Operation:
     extra_query: Callable[[Any], dict[str, Any]] | None = None
     # A scope for the guard's summary: which argument names the order this write touches.
     order_arg: str | None = None
+    # False for the writes VTEX documents as answering 2xx without content (ORDERS_API_NOTES #4,
+    # #7, #13, #16, #17, #19, #22, #28, #33): the client passes stray plain text on for them,
+    # where every other operation must answer JSON or nothing.
+    answers_document: bool = True
 
     @property
     def read_only(self) -> bool:
@@ -167,7 +171,7 @@ OPERATIONS: tuple[Operation, ...] = (
         args=m.ListOrders, kind="read", group="orders", view="orders", extra_query=_creation_range,
         description="Search orders by text, status, creation date or sales channel; newest first. "
                     "Rows only: call get_order for details."),
-    _op(name="start_handling", title="Start handling order", method="POST",
+    _op(name="start_handling", answers_document=False, title="Start handling order", method="POST",
         path="/api/oms/pvt/orders/{orderId}/start-handling", args=m.OrderOnly, kind="write",
         group="orders", order_arg="orderId",
         description="Move an order from ready-for-handling to handling."),
@@ -180,7 +184,7 @@ OPERATIONS: tuple[Operation, ...] = (
         group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="orderId",
         description="Deprecated by VTEX: use create_order_modification. Adds/removes items or "
                     "discounts an order in handling."),
-    _op(name="add_order_interaction", title="Add order interaction", method="POST",
+    _op(name="add_order_interaction", answers_document=False, title="Add order interaction", method="POST",
         path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
         group="orders", order_arg="orderId",
         description="Append a note to the order's interaction log (additive, changes nothing else)."),
@@ -207,7 +211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/order-system/orders/{changeOrderId}/changes/preview", args=m.PreviewModification,
         kind="read", group="modifications", fixed_query=AN,
         description="Dry run of a modification: the new totals, nothing is changed."),
-    _op(name="retry_order_modification", title="Retry order modification", method="POST",
+    _op(name="retry_order_modification", answers_document=False, title="Retry order modification", method="POST",
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/retry",
         args=m.RetryModification, kind="write", group="modifications", fixed_query=AN, timeout=20.0,
         order_arg="changeOrderId",
@@ -250,7 +254,7 @@ OPERATIONS: tuple[Operation, ...] = (
         group="payment", view="payment",
         description="The order's payment transaction: status and each payment. Finished means settled: "
                     "no more modifications."),
-    _op(name="send_payment_notification", title="Send payment notification", method="POST",
+    _op(name="send_payment_notification", answers_document=False, title="Send payment notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
         args=m.PaymentNotification, kind="write", group="payment", order_arg="orderId",
         description="Tell VTEX a payment (e.g. boleto) was received, approving a payment-pending order."),
@@ -263,17 +267,17 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(name="get_feed_config", title="Get feed configuration", method="GET", path="/api/orders/feed/config",
         args=m.NoArgs, kind="read", group="feed",
         description="The feed's filter and queue settings and how many items wait."),
-    _op(name="set_feed_config", title="Create or update feed configuration", method="POST",
+    _op(name="set_feed_config", answers_document=False, title="Create or update feed configuration", method="POST",
         path="/api/orders/feed/config", args=m.FeedConfig, kind="destructive", idempotent=True,
         group="feed", description="Replace the feed's filter (statuses or JSONata) and queue settings."),
-    _op(name="delete_feed_config", title="Delete feed configuration", method="DELETE",
+    _op(name="delete_feed_config", answers_document=False, title="Delete feed configuration", method="DELETE",
         path="/api/orders/feed/config", args=m.NoArgs, kind="destructive", idempotent=True, group="feed",
         description="Delete the feed and its queued items."),
     _op(name="get_feed_items", title="Retrieve feed items", method="GET", path="/api/orders/feed",
         args=m.FeedItems, kind="read", group="feed",
         description="Next order updates from the feed; they hide until the visibility timeout. "
                     "Commit handles once processed."),
-    _op(name="commit_feed_items", title="Commit feed items", method="POST", path="/api/orders/feed",
+    _op(name="commit_feed_items", answers_document=False, title="Commit feed items", method="POST", path="/api/orders/feed",
         args=m.CommitFeed, kind="destructive", group="feed",
         description="Remove processed items from the feed by handle."),
     _op(name="test_jsonata_expression", title="Test JSONata expression", method="POST",
@@ -286,7 +290,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(name="set_hook_config", title="Create or update hook configuration", method="POST",
         path="/api/orders/hook/config", args=m.HookConfig, kind="destructive", idempotent=True,
         group="hook", description="Replace the order hook: which updates are POSTed to which https URL."),
-    _op(name="delete_hook_config", title="Delete hook configuration", method="DELETE",
+    _op(name="delete_hook_config", answers_document=False, title="Delete hook configuration", method="DELETE",
         path="/api/orders/hook/config", args=m.NoArgs, kind="destructive", idempotent=True, group="hook",
         description="Delete the order hook: VTEX stops POSTing order updates."),
     # --- User orders ---
@@ -301,7 +305,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(name="get_change_seller_window", title="Get window to change seller", method="GET",
         path="/api/checkout/pvt/configuration/window-to-change-seller", args=m.NoArgs, kind="read",
         group="checkout", description="Days during which another seller may take a canceled order."),
-    _op(name="set_change_seller_window", title="Update window to change seller", method="POST",
+    _op(name="set_change_seller_window", answers_document=False, title="Update window to change seller", method="POST",
         path="/api/checkout/pvt/configuration/window-to-change-seller", args=m.ChangeSellerWindow,
         kind="write", idempotent=True, group="checkout",
         description="Set the days during which another seller may take a canceled order."),
@@ -311,6 +315,7 @@ BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 assert len(BY_NAME) == len(OPERATIONS), "duplicate operation name"
 assert all(op.kind in get_args(Kind) for op in OPERATIONS)
 assert all(op.group in TOOLSETS for op in OPERATIONS), "operation outside every toolset"
+assert all(op.answers_document or not op.read_only for op in OPERATIONS), "a read always answers a document"
 
 
 def offered(*, read_only: bool, toolsets: frozenset[str] | None) -> tuple[Operation, ...]:
