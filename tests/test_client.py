@@ -10,7 +10,6 @@ import httpx2
 import pytest
 
 from vtex_orders_mcp.client import VtexClient
-from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.errors import (
     VtexAuthError,
     VtexBadResponse,
@@ -26,16 +25,13 @@ from vtex_orders_mcp.logs import RedactingFilter
 from vtex_orders_mcp.models import CancelOrder, GetOrder
 from vtex_orders_mcp.registry import BY_NAME
 
+from client_support import COOKIE, KEY, TOKEN, Sleeps, settings
+
 pytestmark = pytest.mark.anyio
 
-KEY, TOKEN, COOKIE = "vtexappkey-acme-SECRETKEY", "APPTOKEN-SECRET-VALUE", "COOKIE-SECRET-VALUE"
 GET, CANCEL = BY_NAME["get_order"], BY_NAME["cancel_order"]
 
 
-def settings(tmp_path, **env):
-    base = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": KEY, "VTEX_APP_TOKEN": TOKEN}
-    base.update(env)
-    return Settings.from_env({k: v for k, v in base.items() if v is not None}, state_dir=tmp_path)
 
 
 class Recorder:
@@ -51,12 +47,6 @@ class Recorder:
         return item
 
 
-class Sleeps:
-    def __init__(self):
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def make(tmp_path, rec, **env):

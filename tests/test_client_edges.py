@@ -34,26 +34,17 @@ from vtex_orders_mcp.models import AddInteraction, CancelOrder, CreateModificati
 from vtex_orders_mcp.registry import BY_NAME, OPERATIONS
 from vtex_orders_mcp.server import build_server
 
+from client_support import COOKIE, KEY, TOKEN, Sleeps, settings
+
 pytestmark = pytest.mark.anyio
 
-KEY, TOKEN, COOKIE = "vtexappkey-acme-SECRETKEY", "APPTOKEN-SECRET-VALUE", "COOKIE-SECRET-VALUE"
 GET, CANCEL, NOTE = BY_NAME["get_order"], BY_NAME["cancel_order"], BY_NAME["add_order_interaction"]
 MODIFY = BY_NAME["create_order_modification"]
 HTML = b"<html><body>Service temporarily unavailable</body></html>"
 
 
-def settings(tmp_path, **env):
-    base = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": KEY, "VTEX_APP_TOKEN": TOKEN}
-    base.update(env)
-    return Settings.from_env({k: v for k, v in base.items() if v is not None}, state_dir=tmp_path / "state")
 
 
-class Sleeps:
-    def __init__(self):
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def make(tmp_path, *responses, **env):
