@@ -49,7 +49,11 @@ def test_money_formats():
     assert Money(EXAMPLE["storePreferencesData"])(123456789) == "R$ 1.234.567,89"
     assert Money(EXAMPLE["storePreferencesData"])(-5) == "-R$ 0,05"
     assert Money(currency="USD")(199) == "$ 1.99"
-    assert Money(currency="CLP")(1500) == "$ 1.500"
+    # VTEX amounts are hundredths whatever the currency; a store without decimals rounds to units
+    assert Money(currency="CLP")(1499000) == "$ 14.990" and Money(currency="CLP")(1499050) == "$ 14.991"
+    clp = {"currencySymbol": "$", "currencyFormatInfo": {"CurrencyDecimalDigits": 0, "CurrencyGroupSeparator": "."}}
+    assert Money(clp)(-1499000) == "-$ 14.990"
+    assert Money(currency="BRL")(1234.9) == "R$ 12,35"  # a fractional amount rounds, never truncates
     assert Money()(None) is None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .statuses import meaning
@@ -28,7 +29,7 @@ _CURRENCY_FORMATS: dict[str, tuple[str, int, str, str]] = {
 
 
 class Money:
-    """Formats integer cents the way the store does (``storePreferencesData``)."""
+    """Formats VTEX amounts (hundredths of the unit) the way the store does (``storePreferencesData``)."""
 
     def __init__(self, prefs: dict[str, Any] | None = None, currency: str | None = None) -> None:
         if not prefs and currency in _CURRENCY_FORMATS:
@@ -53,10 +54,14 @@ class Money:
     def __call__(self, cents: int | float | None) -> str | None:
         if cents is None:
             return None
-        sign = "-" if cents < 0 else ""
-        units, frac = divmod(abs(int(cents)), 10**self.digits) if self.digits else (abs(int(cents)), 0)
-        whole = f"{units:,}".replace(",", self.group)
-        number = f"{whole}{self.dec}{frac:0{self.digits}d}" if self.digits else whole
+        # VTEX amounts are hundredths of the currency unit whatever the currency: a CLP store's
+        # $ 14.990 is 1499000. CurrencyDecimalDigits only says how many decimals the store shows,
+        # so the amount is rounded (half up) to those, never re-scaled by them.
+        amount = (Decimal(str(cents)) / 100).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+        sign = "-" if amount < 0 else ""
+        units, _, frac = f"{abs(amount):f}".partition(".")
+        whole = f"{int(units):,}".replace(",", self.group)
+        number = f"{whole}{self.dec}{frac}" if self.digits else whole
         if not self.symbol:  # no symbol: no separating space either ("-0.05", not "- 0.05")
             return f"{sign}{number}"
         return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
