@@ -130,7 +130,58 @@ def test_invalid_scenarios_are_refused_before_running(tmp_path, capsys):
     with pytest.raises(ScenarioError, match="empty segment"):
         run_scenario(bad_path)
     assert main(["eval", str(typo)]) == 1
-    assert "invalid scenario" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"FAIL {typo}: ") and err.count(str(typo)) == 1, err
+
+
+TINY = "name: {name}\nsteps: [{{list: tools, expect: {{exists: [names]}}}}]\n"
+
+
+def test_a_non_utf8_scenario_fails_alone_and_the_run_goes_on(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(TINY.format(name="first"), encoding="utf-8")
+    # cp1252 / Latin-1 "é" (0xe9) at byte 9: what a Windows editor may save by default.
+    (tmp_path / "b.yaml").write_bytes(TINY.format(name="caf\u00e9 latin").encode("latin-1"))
+    (tmp_path / "c.yaml").write_text(TINY.format(name="last"), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"b\.yaml: not UTF-8 text \(byte 0xe9 at offset 9, line 1\)"):
+        load_scenario(tmp_path / "b.yaml")
+    out = tmp_path / "t.jsonl"
+    assert main(["eval", str(tmp_path), "--out", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert "PASS first (a.yaml)" in report and "PASS last (c.yaml)" in report
+    assert "b.yaml: not UTF-8 text (byte 0xe9" in report
+    assert report.strip().endswith("2 passed, 1 failed")
+    assert {json.loads(line)["scenario"] for line in out.read_text().splitlines()} == {"first", "last"}
+    # A UTF-8 byte-order mark is not an error, in YAML or in JSON.
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"name": "bom", "steps": [{"list": "tools"}]}).encode())
+    assert load_scenario(bom)["name"] == "bom"
+
+
+def test_a_missing_path_is_not_found_and_suffixes_ignore_case(tmp_path, capsys):
+    missing = tmp_path / "nope"
+    with pytest.raises(ScenarioError, match=r"nope: not found"):
+        load_scenario(missing)
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: not found"):
+        load_scenario(tmp_path / "nope.yaml")
+    assert main(["eval", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert "not found" in err and "end in .yaml" not in err
+
+    upper = tmp_path / "UPPER.YAML"
+    upper.write_text(TINY.format(name="upper"))
+    shouty_json = tmp_path / "S.JSON"
+    # Tab-indented JSON: valid JSON, but not valid YAML, so this passes only if read as JSON.
+    shouty_json.write_text(json.dumps({"name": "shouty", "steps": [{"list": "tools"}]}, indent="\t"))
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    (tmp_path / "x.SCHEMA.JSON").write_text("{}")
+    (tmp_path / "sub.yaml").mkdir()
+    assert load_scenario(upper)["name"] == "upper"
+    assert load_scenario(shouty_json)["name"] == "shouty"
+    assert scenario_files([tmp_path]) == [shouty_json, upper]
+    with pytest.raises(ScenarioError, match="end in .yaml, .yml or .json"):
+        load_scenario(tmp_path / "notes.txt")
+    assert main(["eval", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.strip().endswith("2 passed, 0 failed")
 
 
 def test_yaml_without_pyyaml_is_a_clear_error(monkeypatch, tmp_path):

@@ -50,7 +50,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
                 transcript = anyio.run(arun_scenario, path)
             except ScenarioError as exc:
                 failed += 1
-                print(f"FAIL {path}: invalid scenario: {exc}", file=report)
+                print(f"FAIL {exc}", file=report)  # the message starts with the file
             else:
                 out.write(transcript.to_jsonl())
                 out.flush()

@@ -8,6 +8,7 @@ reason. YAML needs PyYAML (the ``test`` extra); JSON needs nothing.
 
 from __future__ import annotations
 
+import codecs
 import json
 from functools import cache
 from pathlib import Path
@@ -37,9 +38,31 @@ def schema() -> dict[str, Any]:
         ) from None
 
 
+def _suffix(path: Path) -> str:
+    # Case-insensitive: SCENARIO.YAML from a case-insensitive file system is still YAML.
+    return path.suffix.lower()
+
+
+def _text(path: Path) -> str:
+    """The file decoded as UTF-8 (a leading BOM, as some Windows editors write, is dropped)."""
+    data = path.read_bytes()
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Name the first bad byte and where it is, so the file can be found and re-saved as UTF-8
+        # (a Latin-1 / cp1252 "é" is the usual culprit).
+        offset = bom + exc.start
+        line = data[:offset].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}, line {line}); "
+            "save it as UTF-8"
+        ) from None
+
+
 def _parse(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
+    text = _text(path)
+    if _suffix(path) == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -96,7 +119,10 @@ def _check_paths(spec: dict[str, Any], where: str) -> None:
 def load_scenario(path: str | Path) -> dict[str, Any]:
     """Read and validate one scenario file."""
     path = Path(path)
-    if path.suffix not in _SUFFIXES:
+    # Existence first: for a mistyped path "not found" is the useful message, not the suffix rule.
+    if not path.exists():
+        raise ScenarioError(f"{path}: not found (no such file or directory)")
+    if _suffix(path) not in _SUFFIXES:
         raise ScenarioError(f"{path}: scenario files end in .yaml, .yml or .json")
     try:
         doc = _parse(path)
@@ -111,7 +137,11 @@ def scenario_files(paths: list[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(
-                f for f in p.iterdir() if f.suffix in _SUFFIXES and not f.name.endswith(".schema.json")
+                f
+                for f in p.iterdir()
+                if _suffix(f) in _SUFFIXES
+                and not f.name.lower().endswith(".schema.json")
+                and not f.is_dir()
             )
         else:
             out.append(p)
