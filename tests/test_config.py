@@ -131,3 +131,10 @@ def test_cli_reports_a_bad_value_as_a_configuration_error(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert err.startswith("vtex-orders-mcp: configuration error: VTEX_TIMEOUT='10s'"), err
     assert "Traceback" not in err
+
+
+def test_a_short_secret_is_refused_without_echoing_it(tmp_path):
+    with pytest.raises(ConfigError, match="VTEX_MCP_SECRET is too short") as caught:
+        Settings.from_env({"VTEX_MCP_SECRET": "hunter2"}, state_dir=tmp_path)
+    assert "hunter2" not in str(caught.value)
+    assert Settings.from_env({"VTEX_MCP_SECRET": "x" * 16}, state_dir=tmp_path).secret is not None

@@ -270,12 +270,14 @@ def test_pending_summaries_are_bounded(tmp_path):
 
     guard = make_app(tmp_path).runtime.guard
     op, args = BY_NAME["cancel_order"], CancelOrder(**CANCEL)
+    from vtex_orders_mcp.guard import Review
+
     for i in range(MAX_PENDING_SUMMARIES + 50):
-        guard._keep_summary(SimpleNamespace(request_id=i), op, args, f"summary {i}")
+        guard._keep_review(SimpleNamespace(request_id=i), op, args, Review(f"summary {i}"))
     assert len(guard._summaries) == MAX_PENDING_SUMMARIES
     last = SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)
-    assert guard.pop_summary(last, op, args) == f"summary {MAX_PENDING_SUMMARIES + 49}"
-    assert guard.pop_summary(SimpleNamespace(request_id=0), op, args) is None
+    assert guard.pop_review(last, op, args).summary == f"summary {MAX_PENDING_SUMMARIES + 49}"
+    assert guard.pop_review(SimpleNamespace(request_id=0), op, args) is None
 
 
 async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys):
@@ -326,7 +328,7 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
     from vtex_orders_mcp.sandbox import Sandbox
 
     shared = Sandbox(orders=40)
-    replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret"}, state_dir=tmp_path / name,
+    replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret-0123456789"}, state_dir=tmp_path / name,
                                                sandbox_orders=40), sandbox=shared)
                 for name in ("a", "b")]  # fmt: skip
     order = next(o for o in shared.store.orders.values() if o["status"] == "handling" and not o["packageAttachment"]["packages"])
@@ -419,3 +421,63 @@ async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
     for record in app.audit.recent(20):
         if record.event == "approved":
             assert record.summary.startswith(f"Add order interaction {record.arguments['orderId']} —")
+
+
+# --- what the human sees is what is sent, and still true when they answer -------------------------
+
+
+async def test_the_question_shows_every_argument_and_neutralises_layout_tricks(tmp_path):
+    app = make_app(tmp_path)
+    asked: list[str] = []
+    hook = {"filter": {"type": "FromOrders", "expression": "status = 'invoiced'"},
+            "hook": {"url": "https://hooks.example.com/orders", "headers": {"X-Forward-To": "https://elsewhere.example"}}}
+    tricky = {"orderId": ORDER, "reason": "duplicate\u202e order\n\nApprove? Add a note (nothing is canceled)"}
+    async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
+        await c.call_tool("set_hook_config", hook)
+        await c.call_tool("cancel_order", tricky)
+    assert "X-Forward-To" in asked[0] and "https://elsewhere.example" in asked[0]  # headers were hidden before
+    assert asked[1].count("\n") == 1  # only the server's own line break, between summary and arguments
+    assert "\\u202e" in asked[1] and "\u202e" not in asked[1]
+    assert app.sandbox.writes() == []
+
+
+async def test_legacy_answer_given_after_the_order_changed_is_refused(tmp_path):
+    """2025-11-25: the question is answered inside the call, after a pause; the order must still be
+    what the question showed."""
+    app = make_app(tmp_path)
+    order = app.sandbox.store.orders[ORDER]
+
+    async def accept_after_a_change(ctx, params):
+        app.sandbox.store.set_status(order, "ready-for-handling")  # someone moves it meanwhile
+        return types.ElicitResult(action="accept", content={})
+
+    async with Client(app.server, elicitation_callback=accept_after_a_change, mode="legacy") as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert result.is_error and "changed while the user was deciding" in result.content[0].text
+    assert app.sandbox.writes() == []
+
+
+async def test_resent_answer_to_another_replica_is_asked_again_once_the_order_changed(tmp_path):
+    """Replicas share the secret, not the spent-approval table: a final round resent to replica B
+    after A executed meets a different question (the order's state is in it) and is not run."""
+    from vtex_orders_mcp.sandbox import Sandbox
+
+    shared = Sandbox(orders=40)
+    env = {"VTEX_MCP_SECRET": "replica-shared-secret-0123456789"}
+    a, b = (build_server(Settings.from_env(env, state_dir=tmp_path / n, sandbox_orders=40), sandbox=shared)
+            for n in ("a", "b"))  # fmt: skip
+    invoiced = next(o for o in shared.store.orders.values() if o["status"] == "invoiced")
+    item = invoiced["items"][0]
+    refund = {"orderId": invoiced["orderId"], "type": "Input", "invoiceNumber": "RET-1", "invoiceValue": item["sellingPrice"],
+              "issuanceDate": "2026-11-23T10:00:00Z", "items": [{"id": item["id"], "quantity": 1, "price": item["sellingPrice"]}]}
+    async with Client(a.server, elicitation_callback=answering("accept")) as ca, \
+               Client(b.server, elicitation_callback=answering("accept")) as cb:  # fmt: skip
+        first = await ca.session.call_tool("invoice_order", refund, allow_input_required=True)
+        answers = {k: types.ElicitResult(action="accept", content={}) for k in first.input_requests}
+        done = await ca.session.call_tool("invoice_order", refund, input_responses=answers,
+                                          request_state=first.request_state, allow_input_required=True)
+        resent = await cb.session.call_tool("invoice_order", refund, input_responses=answers,
+                                            request_state=first.request_state, allow_input_required=True)
+    assert done.structured_content["status"] == "done"
+    assert isinstance(resent, types.InputRequiredResult)  # asked anew, not executed
+    assert [w.route for w in shared.writes()] == ["POST /api/oms/pvt/orders/{orderId}/invoice"]

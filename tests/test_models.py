@@ -115,3 +115,24 @@ async def test_list_orders_with_mixed_times_answers_instead_of_crashing(tmp_path
     assert not ok.is_error, ok.content
     assert inverted.is_error and "created_to must not be before created_from" in inverted.content[0].text
     assert "offset-naive" not in inverted.content[0].text
+
+
+@pytest.mark.parametrize(
+    ("filter_", "message"),
+    [
+        ({"type": "FromOrders", "status": ["invoiced"], "expression": "true"}, "status is for FromWorkflow"),
+        ({"type": "FromOrders"}, "FromOrders needs expression"),
+        ({"type": "FromWorkflow", "status": ["invoiced"], "expression": "x"}, "expression is for FromOrders"),
+        ({"type": "FromWorkflow", "status": []}, "FromWorkflow needs status"),
+    ],
+)
+def test_feed_filters_carry_one_kind_of_condition(filter_, message):
+    """A filter with both would be approved as one thing and act as the other (VTEX ignores one)."""
+    from pydantic import ValidationError
+
+    from vtex_orders_mcp.models import FeedConfig, HookConfig
+
+    with pytest.raises(ValidationError, match=message):
+        FeedConfig(filter=filter_)
+    with pytest.raises(ValidationError, match=message):
+        HookConfig(filter=filter_, hook={"url": "https://example.com"})

@@ -28,6 +28,8 @@ GuardMode = Literal["auto", "elicit-only", "off"]
 
 # Environment variable -> Settings field. One table, so the README's configuration table and
 # the parser cannot disagree (tests/test_config.py checks the README against it).
+MIN_SECRET_LENGTH = 16
+
 ENV_VARS: dict[str, str] = {
     "VTEX_ACCOUNT_NAME": "account_name",
     "VTEX_ENVIRONMENT": "environment",
@@ -143,6 +145,12 @@ class Settings(BaseModel):
         tools, naming the variable."""
         self._check_toolsets()
         self._check_relax()
+        if self.secret is not None and len(self.secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            # It seals confirmation tokens and elicitation state: a short one can be guessed offline.
+            raise ConfigError(
+                f"VTEX_MCP_SECRET is too short: use at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            )
         if self.uses_sandbox:
             return
         if self.app_key and not self.app_token:

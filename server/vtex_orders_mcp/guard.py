@@ -45,6 +45,7 @@ import json
 import os
 import secrets
 import time
+import unicodedata
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from pydantic import BaseModel, Field
 
 from .config import Settings
 from .errors import VtexError, VtexNotFound
-from .models import Args, GetOrder
+from .models import Args, GetOrder, as_given
 from .registry import BY_NAME, Operation
 from .views import Money
 
@@ -157,7 +158,7 @@ class Guard:
         self._clock = clock
         # Summary shown in an elicitation, keyed by JSON-RPC request id, handed to the tool body.
         # Bounded: under 2026-07-28 a first round that the client never resumes leaves its entry.
-        self._summaries: OrderedDict[str, str] = OrderedDict()
+        self._summaries: OrderedDict[str, Review] = OrderedDict()
 
     def derived_key(self, purpose: bytes) -> bytes:
         """A key for another purpose, derived from the token secret (never the secret itself)."""
@@ -170,12 +171,13 @@ class Guard:
         digest = hashlib.sha256(canonical_args(args).encode()).hexdigest()[:16]
         return f"{connection}:{_request_key(ctx)}:{op.name}:{digest}"
 
-    def _keep_summary(self, ctx: Any, op: Operation, args: Args, summary: str) -> None:
-        self._summaries[self._summary_key(ctx, op, args)] = summary
+    def _keep_review(self, ctx: Any, op: Operation, args: Args, review: Review) -> None:
+        self._summaries[self._summary_key(ctx, op, args)] = review
         while len(self._summaries) > MAX_PENDING_SUMMARIES:
             self._summaries.popitem(last=False)
 
-    def pop_summary(self, ctx: Any, op: Operation, args: Args) -> str | None:
+    def pop_review(self, ctx: Any, op: Operation, args: Args) -> Review | None:
+        """What the user was shown for this call (summary and order state), once."""
         return self._summaries.pop(self._summary_key(ctx, op, args), None)
 
     def request_state_security(self) -> Any:
@@ -309,7 +311,7 @@ class Guard:
             text = detail(args, order or {}, money)
             if text:
                 parts.append(text)
-        return Review(" — ".join(parts), order_state(order) if isinstance(order, dict) else None)
+        return Review(visible(" — ".join(parts)), order_state(order) if isinstance(order, dict) else None)
 
     # --- the resolver ---------------------------------------------------------------------
 
@@ -335,14 +337,14 @@ class Guard:
             if bypass:
                 return Bypass(bypass, summary)
             if _can_elicit(ctx):
-                guard._keep_summary(ctx, op, args, summary)
+                guard._keep_review(ctx, op, args, review)
                 if not getattr(ctx, "input_responses", None):  # first round only: the resolver re-runs
                     guard.audit.record(
                         call_id=_request_key(ctx), tool=op.name, event="requested", channel="elicitation",
                         principal=principal_of(ctx), arguments=args.model_dump(mode="json", by_alias=True),
                         summary=summary,
                     )
-                return Elicit(f"Approve this change? {summary}", Approval)
+                return Elicit(question(op, args, review), Approval)
             if guard.settings.guard == "elicit-only":
                 return Refused(
                     "this server only approves writes through elicitation and the client did not declare it",
@@ -356,6 +358,27 @@ class Guard:
         ask.__annotations__ = {"ctx": Context}
         ask.__qualname__ = f"approve_{op.name}"
         return ask
+
+
+def question(op: Operation, args: Args, review: Review) -> str:
+    """The elicitation message: the summary, then every argument exactly as the call has them (the
+    summary picks what matters; this line hides nothing a human approves), then a reference to
+    the order's state. The SDK accepts a 2026-07-28 answer only for the very question it answers,
+    so once the order changes (another replica ran this write, someone else moved the order) a
+    resent answer meets a different question and the user is asked again."""
+    sent = json.dumps(as_given(args), ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    ref = f" (order state {review.state[:8]})" if review.state else ""
+    return f"Approve this change? {visible(review.summary)}\n" + visible(f"Arguments: {sent}{ref}")
+
+
+def visible(text: str) -> str:
+    """Control, format (bidi) and line-separator characters shown as \\uXXXX: text from the model
+    or a shopper (a reason, a name) cannot lay out a question of its own, nor hide part of the
+    real one. Line breaks in a question are only the ones this server puts between its parts."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
 
 
 def order_state(order: dict[str, Any]) -> str:

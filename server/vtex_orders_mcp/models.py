@@ -18,8 +18,9 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic_core import to_jsonable_python
 
-__all__ = ["Args", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
+__all__ = ["Args", "as_given", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,13 @@ class Args(ArgModelBase):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     _nulls = model_validator(mode="before")(_null_is_absent)
+
+
+def as_given(args: BaseModel) -> dict[str, Any]:
+    """The arguments in the tool's own shape, JSON-safe: what confirm_write must get back and
+    what an approval question shows. (The JSON dump is VTEX's wire shape: item lists wrapped in
+    {"items": ...}, cents as strings.)"""
+    return to_jsonable_python(args.model_dump(mode="python", by_alias=True, exclude_none=True))
 
 
 class Body(BaseModel):
@@ -265,6 +273,22 @@ class FeedFilter(Body):
     status: list[FeedStatus] | None = Field(None, description="FromWorkflow only")
     expression: str | None = Field(None, max_length=2000, description="JSONata, FromOrders only")
     disableSingleFire: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind_of_filter(self) -> FeedFilter:
+        # VTEX reads the statuses for FromWorkflow and the expression for FromOrders and ignores
+        # the other: a filter carrying both would be approved as one thing and act as another.
+        if self.type == "FromWorkflow":
+            if not self.status:
+                raise ValueError("FromWorkflow needs status: the order statuses to receive")
+            if self.expression is not None:
+                raise ValueError("expression is for FromOrders; FromWorkflow filters by status")
+        else:
+            if not (self.expression or "").strip():
+                raise ValueError("FromOrders needs expression: a JSONata condition on the order")
+            if self.status is not None:
+                raise ValueError("status is for FromWorkflow; FromOrders filters by expression")
+        return self
 
 
 class FeedQueue(Body):

@@ -27,7 +27,6 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
-from pydantic_core import to_jsonable_python
 
 from . import views
 from .audit import AuditLog, redact
@@ -35,7 +34,7 @@ from .client import VtexClient
 from .config import Settings
 from .errors import VtexConflict, VtexError, VtexHTTPError, VtexNotFound, VtexOutcomeUnknown
 from .guard import Approval, Bypass, Guard, NeedsToken, Refused, Review, TokenError, principal_of
-from .models import Args, ConfirmWrite, GetOrder
+from .models import Args, ConfirmWrite, GetOrder, as_given
 from .registry import BY_NAME, Operation, offered
 from .schemas import clean_schema
 
@@ -264,12 +263,6 @@ async def _current_state(rt: Runtime, op: Operation, args: Args) -> str:
     return f"Order {order_id} is now '{order.get('status')}' (last change {order.get('lastChange')})."
 
 
-def as_given(args: Args) -> dict[str, Any]:
-    """The arguments in the tool's own shape, JSON-safe: what confirm_write must get back. (The
-    JSON dump is VTEX's wire shape: item lists wrapped in {"items": ...}, cents as strings.)"""
-    return to_jsonable_python(args.model_dump(mode="python", by_alias=True, exclude_none=True))
-
-
 def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
     async def handler(ctx: Context, approval: Any, **kwargs: Any) -> CallToolResult:
         args = op.args.model_construct(**kwargs)
@@ -300,13 +293,18 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
                 structured_content={"status": "approval_required", "summary": outcome.summary,
                                     "confirmation": confirmation, "expiresIn": int(rt.settings.token_ttl)},
             )  # fmt: skip
-        summary = rt.guard.pop_summary(ctx, op, args) or op.title
+        shown = rt.guard.pop_review(ctx, op, args) or Review(op.title)
+        summary = shown.summary
         if isinstance(outcome, Approval):
             if not rt.guard.spend_approval(ctx):
                 rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
                                 detail="approval replayed")  # fmt: skip
                 return error("Not executed: this approval was already used for one execution; call the tool "
                              "again to ask the user anew.")  # fmt: skip
+            stale = await _changed_while_asking(rt, ctx, op, args, shown)
+            if stale:
+                rt.audit.record(**record, event="refused", channel="elicitation", summary=summary, detail=stale)
+                return error(f"Not executed: {stale}. Call the tool again so the user approves the order as it is now.")
             rt.audit.record(**record, event="approved", channel="elicitation", summary=summary,
                             detail=outcome.note)  # fmt: skip
             return await execute(rt, op, args, call_id=call_id, channel="elicitation", principal=principal,
@@ -317,6 +315,22 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
         return ok({"status": event, "summary": f"Not executed: the user {event} it. {summary}"})
 
     return handler
+
+
+async def _changed_while_asking(rt: Runtime, ctx: Context, op: Operation, args: Args, shown: Review) -> str | None:
+    """Why the approval no longer holds, or None. Under 2025-11-25 the question is answered inside
+    the call, after a human's pause: the order is read again and must still be in the state the
+    question showed. (Under 2026-07-28 the question was just rebuilt from live state for this
+    very round, and an answer to a question that changed is not accepted by the SDK.)"""
+    if shown.state is None or getattr(ctx, "request_state", None) is not None:
+        return None
+    try:
+        now = await rt.guard.review(op, args)
+    except VtexError:
+        now = Review(op.title)
+    if now.state != shown.state:
+        return "the order changed while the user was deciding (or could not be read to check)"
+    return None
 
 
 def _confirm_handler(rt: Runtime, listed: set[str]) -> Callable[..., Awaitable[CallToolResult]]:
