@@ -35,17 +35,21 @@ def _names(raw: str | None) -> frozenset[str] | None:
     return None if raw is None else frozenset(t.strip() for t in raw.split(",") if t.strip())
 
 
-def _add_server_flags(p: argparse.ArgumentParser) -> None:
+def _add_server_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The server's flags, accepted before and after the subcommand. On a subcommand they default
+    to SUPPRESS: argparse would otherwise overwrite a value given before the subcommand with the
+    subcommand's default (`--read-only serve` served every write tool)."""
     from .registry import TOOLSETS
 
-    p.add_argument("--guard", choices=["auto", "elicit-only", "off"], help="approval policy for writes")
-    p.add_argument("--read-only", action="store_true", help="do not list write tools at all")
+    unset: dict[str, object] = {"default": argparse.SUPPRESS} if sub else {}
+    p.add_argument("--guard", choices=["auto", "elicit-only", "off"], help="approval policy for writes", **unset)
+    p.add_argument("--read-only", action="store_true", help="do not list write tools at all", **unset)
     p.add_argument(
-        "--toolsets", metavar="NAME,...",
+        "--toolsets", metavar="NAME,...", **unset,
         help="list only these toolsets' tools (default: all): "
              + "; ".join(f"{name} = {what}" for name, what in TOOLSETS.items()),
     )  # fmt: skip
-    p.add_argument("--state-dir", help="where the audit log and token secret live")
+    p.add_argument("--state-dir", help="where the audit log and token secret live", **unset)
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -85,7 +89,7 @@ def cmd_schemas(ns: argparse.Namespace) -> int:
     from .schemas import render, write_snapshots
     from .server import build_server
 
-    settings = Settings.from_env({}, state_dir=ns.state_dir or _tmpdir())
+    settings = Settings.from_env({}, state_dir=getattr(ns, "state_dir", None) or _tmpdir())
     app = build_server(settings)
 
     async def listed():
@@ -134,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="serve MCP (default: stdio)")
-    _add_server_flags(serve)
+    _add_server_flags(serve, sub=True)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -153,13 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="write or check tool_schemas/")
     schemas.add_argument("--write", action="store_true")
     schemas.add_argument("--dir", default="tool_schemas")
-    schemas.add_argument("--state-dir")
+    schemas.add_argument("--state-dir", default=argparse.SUPPRESS)
     schemas.set_defaults(func=cmd_schemas)
 
     audit = sub.add_parser("audit", help="print recent audit records (JSON lines, oldest first)")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--tool")
-    audit.add_argument("--state-dir")
+    audit.add_argument("--state-dir", default=argparse.SUPPRESS)
     audit.set_defaults(func=cmd_audit)
 
     from . import demo, eval as eval_command

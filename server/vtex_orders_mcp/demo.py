@@ -41,7 +41,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--in-memory", action="store_true", help="run the server in this process instead of over stdio")
     p.add_argument("--protocol", choices=["auto", "legacy"], default="auto",
                    help="auto negotiates 2026-07-28; legacy speaks 2025-11-25")  # fmt: skip
-    p.add_argument("--state-dir", help="where the demo's audit log goes (default: a fresh temporary directory)")
+    p.add_argument("--state-dir", default=argparse.SUPPRESS,
+                   help="where the demo's audit log goes (default: a fresh temporary directory)")
     p.set_defaults(func=cmd_demo)
     return p
 
@@ -50,7 +51,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     import anyio
 
     answer = "y" if ns.yes else "n" if ns.no else None
-    state_dir = Path(ns.state_dir) if ns.state_dir else Path(tempfile.mkdtemp(prefix="vtex-orders-mcp-demo-"))
+    given = getattr(ns, "state_dir", None)  # before or after "demo"
+    state_dir = Path(given) if given else Path(tempfile.mkdtemp(prefix="vtex-orders-mcp-demo-"))
     return anyio.run(lambda: run_demo(state_dir, answer=answer, in_memory=ns.in_memory, protocol=ns.protocol))
 
 

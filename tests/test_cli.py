@@ -1,0 +1,33 @@
+"""The command line: server flags mean the same before and after the subcommand."""
+
+from __future__ import annotations
+
+import pytest
+
+from vtex_orders_mcp.cli import _settings, build_parser
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--read-only", "--guard", "elicit-only", "--toolsets", "orders", "--state-dir", "{d}", "serve"],
+        ["serve", "--read-only", "--guard", "elicit-only", "--toolsets", "orders", "--state-dir", "{d}"],
+        ["--read-only", "--guard", "elicit-only", "--toolsets", "orders", "--state-dir", "{d}"],
+    ],
+)
+def test_server_flags_hold_before_or_after_the_subcommand(tmp_path, monkeypatch, argv):
+    # `--read-only serve` used to serve every write tool: the subcommand's defaults overwrote it
+    for var in ("VTEX_MCP_READ_ONLY", "VTEX_MCP_GUARD", "VTEX_MCP_TOOLSETS", "VTEX_MCP_STATE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    ns = build_parser().parse_args([a.replace("{d}", str(tmp_path)) for a in argv])
+    s = _settings(ns)
+    assert (s.read_only, s.guard, s.toolsets, str(s.state_dir)) == (True, "elicit-only", {"orders"}, str(tmp_path))
+
+
+def test_the_state_dir_given_before_audit_is_used(tmp_path, capsys):
+    from vtex_orders_mcp.audit import AuditLog
+    from vtex_orders_mcp.cli import main
+
+    AuditLog(tmp_path / "audit.sqlite3").record(call_id="c1", tool="cancel_order", event="requested")
+    assert main(["--state-dir", str(tmp_path), "audit"]) == 0
+    assert '"cancel_order"' in capsys.readouterr().out
