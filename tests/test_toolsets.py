@@ -93,3 +93,14 @@ async def test_prompts_and_status_reference_follow_the_toolsets(tmp_path):
     allowed = {t for s in reference["statuses"] for t in s["allows"]}
     assert allowed and allowed <= tools
     assert "invoice_order" not in allowed  # VTEX allows it for handling orders, this server does not list it
+
+
+async def test_the_status_reference_text_agrees_with_its_json_on_a_read_only_server(tmp_path):
+    app = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=40, read_only=True))
+    async with Client(app.server) as c:
+        both = (await c.read_resource(STATUS_REFERENCE_URI)).contents
+    data, text = json.loads(both[0].text), both[1].text
+    assert all(s["allows"] == [] for s in data["statuses"])
+    per_status = text.split("Also:")[0]  # the general conditions after it name tools by design
+    assert "Allows: no action (read only)." in per_status
+    assert "cancel_order" not in per_status and "invoice_order" not in per_status

@@ -252,8 +252,9 @@ def status_reference(offered: Collection[str] | None = None) -> dict[str, Any]:
     }
 
 
-def status_reference_text(offered: Collection[str] | None = None) -> str:
-    ref = status_reference(offered)
+def status_reference_text(ref: dict[str, Any]) -> str:
+    """The reference as text, from the very document the JSON read returns (so both agree on
+    what this server offers)."""
     width = max(len(s["status"]) for s in ref["statuses"])
     out = ["Order statuses: what each one means and which tools can act on an order in it.", ""]
     for s in ref["statuses"]:
@@ -323,7 +324,7 @@ def text_companion(uri: str, contents: list[ReadResourceContents]) -> list[ReadR
     data = json.loads(contents[0].content)
     text: str | None = None
     if uri == STATUS_REFERENCE_URI:
-        text = status_reference_text()
+        text = status_reference_text(data)
     elif uri == AUDIT_URI:
         text = audit_text(data.get("events") or [])
     elif match := _ORDER_URI.match(uri):
@@ -350,7 +351,7 @@ def register_resources(app: App) -> None:
     server.resource(STATUS_REFERENCE_URI, name="order-statuses", title="Order status reference",
                     description=reference, mime_type=JSON)(lambda: _json(status_reference(listed)))  # fmt: skip
     server.resource(STATUS_REFERENCE_URI + TXT, name="order-statuses-text", title="Order status reference (text)",
-                    description=reference, mime_type=TEXT)(lambda: status_reference_text(listed))  # fmt: skip
+                    description=reference, mime_type=TEXT)(lambda: status_reference_text(status_reference(listed)))  # fmt: skip
 
     audit = (f"The last {AUDIT_LIMIT} events of guarded writes (approvals, executions, failures), newest first; "
              "secrets redacted.")  # fmt: skip
