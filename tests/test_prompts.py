@@ -308,3 +308,20 @@ async def test_today_is_the_sandbox_date_when_embedded(tmp_path):
     text = "\n".join(m.content.text for m in result.messages if isinstance(m.content, types.TextContent))
     assert "2025-06-02" in text or "2025-05-" in text
     assert str(datetime.now(timezone.utc).date()) not in text
+
+
+async def test_prompt_errors_are_the_clients(tmp_path):
+    """An order id that is not one, and a prompt this server does not offer, are -32602 naming
+    what is wrong (an id like v1-01/conversation embedded another resource; a missing prompt was
+    an internal error)."""
+    from mcp.shared.exceptions import MCPError
+
+    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=20, read_only=True))
+    async with Client(app.server) as c:
+        with pytest.raises(MCPError) as bad_id:
+            await c.get_prompt("where_is_my_order", {"orderId": "v502556llux-01/conversation"})
+        with pytest.raises(MCPError) as not_offered:
+            await c.get_prompt("cancel_order_safely", {"orderId": "v502556llux-01", "reason": "x"})
+    assert bad_id.value.error.code == -32602 and "is not an order id" in bad_id.value.error.message
+    assert not_offered.value.error.code == -32602 and "Unknown prompt" in not_offered.value.error.message
+    assert "where_is_my_order" in not_offered.value.error.message  # says what is offered

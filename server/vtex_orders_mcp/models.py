@@ -95,10 +95,11 @@ class Body(BaseModel):
 
 # --- shared field types -------------------------------------------------------------------
 
+ORDER_ID_PATTERN = r"^(seq\d+|\w+-\d\d)$"
 OrderId = Annotated[
     str,
     PATH,
-    Field(pattern=r"^(seq\d+|\w+-\d\d)$", max_length=60, description="e.g. v502556llux-01"),
+    Field(pattern=ORDER_ID_PATTERN, max_length=60, description="e.g. v502556llux-01"),
 ]
 OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="orderId without -NN")]
 # Ids that go into a URL path may contain dots but must not start with one: "." and ".." would be

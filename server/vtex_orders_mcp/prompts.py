@@ -58,6 +58,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, EmbeddedResource, TextResourceContents
 from pydantic import Field
 
+from .models import ORDER_ID_PATTERN
 from .registry import OPERATIONS, offered
 from .tools import CONFIRM_TOOL
 
@@ -145,6 +146,9 @@ class PromptFile:
             value = str(given.get(arg.name) or "").strip()
             if not value and arg.required:
                 raise ValueError(f"Missing required argument for prompt {self.name}: {arg.name}")
+            # An orderId goes into resource URIs: "v1-01/conversation" would embed another resource.
+            if value and arg.name == "orderId" and not re.fullmatch(ORDER_ID_PATTERN, value):
+                raise ValueError(f"orderId {value!r} is not an order id (like v502556llux-01)")
             out[arg.name] = value or (arg.default if arg.default is not None else NOT_GIVEN)
         return out
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
-from mcp.types import InputRequiredResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, InputRequiredResult
 
 from .audit import AuditLog
 from .client import VtexClient
@@ -40,7 +41,14 @@ INSTRUCTIONS = (
 
 
 class VtexMCPServer(MCPServer):
-    """MCPServer whose JSON resource reads also carry their text rendering (see resources.py)."""
+    """MCPServer whose JSON resource reads also carry their text rendering (see resources.py), and
+    whose unknown prompts are the client's error (-32602, as MCP says), not an internal one."""
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        if self._prompt_manager.get_prompt(name) is None:
+            offered = ", ".join(sorted(p.name for p in self._prompt_manager.list_prompts())) or "none"
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name!r}; this server offers: {offered}")
+        return await super().get_prompt(name, arguments, context)
 
     async def read_resource(self, uri: Any, context: Any = None) -> Any:
         contents = await super().read_resource(uri, context)
