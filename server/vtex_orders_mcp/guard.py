@@ -423,14 +423,21 @@ class _RoundNotingCodec:
 
 
 def principal_of(ctx: Any) -> str:
-    """Who is calling: the authenticated identity on HTTP, "local" on stdio and in-memory."""
-    from mcp.server.request_state import authenticated_principal
+    """Who is calling: the authenticated identity on HTTP ("client", or "client/issuer/subject"
+    when the token verifier supplies them), "local" on stdio and in-memory."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+    from mcp.server.auth.provider import principal_components
 
     try:
-        who = authenticated_principal(ctx.request_context)
+        token = get_access_token()
     except Exception:  # outside a request (direct calls in tests): no authenticated identity
-        who = None
-    return who or "local"
+        token = None
+    if token is None:
+        return "local"
+    client, issuer, subject = principal_components(token)
+    if issuer is None and subject is None:
+        return client
+    return "/".join(part or "-" for part in (client, issuer, subject))  # positions kept: distinct stays distinct
 
 
 def _request_key(ctx: Any) -> str:

@@ -92,7 +92,7 @@ async def test_stateful_session_with_elicitation(start_http, mode):
               if e["tool"] == "cancel_order"]  # fmt: skip
     executed = [e for e in events if e[0] == "executed"]
     assert executed and executed[0][1] == "elicitation"
-    assert "http-bearer" in (executed[0][2] or ""), "the HTTP caller is the authenticated principal"
+    assert executed[0][2] == "http-bearer", "the HTTP caller is the authenticated principal, readable"
 
 
 async def test_stateless_modern_client_elicits(start_http):
