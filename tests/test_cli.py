@@ -31,3 +31,18 @@ def test_the_state_dir_given_before_audit_is_used(tmp_path, capsys):
     AuditLog(tmp_path / "audit.sqlite3").record(call_id="c1", tool="cancel_order", event="requested")
     assert main(["--state-dir", str(tmp_path), "audit"]) == 0
     assert '"cancel_order"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--port", "70000"], "70000 is outside 1..65535"),
+        (["sandbox", "--port", "-1"], "-1 is outside 1..65535"),
+        (["sandbox", "--orders", "-5"], "-5 is outside 10..20000"),
+        (["serve", "--port", "http"], "'http' is not a whole number"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

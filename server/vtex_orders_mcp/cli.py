@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import Settings
@@ -127,6 +128,25 @@ def _tmpdir() -> str:
     return tempfile.mkdtemp(prefix="vtex-orders-mcp-")
 
 
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], refused with a usage error otherwise
+    (`--port 70000` ended in an OverflowError traceback)."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+PORT = _bounded(1, 65535)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vtex-orders-mcp",
@@ -141,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_flags(serve, sub=True)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=PORT, default=8000)
     serve.add_argument("--stateless", action="store_true", help="stateless HTTP (several replicas)")
     serve.add_argument("--http-token", help="bearer token HTTP clients must send (or VTEX_MCP_HTTP_TOKEN)")
     serve.add_argument("--allowed-origin", action="append", default=[], help="extra allowed Origin")
@@ -149,9 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", help="run the VTEX Orders simulator over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument("--port", type=PORT, default=8787)
     sandbox.add_argument("--seed", type=int, default=7)
-    sandbox.add_argument("--orders", type=int, default=500)
+    sandbox.add_argument("--orders", type=_bounded(10, 20000), default=500)
     sandbox.set_defaults(func=cmd_sandbox)
 
     schemas = sub.add_parser("schemas", help="write or check tool_schemas/")
