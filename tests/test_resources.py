@@ -368,3 +368,23 @@ async def test_status_reference_agrees_with_the_sandbox(app):
     # A probe refused everywhere is a broken probe (e.g. a body VTEX rejects), not a rule.
     assert accepted_somewhere == set(PROBED)
     assert not mismatches, "statuses.STATUS_INFO and the sandbox disagree:\n" + "\n".join(mismatches)
+
+
+def test_order_text_tells_split_deliveries_returns_and_dates():
+    from vtex_orders_mcp.resources import order_text
+
+    view = {"order": {
+        "orderId": "v1-01", "status": "invoiced", "statusMeaning": "invoiced",
+        "items": [{"qty": 1, "name": "Mug", "sku": "1", "price": "R$ 10,00"}, {"sku": "2"}],
+        "shipping": {"to": "Ana", "address": "Rua A, 1", "deliveries": [
+            {"skus": ["1"], "carrier": "Correios", "estimate": "2026-11-25"},
+            {"skus": ["2"], "pickupPoint": "Loja Centro", "estimate": "2026-11-30"}]},
+        "invoices": [{"number": "NF1", "type": "Output", "tracking": "BR1", "delivered": "2026-11-24 10:00"},
+                     {"number": "RET1", "type": "Input"}],
+    }}  # fmt: skip
+    text = order_text(view)
+    assert "SKU 1 · Correios · estimate 2026-11-25" in text
+    assert "pickup at Loja Centro" in text and "estimate 2026-11-30" in text  # the later delivery is visible
+    assert "delivered 2026-11-24 10:00" in text and "delivered True" not in text
+    assert "(RET1" not in text and "Invoice RET1 (Input)" in text and text.count("no tracking number yet") == 0
+    assert "None" not in text and "(unnamed item) (SKU 2)" in text

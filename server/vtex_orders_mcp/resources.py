@@ -87,6 +87,13 @@ def _line(*parts: Any, sep: str = " · ") -> str:
     return sep.join(str(p) for p in parts if p not in (None, "", [], {}))
 
 
+def delivered_text(delivered: Any) -> str | None:
+    """The compact view's "delivered": a date when VTEX has one, True when it only says finished."""
+    if isinstance(delivered, str):
+        return f"delivered {delivered}"
+    return "delivered" if delivered else None
+
+
 def order_text(data: dict[str, Any]) -> str:
     o = data.get("order") or {}
     out = [f"Order {o.get('orderId')} — {o.get('status')} ({o.get('statusMeaning')})"]
@@ -98,16 +105,24 @@ def order_text(data: dict[str, Any]) -> str:
         email = f"<{c['email']}>" if c.get("email") else None
         out.append("Customer: " + _line(" ".join(x for x in (c.get("name"), email) if x), c.get("phone")))
     totals = ", ".join(f"{k} {v}" for k, v in (o.get("totals") or {}).items())
-    out.append(f"Total: {o.get('total')}" + (f" ({totals})" if totals else ""))
+    if o.get("total") or totals:
+        out.append(f"Total: {o.get('total') or '?'}" + (f" ({totals})" if totals else ""))
     if o.get("items"):
         out.append("Items:")
-        out += [f"  - {i.get('qty')}x {i.get('name')} (SKU {i.get('sku')}) — {i.get('price')} each"
-                for i in o["items"]]  # fmt: skip
+        out += ["  - " + " ".join(x for x in (
+            f"{i['qty']}x" if i.get("qty") is not None else None, i.get("name") or "(unnamed item)",
+            f"(SKU {i['sku']})" if i.get("sku") else None, f"— {i['price']} each" if i.get("price") else None,
+        ) if x) for i in o["items"]]  # fmt: skip
     s = o.get("shipping") or {}
     if s:
         out.append("Shipping: " + _line(f"to {s['to']}" if s.get("to") else None, s.get("address")))
-        out.append("  " + _line(s.get("carrier"), s.get("sla"), s.get("channel"),
-                                f"estimate {s['estimate']}" if s.get("estimate") else None))  # fmt: skip
+        # one line per delivery: split orders list each (their SKUs, carrier, estimate, pickup point)
+        for d in s.get("deliveries") or [s]:
+            out.append("  " + _line(
+                f"SKU {', '.join(d['skus'])}" if d.get("skus") else None, d.get("carrier"), d.get("sla"),
+                d.get("channel"), f"pickup at {d['pickupPoint']}" if d.get("pickupPoint") else None,
+                d.get("pickupAddress") or (d.get("address") if d is not s else None),
+                f"estimate {d['estimate']}" if d.get("estimate") else None))  # fmt: skip
     for p in o.get("payments") or []:
         inst = f"{p['installments']} installments" if p.get("installments") else None
         out.append("Payment: " + _line(p.get("system"), p.get("value"), inst,
@@ -117,10 +132,10 @@ def order_text(data: dict[str, Any]) -> str:
     for inv in o.get("invoices") or []:
         tracking = " ".join(x for x in (inv.get("tracking"), f"<{inv['trackingUrl']}>" if inv.get("trackingUrl")
                                         else None) if x)  # fmt: skip
-        out.append(f"Invoice {inv.get('number')} ({inv.get('type')}): " + _line(
+        out.append(f"Invoice {inv.get('number')} ({inv.get('type')})" + ": " + _line(
             inv.get("value"), f"issued {inv['issued']}" if inv.get("issued") else None, inv.get("courier"),
-            f"tracking {tracking}" if tracking else "no tracking number yet",
-            f"delivered {inv['delivered']}" if inv.get("delivered") else None))  # fmt: skip
+            f"tracking {tracking}" if tracking else (None if inv.get("type") == "Input" else "no tracking number yet"),
+            delivered_text(inv.get("delivered"))))  # fmt: skip
     for ch in o.get("changes") or []:
         moves = [f"+{a}" for a in ch.get("added") or []] + [f"-{r}" for r in ch.get("removed") or []]
         out.append("Change: " + _line(ch.get("date"), ch.get("reason"), ", ".join(moves),
