@@ -430,3 +430,18 @@ async def test_slow_vtex_fixture_really_is_slow(tmp_path, slow_vtex):
         started = time.perf_counter()
         await http.get("/x")
     assert time.perf_counter() - started >= 0.3
+
+
+async def test_an_error_message_that_is_not_text_is_still_a_clear_error(tmp_path):
+    client, _ = make(tmp_path, httpx2.Response(409, json={"error": {"code": "OMS999", "message": {"en": "no"}}}))
+    with pytest.raises(VtexConflict, match='"en": "no"'):
+        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="r"))
+
+
+async def test_an_empty_2xx_where_vtex_sends_a_receipt_is_outcome_unknown(tmp_path):
+    client, requests = make(tmp_path, httpx2.Response(200, content=b""))
+    with pytest.raises(VtexOutcomeUnknown, match="empty answer"):
+        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="r"))
+    assert len(requests) == 1  # never resent
+    client, _ = make(tmp_path, httpx2.Response(200, content=b""))
+    assert await client.call(NOTE, AddInteraction(orderId="v1-01", source="s", message="m")) is None

@@ -138,3 +138,9 @@ def test_a_short_secret_is_refused_without_echoing_it(tmp_path):
         Settings.from_env({"VTEX_MCP_SECRET": "hunter2"}, state_dir=tmp_path)
     assert "hunter2" not in str(caught.value)
     assert Settings.from_env({"VTEX_MCP_SECRET": "x" * 16}, state_dir=tmp_path).secret is not None
+
+
+@pytest.mark.parametrize("var", ["VTEX_MCP_TOKEN_TTL", "VTEX_TIMEOUT"])
+def test_durations_must_be_finite(tmp_path, var):
+    with pytest.raises(ConfigError, match=var):
+        Settings.from_env({var: "inf"}, state_dir=tmp_path)

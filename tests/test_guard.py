@@ -481,3 +481,30 @@ async def test_resent_answer_to_another_replica_is_asked_again_once_the_order_ch
     assert done.structured_content["status"] == "done"
     assert isinstance(resent, types.InputRequiredResult)  # asked anew, not executed
     assert [w.route for w in shared.writes()] == ["POST /api/oms/pvt/orders/{orderId}/invoice"]
+
+
+async def test_an_answer_whose_question_is_no_longer_known_does_not_count(tmp_path):
+    """The store of shown questions is bounded; if other callers' unanswered questions pushed this
+    one out, there is nothing to check the answer against: refused, nothing sent."""
+    app = make_app(tmp_path)
+
+    async def accept_after_eviction(ctx, params):
+        app.runtime.guard._summaries.clear()
+        return types.ElicitResult(action="accept", content={})
+
+    async with Client(app.server, elicitation_callback=accept_after_eviction, mode="legacy") as c:
+        result = await c.call_tool("cancel_order", CANCEL)
+    assert result.is_error and "no longer known" in result.content[0].text
+    assert app.sandbox.writes() == []
+
+
+async def test_a_note_approved_with_a_cancel_is_not_stale_after_the_cancel(tmp_path):
+    app = make_app(tmp_path)
+    async with Client(app.server) as c:
+        cancel = await two_step(c)
+        note = (await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support",
+                                                            "message": "canceled at the customer's request"}))
+        assert not (await c.call_tool("confirm_write", cancel)).is_error
+        done = await c.call_tool("confirm_write", note.structured_content["confirmation"])
+    assert not done.is_error and done.structured_content["status"] == "done", done.content
+    assert len(app.sandbox.writes()) == 2

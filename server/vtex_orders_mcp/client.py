@@ -279,10 +279,16 @@ def _unreadable(op: Operation, action: str, status: int | None, what: str) -> Vt
 
 def _parse(body: bytes, content_type: str, op: Operation, action: str, status: int) -> Any:
     if not body.strip():
+        # A write VTEX answers with a document (a receipt) answered with nothing came from
+        # something else: done or not is unknown. Reads and content-less writes may be empty.
+        if op.answers_document and not op.read_only and status != 204:
+            raise _unreadable(op, action, status, "an empty answer where VTEX sends a document")
         return None
     content_type = content_type.lower()
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise _unreadable(op, action, status, "JSON nested too deeply to read") from None
     except ValueError:
         start = body.lstrip()[:1]
         if "json" in content_type or start in (b"{", b"["):

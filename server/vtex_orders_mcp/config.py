@@ -97,7 +97,8 @@ class Settings(BaseModel):
     app_token: SecretStr | None = None
     auth_cookie: SecretStr | None = None
     base_url: str | None = Field(None, description="Overrides https://{account}.{environment}.com.br")
-    timeout: float = Field(10.0, gt=0, description="Default upstream timeout in seconds (per operation overrides)")
+    timeout: float = Field(10.0, gt=0, allow_inf_nan=False,
+                           description="Default upstream timeout in seconds (per operation overrides)")
     max_concurrency: int = Field(8, ge=1, le=64)
     max_retries: int = Field(3, ge=0, le=10)
     guard: GuardMode = "auto"
@@ -106,7 +107,7 @@ class Settings(BaseModel):
     toolsets: frozenset[str] | None = None  # None: every toolset (registry.TOOLSETS)
     state_dir: Path = Field(default_factory=_default_state_dir)
     secret: SecretStr | None = None
-    token_ttl: float = Field(300.0, gt=0)
+    token_ttl: float = Field(300.0, gt=0, allow_inf_nan=False)
     http_token: SecretStr | None = None
     sandbox_seed: int = 7
     sandbox_orders: int = Field(500, ge=10, le=20000)

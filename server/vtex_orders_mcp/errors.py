@@ -183,13 +183,15 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
         return None, None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, text[:500]
     if isinstance(data, dict):
         err = data.get("error")
         if isinstance(err, dict):
-            code = err.get("code")
-            return (str(code) if code is not None else None), err.get("message") or None
+            code, message = err.get("code"), err.get("message")
+            if message is not None and not isinstance(message, str):  # VTEX's own shape is a string
+                message = json.dumps(message, ensure_ascii=False)[:500]
+            return (str(code) if code is not None else None), message or None
         if isinstance(err, str):
             return None, err
         for key in ("message", "Message", "title", "detail"):

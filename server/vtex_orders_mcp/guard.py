@@ -311,7 +311,8 @@ class Guard:
             text = detail(args, order or {}, money)
             if text:
                 parts.append(text)
-        return Review(visible(" — ".join(parts)), order_state(order) if isinstance(order, dict) else None)
+        bound = op.state_bound and isinstance(order, dict)
+        return Review(visible(" — ".join(parts)), order_state(order) if bound else None)
 
     # --- the resolver ---------------------------------------------------------------------
 

@@ -79,6 +79,9 @@ class Operation:
     # #7, #13, #16, #17, #19, #22, #28, #33): the client passes stray plain text on for them,
     # where every other operation must answer JSON or nothing.
     answers_document: bool = True
+    # Whether an approval of this write holds only for the order as the user saw it (guard.py
+    # order_state). False for a note: it does not depend on the order's state, nor change it.
+    state_bound: bool = True
 
     @property
     def read_only(self) -> bool:
@@ -184,8 +187,8 @@ OPERATIONS: tuple[Operation, ...] = (
         group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="orderId",
         description="Deprecated by VTEX: use create_order_modification. Adds/removes items or "
                     "discounts an order in handling."),
-    _op(name="add_order_interaction", answers_document=False, title="Add order interaction", method="POST",
-        path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
+    _op(name="add_order_interaction", answers_document=False, state_bound=False, title="Add order interaction",
+        method="POST", path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
         group="orders", order_arg="orderId",
         description="Append a note to the order's interaction log (additive, changes nothing else)."),
     # --- Order modifications ---

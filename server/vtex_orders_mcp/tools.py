@@ -293,8 +293,16 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
                 structured_content={"status": "approval_required", "summary": outcome.summary,
                                     "confirmation": confirmation, "expiresIn": int(rt.settings.token_ttl)},
             )  # fmt: skip
-        shown = rt.guard.pop_review(ctx, op, args) or Review(op.title)
+        kept = rt.guard.pop_review(ctx, op, args)
+        shown = kept or Review(op.title)
         summary = shown.summary
+        if isinstance(outcome, Approval) and kept is None:
+            # What the user was shown is no longer known (pushed out of the bounded store by other
+            # callers' unanswered questions): nothing to check the answer against, so it does not count.
+            rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
+                            detail="question no longer known")  # fmt: skip
+            return error("Not executed: the question this answer approves is no longer known to the server; "
+                         "call the tool again to ask the user anew.")  # fmt: skip
         if isinstance(outcome, Approval):
             if not rt.guard.spend_approval(ctx):
                 rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
