@@ -15,7 +15,6 @@ neither logged, rate limited nor subject to faults.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -27,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
+from .access import IDENTITY_SCOPE_KEY
+from .bodies import loads
 from .faults import Fault, InjectedReset
 from .requestlog import LoggedRequest
 from .state import SandboxError
@@ -61,7 +62,7 @@ def _parse_body(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
 
@@ -125,7 +126,7 @@ class Gate:
 
         async def handle(out_send):
             try:
-                sb.credentials.check(request.headers, request.cookies)
+                scope[IDENTITY_SCOPE_KEY] = sb.credentials.check(request.headers, request.cookies)
                 sb.rate_limiter.hit()
                 sb.tick()
             except SandboxError as exc:
@@ -269,7 +270,7 @@ class Admin:
     @staticmethod
     def _json(raw: bytes) -> dict:
         try:
-            data = json.loads(raw or b"{}")
+            data = loads(raw or b"{}")
         except ValueError:
             raise SandboxError(400, "1", "The request body is not valid JSON") from None
         if not isinstance(data, dict):

@@ -3,11 +3,19 @@
 The spec marks required fields and types but says nothing about the error VTEX returns for a bad
 body; [inference] the sandbox answers 400 with the OMS envelope, code "1", and a message naming the
 field path (e.g. `items[0].quantity`), so a client (or an LLM) can fix its call.
+
+Every JSON body in the sandbox is decoded by `loads`, which refuses documents nested deeper than
+`MAX_JSON_DEPTH` levels (and those that exhaust the parser's recursion) with a ValueError, so a
+pathological body is an ordinary "not valid JSON" 400 rather than a RecursionError 500 later on.
+[inference] VTEX documents no depth limit; no real Orders API body nests beyond a handful of levels.
+Integer-like strings (cents, page numbers) accept ASCII digits only: `str.isdigit` also accepts
+superscripts and other scripts' digits ('²', '٣'), which VTEX would not read as numbers.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .state import SandboxError
@@ -17,8 +25,33 @@ _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "an 
                float: "a number"}
 
 
+MAX_JSON_DEPTH = 64
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def invalid(message: str) -> SandboxError:
     return SandboxError(400, "1", message)
+
+
+def is_ascii_digits(value: str) -> bool:
+    """True for a non-empty run of ASCII digits ('0'-'9') only."""
+    return _ASCII_DIGITS.fullmatch(value) is not None
+
+
+def loads(raw: bytes | str) -> Any:
+    """json.loads that raises ValueError (never RecursionError) for documents nested too deeply."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ValueError("the document is nested too deeply") from None
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"the document is nested deeper than {MAX_JSON_DEPTH} levels")
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return data
 
 
 def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
@@ -27,7 +60,7 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
             return {}
         raise invalid("The request body is required (application/json)")
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError as exc:
         raise invalid(f"The request body is not valid JSON: {exc}") from None
 
@@ -38,7 +71,7 @@ async def read_json(request: Any, code: str = "1") -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         raise SandboxError(400, code, "The request body is not valid JSON") from None
 
@@ -83,9 +116,11 @@ def non_empty(value: str, label: str) -> str:
 
 def cents_string(value: str, label: str) -> int:
     """VTEX's invoiceValue: a string of integer cents, no decimal separator, > 0."""
-    if not value.isdigit():
+    if not is_ascii_digits(value):
         raise invalid(f"The field '{label}' must be a string of integer cents without decimal separator "
                       f"(e.g. \"2499\" for 24.99), got {value!r}")
+    if len(value.lstrip("0")) > 15:
+        raise invalid(f"The field '{label}' is out of range (at most 15 digits), got {value[:20]!r}...")
     cents = int(value)
     if cents <= 0:
         raise invalid(f"The field '{label}' must be greater than 0")

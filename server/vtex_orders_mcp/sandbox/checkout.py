@@ -16,12 +16,12 @@ that keeps obviously wrong values (e.g. hours or seconds sent as days) from bein
 
 from __future__ import annotations
 
-import json
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .bodies import loads
 from .state import SandboxError, Store
 
 __all__ = ["CheckoutService", "routes", "DEFAULT_WAITING_DAYS", "MAX_WAITING_DAYS"]
@@ -60,7 +60,7 @@ def routes(service: CheckoutService) -> list[Route]:
     async def post_window(request: Request) -> Response:
         raw = await request.body()
         try:
-            body = json.loads(raw) if raw.strip() else None
+            body = loads(raw) if raw.strip() else None
         except ValueError:
             raise SandboxError(400, "CHK001", "The request body is not valid JSON") from None
         service.set_window(body)

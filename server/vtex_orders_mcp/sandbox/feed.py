@@ -38,8 +38,9 @@ What the sandbox infers:
 * The hook never performs network calls: every notification it would POST is appended to
   `HookService.deliveries` ({url, headers, payload, date}) for tests and evals to read. Its POST
   answer is the payload it would deliver for the most recently changed order matching the filter.
-* The AppKey is the X-VTEX-API-AppKey header; callers authenticated by VtexIdclientAutCookie share
-  the key COOKIE_KEY.
+* The AppKey is the identity the request authenticated with (access.py): the X-VTEX-API-AppKey of a
+  valid key+token pair; callers authenticated by VtexIdclientAutCookie share the key COOKIE_KEY,
+  whatever AppKey header they also send (a lone AppKey without its token is not key auth).
 * Feed v2 returns the most recent status changes of the account as
   `[{orderId, status, dateTime, commitToken}]` (the shape of VTEX's former v2 feed); the spec documents
   no schema and no commit operation, so items are not consumed.
@@ -47,7 +48,6 @@ What the sandbox infers:
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .bodies import read_json
+from .access import COOKIE_KEY, IDENTITY_SCOPE_KEY
+from .bodies import loads, read_json
 from .state import SandboxError, Store
 
 __all__ = ["FeedService", "routes", "jsonata_truthy", "MAX_RETENTION", "MAX_VISIBILITY", "MAX_LOT", "COOKIE_KEY"]
@@ -70,7 +71,6 @@ MAX_RECEIVES = 100  # "can't deliver a message more than 100 times"
 FEED_V2_MAX_LOT = 100  # [inference] no limit documented for the deprecated feed
 FEED_V2_KEEP = 1000
 DOMAIN = "Fulfillment"
-COOKIE_KEY = "VtexIdclientAutCookie"
 FILTER_TYPES = ("FromWorkflow", "FromOrders")
 
 
@@ -383,7 +383,7 @@ def evaluate_jsonata_request(body: Any) -> bool:
     if not isinstance(raw, str):
         raise _bad("Document is required (a JSON document as a string)")
     try:
-        document = json.loads(raw)
+        document = loads(raw)
     except ValueError as exc:
         raise _bad(f"Invalid JSON Document: {exc}") from None
     try:
@@ -398,7 +398,8 @@ def evaluate_jsonata_request(body: Any) -> bool:
 
 
 def app_key(request: Request) -> str:
-    return request.headers.get("x-vtex-api-appkey") or COOKIE_KEY
+    """The authenticated identity the gate recorded (never the raw AppKey header)."""
+    return request.scope.get(IDENTITY_SCOPE_KEY) or COOKIE_KEY
 
 
 def routes(service: FeedService) -> list[Route]:

@@ -8,6 +8,11 @@ silently), so a client never mistakes a clamped page for the page it asked for. 
 `page`/`per_page`, unknown `orderBy` fields or directions and a `+` in `q` ("the `+` caracter is
 not allowed in Fulltext Search") are refused the same way.
 
+Sales channels: orders carry only the channel's id (`salesChannel`). `salesChannelId` filters by
+that id; `f_salesChannel` filters by the channel's *name* (the spec's example is "Main"), looked up in
+seed.SALES_CHANNEL_NAMES ("1" -> "Main", affiliates' channels by the affiliate's name), so
+`f_salesChannel=1` matches nothing. Both take comma-separated values, matched exactly.
+
 Not modelled: the ~4-minute indexing delay and the two-year retention limit (the seeded example
 order is from 2019 and must stay reachable).
 """
@@ -19,11 +24,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from .bodies import invalid
+from .bodies import invalid, is_ascii_digits
 from .invoicing import has_input_invoice
+from .seed import SALES_CHANNEL_NAMES
 
 MAX_PAGE = 30
 MAX_PER_PAGE = 100
+MAX_SHIPPING_DAYS = 3650  # [inference] ten years either way; VTEX documents no bound
 DEFAULT_PER_PAGE = 15
 ORDER_FIELDS = ("creationDate", "orderId", "items", "totalValue", "origin")
 _RANGE = re.compile(r"^(?:(\w+):)?\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
@@ -50,7 +57,8 @@ def paging_params(query: Query, page_name: str = "page", per_page_name: str = "p
 def _positive_int(raw: str | None, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only (isdigit() also takes '²' and '٣'); more than 9 digits is out of any range.
+    if not is_ascii_digits(raw) or len(raw.lstrip("0")) > 9 or int(raw) < 1:
         raise invalid(f"{name} must be a positive integer (got {raw!r})")
     return int(raw)
 
@@ -234,10 +242,13 @@ def matches_text(order: dict, text: str) -> bool:
 
 def shipping_window(raw: str, now: datetime) -> Callable[[dict], bool]:
     """`f_shippingEstimate=<n>.days`: 7.days next 7 days, 0.days today, -1.days late."""
-    match = re.fullmatch(r"(-?\d+)\.days", raw.strip())
+    match = re.fullmatch(r"(-?[0-9]{1,9})\.days", raw.strip())
     if not match:
         raise invalid(f"f_shippingEstimate must look like 7.days, 1.days, 0.days or -1.days (got {raw!r})")
     days = int(match.group(1))
+    if abs(days) > MAX_SHIPPING_DAYS:
+        raise invalid(f"f_shippingEstimate must be between -{MAX_SHIPPING_DAYS}.days and "
+                      f"{MAX_SHIPPING_DAYS}.days (got {raw!r})")
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def check(order: dict) -> bool:
@@ -300,7 +311,7 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
     for name, getter in (
         ("f_affiliateId", lambda o: [o.get("affiliateId") or ""]),
         ("salesChannelId", lambda o: [o.get("salesChannel")]),
-        ("f_salesChannel", lambda o: [o.get("salesChannel")]),
+        ("f_salesChannel", lambda o: [SALES_CHANNEL_NAMES.get(str(o.get("salesChannel")))]),
         ("f_sellerNames", lambda o: [s.get("name") for s in o.get("sellers") or []]),
         ("f_paymentNames", lambda o: [n.strip() for n in payment_names(o).split(",")]),
         ("f_callCenterOperatorName", lambda o: [(o.get("callCenterOperatorData") or {}).get("userName")]),

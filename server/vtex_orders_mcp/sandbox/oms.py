@@ -18,6 +18,8 @@ VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first)
 | unknown order / invoice                               | 404    | 1      | [inference] |
 | unknown paymentId                                     | 404    | text "Value not found." | spec |
 | invalid body, unknown SKU, over-return                | 400    | 1      | [inference] |
+| Output invoice above the amount left to invoice       | 400    | 1      | [inference] |
+| payment notification on a canceled / incomplete order | 400    | 1      | [inference] (the route lists no 409) |
 
 Every mutation goes through Store.set_status / Store.touch so lastChange and the feed see it.
 """
@@ -211,7 +213,8 @@ class OmsRoutes:
         order["changesAttachment"] = attachment
         self.store.recompute_totals(order)
         done[request_id] = receipt
-        self.store.touch(order)
+        if not self.store.complete_if_fully_invoiced(order):
+            self.store.touch(order)
         return JSONResponse(receipt)
 
     async def interactions(self, request: Request) -> Response:
@@ -232,10 +235,11 @@ class OmsRoutes:
                     for p in t.get("payments") or []]
         if not any(p.get("id", "").lower() == payment_id.lower() for p in payments):
             raise SandboxError(404, "1", "Value not found.", text="Value not found.")
+        # VTEX lists only 200/400/403/404/429 for this route: refusals are 400, not 409.
         if order["status"] == "canceled":
-            raise conflict("Order is canceled: a payment notification can no longer be applied")
+            raise invalid("Order is canceled: a payment notification can no longer be applied")
         if not order.get("isCompleted", True):
-            raise conflict("Incomplete orders do not accept payment notifications")
+            raise invalid("Incomplete orders do not accept payment notifications")
         if order["status"] in ("order-created", "payment-pending"):
             order["authorizedDate"] = self.store.iso()
             self.store.set_status(order, "payment-approved")
@@ -286,6 +290,11 @@ class OmsRoutes:
             if status not in INVOICEABLE:
                 raise conflict(f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
                                f"or ready-for-invoicing to be invoiced (it is {status})")
+            total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
+            left = max(0, total - already)
+            if value > left:
+                raise invalid(f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
+                              f"{total}, already invoiced {already})")
         else:
             if status != "invoiced":
                 raise conflict("Return (Input) invoices are accepted only after the full order amount "
@@ -314,12 +323,8 @@ class OmsRoutes:
 
         if kind == "Output":
             order["allowCancellation"] = False  # invoiced and partially invoiced orders can't be canceled
-            full = invoicing.invoiced_total(order) >= invoicing.order_total(order)
             self.store.recompute_totals(order)
-            if full:
-                order["invoicedDate"] = self.store.iso()
-                order["isCompleted"] = True
-                self.store.set_status(order, "invoiced")
+            if self.store.complete_if_fully_invoiced(order):
                 return JSONResponse(receipt)
         self.store.touch(order)
         return JSONResponse(receipt)

@@ -94,6 +94,10 @@ SELLERS = [("1", None), ("casaeconforto", "Casa & Conforto"), ("esportemax", "Es
            ("techbrasil", "Tech Brasil")]
 # External marketplaces connected as affiliates: (affiliateId, salesChannel, name).
 AFFILIATES = [("MLB", "2", "Mercado Livre"), ("AMZ", "3", "Amazon"), ("MGZ", "4", "Magalu")]
+# Orders carry only the sales channel's id (`salesChannel`); its name lives here, the one place the
+# sandbox maps ids to names (ListOrders f_salesChannel filters by name). Channel "1" is the store's
+# own, named "Main" as in the spec's f_salesChannel example; the others are named after the affiliate.
+SALES_CHANNEL_NAMES = {"1": "Main", **{channel: name for _, channel, name in AFFILIATES}}
 SLAS = [("Normal", "5bd", "Correios"), ("Expressa", "2bd", "Jadlog"), ("Retirada", "0bd", "Retirada na loja")]
 COURIERS = ["Correios", "Jadlog", "Loggi", "Total Express"]
 

@@ -23,6 +23,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
+from . import invoicing
+
 __all__ = ["SandboxError", "Clock", "Store", "STATUS_DESCRIPTIONS"]
 
 
@@ -199,6 +201,23 @@ class Store:
         order["statusDescription"] = STATUS_DESCRIPTIONS.get(status, status)
         order["lastChange"] = self.iso()
         self._notify(order, previous)
+
+    def complete_if_fully_invoiced(self, order: dict) -> bool:
+        """Move the order to `invoiced` once its Output invoices cover its total; True when it moved.
+
+        "Invoiced when the invoiced sum reaches the total" holds after every total change, not only
+        when an invoice arrives: callers run it after each `recompute_totals` (invoice, register
+        changes, a done modification). An order without Output invoices never qualifies.
+        """
+        if order.get("status") in ("invoiced", "canceled"):
+            return False
+        invoiced = invoicing.invoiced_total(order)
+        if not invoiced or invoiced < invoicing.order_total(order):
+            return False
+        order["invoicedDate"] = self.iso()
+        order["isCompleted"] = True
+        self.set_status(order, "invoiced")
+        return True
 
     def touch(self, order: dict) -> None:
         order["lastChange"] = self.iso()

@@ -15,6 +15,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from ..invoicing import order_total
 from ..state import SandboxError, Store
 
 __all__ = ["Plan", "PlanningMixin"]
@@ -69,7 +70,8 @@ class PlanningMixin:
         """Apply the entries to copies of the order's items / logistics lines.
 
         Raises SandboxError(400) when the change does not fit the order (unknown item, more
-        quantity removed than present, unknown SKU, new SKU on a multi-address order).
+        quantity removed than present, unknown SKU, new SKU on a multi-address order, a resulting
+        order total below zero).
         """
         items = copy.deepcopy(order.get("items") or [])
         lines_by_index = {int(li.get("itemIndex", n)): li
@@ -131,6 +133,13 @@ class PlanningMixin:
         after = _line_totals(new_items, new_lines)
         deltas = {k: after[k] - before[k] for k in before}
         deltas["ManualValues"] = parsed["manualIncrementValue"] - parsed["manualDiscountValue"]
+        total = order_total(order)
+        if total + sum(deltas.values()) < 0:
+            # The same rule as register-changes (oms.py): no change may make the order value negative.
+            raise SandboxError(400, "ORDMOD002",
+                               f"The modification would make the order value negative: the order total {total} "
+                               f"would change by {sum(deltas.values())} cents to {total + sum(deltas.values())} "
+                               f"(manualDiscountValue {parsed['manualDiscountValue']})")
         return Plan(new_items, new_lines, deltas, removed_snaps,
                     [[copy.deepcopy(i) for i in made] for made in added_snaps])
 

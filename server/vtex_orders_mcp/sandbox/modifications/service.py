@@ -234,7 +234,9 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         req.in_progress = False
         req.error = None
         self._log(req, f"Modification applied; order value changed by {plan.total_change} cents")
-        self.store.touch(order)
+        # A lower total may now be covered by the invoices already sent (Store docstring).
+        if not self.store.complete_if_fully_invoiced(order):
+            self.store.touch(order)
 
     def retry(self, order_id: str, request_id: str, parsed: dict) -> None:
         req = self.get(order_id, request_id)
