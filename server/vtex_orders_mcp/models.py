@@ -156,7 +156,7 @@ class ListOrders(Args):
     status: Annotated[OrderStatus | None, Query("f_status")] = None
     created_from: Annotated[DateTime | None, LOCAL] = None
     created_to: Annotated[DateTime | None, LOCAL] = None
-    sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20)] = None
+    sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20, description="id, e.g. 1")] = None
     order_by: Annotated[
         Literal[
             "creationDate,desc", "creationDate,asc", "orderId,desc", "orderId,asc", "totalValue,desc",
