@@ -97,6 +97,10 @@ async def test_non_ascii_digits_refused(sandbox, client):
         r = await client.post(f"{ORDERS}/{order['orderId']}/invoice", json=body)
         assert r.status_code == 400 and "invoiceValue" in _error(r)["message"], (value, r.text)
     assert _uninvoiced(order)
+    for path in ("/api/orders/feed?maxlot=", "/api/oms/pvt/feed/orders/status?maxLot="):
+        for lot in ("%D9%A3", "%203", "3%20"):  # '٣', ' 3', '3 ': int() takes them, VTEX's parser would not
+            r = await client.get(path + lot)
+            assert r.status_code == 400 and "maxl" in _error(r)["message"].lower(), (path, lot, r.text)
 
 
 async def test_shipping_estimate_out_of_range_refused(client):

@@ -58,7 +58,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .access import COOKIE_KEY, IDENTITY_SCOPE_KEY
-from .bodies import loads, read_json
+from .bodies import is_ascii_digits, loads, read_json
 from .state import SandboxError, Store
 
 __all__ = ["FeedService", "routes", "jsonata_truthy", "MAX_RETENTION", "MAX_VISIBILITY", "MAX_LOT", "COOKIE_KEY"]
@@ -280,10 +280,9 @@ class FeedService:
         }
 
     def retrieve(self, key: str, maxlot: Any) -> list[dict]:
-        try:
-            lot = int(maxlot)
-        except (TypeError, ValueError):
-            raise _bad(f"maxlot is required (integer 1..{MAX_LOT})") from None
+        if not isinstance(maxlot, str) or not is_ascii_digits(maxlot):  # int() would take " 3" and "٣"
+            raise _bad(f"maxlot is required (integer 1..{MAX_LOT})")
+        lot = int(maxlot)
         if not 1 <= lot <= MAX_LOT:
             raise _bad(f"maxlot must be between 1 and {MAX_LOT}")
         feed = self._feed(key)
@@ -366,10 +365,9 @@ class FeedService:
 
     # -- feed v2 ---------------------------------------------------------------------------
     def feed_v2(self, max_lot: Any) -> list[dict]:
-        try:
-            lot = int(max_lot)
-        except (TypeError, ValueError):
-            raise _bad(f"maxLot is required (integer 1..{FEED_V2_MAX_LOT})") from None
+        if not isinstance(max_lot, str) or not is_ascii_digits(max_lot):
+            raise _bad(f"maxLot is required (integer 1..{FEED_V2_MAX_LOT})")
+        lot = int(max_lot)
         if not 1 <= lot <= FEED_V2_MAX_LOT:
             raise _bad(f"maxLot must be between 1 and {FEED_V2_MAX_LOT}")
         return list(self.status_log)[-lot:]
