@@ -138,11 +138,22 @@ def transport_security(host: str, port: int, allowed_origins: list[str]) -> Tran
     )
 
 
+MIN_PUBLIC_TOKEN_LENGTH = 16
+
+
 def check_bind(host: str, token: str | None) -> None:
-    if not token and not is_loopback(host):
+    if is_loopback(host):
+        return
+    if not token:
         raise ConfigError(
             f"refusing to serve HTTP on {host} without a bearer token: set VTEX_MCP_HTTP_TOKEN "
             "(or --http-token), or bind to 127.0.0.1."
+        )
+    if len(token) < MIN_PUBLIC_TOKEN_LENGTH:
+        # Reachable from other machines, the token is all that stands between them and the tools.
+        raise ConfigError(
+            f"refusing to serve HTTP on {host} with a bearer token shorter than {MIN_PUBLIC_TOKEN_LENGTH} "
+            "characters: use a long random one (python -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
 
 

@@ -188,5 +188,8 @@ def test_allow_lists_for_other_binds():
         transport_security("127.0.0.1", 9000, ["mcp.example.com"])
     with pytest.raises(ConfigError):
         check_bind("10.0.0.5", None)
-    check_bind("10.0.0.5", "a-token")
+    with pytest.raises(ConfigError, match="shorter than 16"):  # reachable from elsewhere: a real token
+        check_bind("10.0.0.5", "a-token")
+    check_bind("10.0.0.5", "a-token-of-16-chars")
     check_bind("127.0.0.1", None)
+    check_bind("127.0.0.1", "short")  # loopback: the machine's own users
