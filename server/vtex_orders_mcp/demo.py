@@ -76,10 +76,12 @@ class Screen:
         print(self.clip(" " * indent + text).rstrip(), file=self.out, flush=True)
 
     def wrap(self, text: str, indent: int = 2, first: str = "") -> None:
-        lines = textwrap.wrap(text, self.width, initial_indent=" " * indent + first,
-                              subsequent_indent=" " * (indent + len(first))) or [""]  # fmt: skip
-        for ln in lines:
-            print(ln, file=self.out, flush=True)
+        """Word-wrapped, keeping the text's own line breaks (an approval question has two parts)."""
+        rest = " " * (indent + len(first))
+        for n, paragraph in enumerate(text.split("\n")):
+            lead = " " * indent + first if n == 0 else rest
+            for ln in textwrap.wrap(paragraph, self.width, initial_indent=lead, subsequent_indent=rest) or [""]:
+                print(ln, file=self.out, flush=True)
 
     def clip(self, text: str, width: int | None = None) -> str:
         width = width or self.width

@@ -38,6 +38,7 @@ def test_demo_yes_cancels_with_approval_and_audit(tmp_path):
     order_id = order_shown(output)
     assert "over stdio" in output
     assert f"Approve this change? Cancel order {order_id}" in output
+    assert re.search(r"^ +Arguments: \{\"orderId\"", output, re.M), "the question's second part on its own line"
     assert "Approve? [y/N] y" in output
     assert "Result: done. VTEX receipt:" in output
     assert f"Order {order_id} is now: canceled" in output
