@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .errors import scrub
+
 __all__ = ["AuditLog", "AuditRecord", "redact"]
 
 _SCHEMA = """
@@ -71,8 +73,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
         if isinstance(v, list):
             return [walk(x, key) for x in v]
         if isinstance(v, str):
-            for s in secrets:
-                v = v.replace(s, "***")
+            return scrub(v, secrets)
         return v
 
     return walk(value)

@@ -93,11 +93,8 @@ class Review:
 
 
 @dataclass(frozen=True)
-class NeedsToken:
-    """Resolver outcome: the client cannot elicit, use the two-step token."""
-
-    summary: str
-    state: str | None = None
+class NeedsToken(Review):
+    """Resolver outcome: the client cannot elicit, use the two-step token (for this review)."""
 
 
 @dataclass(frozen=True)
@@ -271,9 +268,6 @@ class Guard:
         return payload
 
     # --- summaries ------------------------------------------------------------------------
-
-    async def summarize(self, op: Operation, args: Args) -> str:
-        return (await self.review(op, args)).summary
 
     async def review(self, op: Operation, args: Args) -> Review:
         """One line a human can approve (the action, the order's live state, the key arguments),
@@ -501,7 +495,7 @@ def _fields(*names: str) -> Any:
 
 def _as_sent(args: Any, order: dict[str, Any], money: Money) -> str:
     # Account-wide settings: the human sees every value that will be sent, not a title.
-    return "sets " + json.dumps(args.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(", ", ": "))
+    return "sets " + json.dumps(as_given(args), separators=(", ", ": "))
 
 
 _DETAILS = {

@@ -294,25 +294,13 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
                                     "confirmation": confirmation, "expiresIn": int(rt.settings.token_ttl)},
             )  # fmt: skip
         kept = rt.guard.pop_review(ctx, op, args)
-        shown = kept or Review(op.title)
-        summary = shown.summary
-        if isinstance(outcome, Approval) and kept is None:
-            # What the user was shown is no longer known (pushed out of the bounded store by other
-            # callers' unanswered questions): nothing to check the answer against, so it does not count.
-            rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
-                            detail="question no longer known")  # fmt: skip
-            return error("Not executed: the question this answer approves is no longer known to the server; "
-                         "call the tool again to ask the user anew.")  # fmt: skip
+        summary = (kept or Review(op.title)).summary
         if isinstance(outcome, Approval):
-            if not rt.guard.spend_approval(ctx):
-                rt.audit.record(**record, event="refused", channel="elicitation", summary=summary,
-                                detail="approval replayed")  # fmt: skip
-                return error("Not executed: this approval was already used for one execution; call the tool "
-                             "again to ask the user anew.")  # fmt: skip
-            stale = await _changed_while_asking(rt, ctx, op, args, shown)
-            if stale:
-                rt.audit.record(**record, event="refused", channel="elicitation", summary=summary, detail=stale)
-                return error(f"Not executed: {stale}. Call the tool again so the user approves the order as it is now.")
+            refusal = await _answer_refused(rt, ctx, op, args, kept)
+            if refusal:
+                detail, message = refusal
+                rt.audit.record(**record, event="refused", channel="elicitation", summary=summary, detail=detail)
+                return error(f"Not executed: {message}")
             rt.audit.record(**record, event="approved", channel="elicitation", summary=summary,
                             detail=outcome.note)  # fmt: skip
             return await execute(rt, op, args, call_id=call_id, channel="elicitation", principal=principal,
@@ -325,19 +313,30 @@ def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallTo
     return handler
 
 
-async def _changed_while_asking(rt: Runtime, ctx: Context, op: Operation, args: Args, shown: Review) -> str | None:
-    """Why the approval no longer holds, or None. Under 2025-11-25 the question is answered inside
-    the call, after a human's pause: the order is read again and must still be in the state the
-    question showed. (Under 2026-07-28 the question was just rebuilt from live state for this
-    very round, and an answer to a question that changed is not accepted by the SDK.)"""
-    if shown.state is None or getattr(ctx, "request_state", None) is not None:
+async def _answer_refused(
+    rt: Runtime, ctx: Context, op: Operation, args: Args, kept: Review | None
+) -> tuple[str, str] | None:
+    """Why an accepted answer does not count, as (audit detail, message), or None when it does.
+
+    - The question it answers is no longer known (pushed out of the bounded store by other
+      callers' unanswered questions): there is nothing to check it against.
+    - It was already used (``Guard.spend_approval``): one "yes", one execution.
+    - Under 2025-11-25 the question is answered inside the call, after a human's pause: the order
+      is read again and must still be in the state the question showed. (Under 2026-07-28 the
+      question was just rebuilt from live state for this very round, and the SDK does not accept
+      an answer to a question that changed.)
+    """
+    if kept is None:
+        return ("question no longer known", "the question this answer approves is no longer known to the "
+                "server; call the tool again to ask the user anew.")  # fmt: skip
+    if not rt.guard.spend_approval(ctx):
+        return ("approval replayed", "this approval was already used for one execution; call the tool again "
+                "to ask the user anew.")  # fmt: skip
+    if kept.state is None or getattr(ctx, "request_state", None) is not None:
         return None
-    try:
-        now = await rt.guard.review(op, args)
-    except VtexError:
-        now = Review(op.title)
-    if now.state != shown.state:
-        return "the order changed while the user was deciding (or could not be read to check)"
+    if (await _safe_review(rt, op, args)).state != kept.state:
+        stale = "the order changed while the user was deciding (or could not be read to check)"
+        return stale, f"{stale}. Call the tool again so the user approves the order as it is now."
     return None
 
 
