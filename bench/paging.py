@@ -4,7 +4,7 @@ An in-process sandbox gets a latency fault on the list-orders route (``delay`` s
 page, 20 ms by default, standing in for VTEX's network round trip). ``per_page`` is chosen so the
 listing has exactly ``pages`` pages. Then, through the same ``VtexClient``:
 
-* concurrent: what ``list_orders`` with ``all_pages=true`` runs (tools.fetch: page 1 for the
+* concurrent: what ``list_orders`` with ``all_pages=true`` runs (paging.fetch: page 1 for the
   count, the rest concurrently with bounded parallelism);
 * sequential: page 1, 2, ... one after another, as a client without all_pages would.
 
@@ -55,7 +55,7 @@ async def measure(work: Path, *, pages: int = 15, delay: float = 0.02, repeats: 
     from vtex_orders_mcp.registry import BY_NAME
     from vtex_orders_mcp.sandbox import Fault, Sandbox
     from vtex_orders_mcp.server import build_server
-    from vtex_orders_mcp.tools import fetch
+    from vtex_orders_mcp.paging import fetch
 
     state_dir = work / "state-paging"
     state_dir.mkdir(exist_ok=True)
@@ -73,7 +73,7 @@ async def measure(work: Path, *, pages: int = 15, delay: float = 0.02, repeats: 
 
         async def concurrent() -> tuple[float, list[str]]:
             started = time.perf_counter()
-            data = await fetch(app.runtime, op, ListOrders(per_page=per_page, all_pages=True))
+            data = await fetch(app.client, op, ListOrders(per_page=per_page, all_pages=True))
             return time.perf_counter() - started, [row["orderId"] for row in data["list"]]
 
         async def sequential() -> tuple[float, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vtex_orders_mcp.cli import _settings, build_parser
+from vtex_orders_mcp.cli import build_parser, main, settings_from
 
 
 @pytest.mark.parametrize(
@@ -20,15 +20,18 @@ def test_server_flags_hold_before_or_after_the_subcommand(tmp_path, monkeypatch,
     for var in ("VTEX_MCP_READ_ONLY", "VTEX_MCP_GUARD", "VTEX_MCP_TOOLSETS", "VTEX_MCP_STATE_DIR"):
         monkeypatch.delenv(var, raising=False)
     ns = build_parser().parse_args([a.replace("{d}", str(tmp_path)) for a in argv])
-    s = _settings(ns)
+    s = settings_from(ns)
     assert (s.read_only, s.guard, s.toolsets, str(s.state_dir)) == (True, "elicit-only", {"orders"}, str(tmp_path))
 
 
 def test_the_state_dir_given_before_audit_is_used(tmp_path, capsys):
-    from vtex_orders_mcp.audit import AuditLog
-    from vtex_orders_mcp.cli import main
+    import anyio
 
-    AuditLog(tmp_path / "audit.sqlite3").record(call_id="c1", tool="cancel_order", event="requested")
+    from vtex_orders_mcp.cli import main
+    from vtex_orders_mcp.storage import SqliteStore
+
+    store = SqliteStore(tmp_path / "audit.sqlite3")
+    anyio.run(lambda: store.record(call_id="c1", tool="cancel_order", event="requested"))
     assert main(["--state-dir", str(tmp_path), "audit"]) == 0
     assert '"cancel_order"' in capsys.readouterr().out
 
@@ -36,10 +39,22 @@ def test_the_state_dir_given_before_audit_is_used(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["serve", "--port", "70000"], "70000 is outside 1..65535"),
+        (["serve", "--port", "70000"], "--port='70000': should be less than or equal to 65535; allowed: a whole number "
+                                       "from 1 to 65535."),
+        (["serve", "--port", "http"], "--port='http': should be a valid integer"),
+    ],
+)  # fmt: skip
+def test_out_of_range_server_settings_are_configuration_errors(argv, message, capsys, monkeypatch):
+    monkeypatch.delenv("VTEX_MCP_PORT", raising=False)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
         (["sandbox", "--port", "-1"], "-1 is outside 1..65535"),
         (["sandbox", "--orders", "-5"], "-5 is outside 10..20000"),
-        (["serve", "--port", "http"], "'http' is not a whole number"),
     ],
 )
 def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):

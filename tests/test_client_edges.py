@@ -19,7 +19,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from vtex_orders_mcp.audit import AuditLog
+from vtex_orders_mcp.storage import SqliteStore
 from vtex_orders_mcp.client import VtexClient
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.errors import (
@@ -318,7 +318,7 @@ async def test_unreadable_write_through_the_tools_is_outcome_unknown_and_audited
         result = await c.call_tool("cancel_order", {"orderId": "v1-01", "reason": "x"})
     assert result.is_error and text(result).startswith("Outcome unknown:"), text(result)
     assert "Nothing was resubmitted" in text(result) and "Order v1-01 is now 'handling'" in text(result)
-    events = [r.event for r in AuditLog(tmp_path / "state" / "audit.sqlite3").recent(tool="cancel_order")]
+    events = [r.event for r in await SqliteStore(tmp_path / "state" / "audit.sqlite3").recent(tool="cancel_order")]
     assert "outcome_unknown" in events and "failed" not in events
     await app.aclose()
 
@@ -364,7 +364,7 @@ async def test_undecodable_write_through_the_tools_is_audited(tmp_path):
     async with Client(app.server) as c:
         result = await c.call_tool("add_order_interaction", {"orderId": "v1-01", "source": "s", "message": "m"})
     assert result.is_error and text(result).startswith("Outcome unknown:"), text(result)
-    events = [r.event for r in AuditLog(tmp_path / "state" / "audit.sqlite3").recent(tool="add_order_interaction")]
+    events = [r.event for r in await SqliteStore(tmp_path / "state" / "audit.sqlite3").recent(tool="add_order_interaction")]
     assert events[0] == "outcome_unknown"
     await app.aclose()
 

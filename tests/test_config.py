@@ -117,7 +117,7 @@ def test_bad_override_names_the_flag_and_every_problem(tmp_path):
 def test_config_errors_never_echo_a_secret(tmp_path):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({}, http_token=987654321, state_dir=tmp_path)
-    assert "http_token" in str(caught.value) and "987654321" not in str(caught.value)
+    assert "--http-token" in str(caught.value) and "987654321" not in str(caught.value)
 
 
 def test_cli_reports_a_bad_value_as_a_configuration_error(tmp_path, monkeypatch, capsys):

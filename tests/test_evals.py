@@ -45,7 +45,7 @@ def test_scenario_passes_and_is_reproducible(path):
     lines = first.to_jsonl().splitlines()
     assert json.loads(lines[0])["event"] == "start" and json.loads(lines[-1])["passed"] is True
     # the only tokens left in a transcript are those the scenario itself wrote (forgeries)
-    assert all(tok in path.read_text() for tok in re.findall(r"vtx1\.[\w-]+\.[\w-]+", first.to_jsonl()))
+    assert all(tok in path.read_text() for tok in re.findall(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", first.to_jsonl()))
 
 
 # --- failures are reported clearly ------------------------------------------------------------

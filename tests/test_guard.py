@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import jwt
 import pytest
 from mcp import Client, types
 
@@ -34,8 +35,8 @@ def answering(action, asked=None):
     return callback
 
 
-def events(app):
-    return [r.event for r in reversed(app.audit.recent(100))]
+async def events(app):
+    return [r.event for r in reversed(await app.store.recent(100))]
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -51,8 +52,8 @@ async def test_approved_write_executes_once_and_is_audited_with_receipt(tmp_path
     writes = app.sandbox.writes()
     assert [w.route for w in writes] == [CANCEL_ROUTE]
     assert app.sandbox.store.orders[ORDER]["status"] == "canceled"
-    assert events(app) == ["requested", "approved", "executing", "executed"]
-    executed = app.audit.recent(1)[0]
+    assert await events(app) == ["requested", "approved", "executing", "executed"]
+    executed = (await app.store.recent(1))[0]
     assert executed.receipt == result.structured_content["result"]["receipt"]
 
 
@@ -67,7 +68,7 @@ async def test_decline_or_cancel_sends_nothing(tmp_path, action, mode):
     assert "Not executed" in result.content[0].text
     assert app.sandbox.writes() == []
     assert app.sandbox.store.orders[ORDER]["status"] == "handling"
-    assert events(app)[-1] == ("declined" if action == "decline" else "canceled")
+    assert (await events(app))[-1] == ("declined" if action == "decline" else "canceled")
 
 
 async def two_step(c):
@@ -86,7 +87,7 @@ async def test_without_elicitation_nothing_is_sent_until_confirmed(tmp_path):
         done = await c.call_tool("confirm_write", confirmation)
     assert not done.is_error and done.structured_content["status"] == "done"
     assert [w.route for w in app.sandbox.writes()] == [CANCEL_ROUTE]
-    assert "token_issued" in events(app) and events(app)[-1] == "executed"
+    assert "token_issued" in await events(app) and (await events(app))[-1] == "executed"
 
 
 async def refused(c, app, arguments, match):
@@ -103,7 +104,8 @@ async def test_forged_token(tmp_path):
         raw, payload, sig = confirmation["token"].split(".")
         forged = ".".join((raw, payload, sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB")))
         await refused(c, app, {**confirmation, "token": forged}, "not issued by this server")
-        await refused(c, app, {**confirmation, "token": "vtx1.eyJ0b29sIjoiY2FuY2VsX29yZGVyIn0.abc"}, "not issued")
+        other = jwt.encode({"jti": "1", "tool": "cancel_order", "args": "x", "sub": "x", "exp": 9e9}, "k" * 32)
+        await refused(c, app, {**confirmation, "token": other}, "not issued")
         await refused(c, app, {**confirmation, "token": "x" * 40}, "malformed")
 
 
@@ -146,7 +148,7 @@ async def test_expired_token(tmp_path):
     app = make_app(tmp_path)
     async with Client(app.server) as c:
         confirmation = await two_step(c)
-        app.runtime.guard._clock = lambda: time.time() + 301
+        app.guard.tokens._clock = lambda: time.time() + 301
         await refused(c, app, confirmation, "expired")
 
 
@@ -178,9 +180,9 @@ async def test_token_bound_to_principal(tmp_path):
     from vtex_orders_mcp.registry import BY_NAME
 
     op, args = BY_NAME["cancel_order"], CancelOrder(**CANCEL)
-    token, _ = app.runtime.guard.mint(op, args, "alice")
+    token, _ = app.guard.tokens.mint(op, args, "alice")
     with pytest.raises(TokenError, match="another client"):
-        app.runtime.guard.redeem(token, op, args, "mallory")
+        await app.guard.tokens.redeem(token, op, args, "mallory")
 
 
 @pytest.mark.parametrize("extra", [{"confirm": True}, {"approved": True}, {"confirmation_token": "yes"}])
@@ -205,7 +207,7 @@ async def test_elicit_only_refuses_clients_without_elicitation(tmp_path):
     async with Client(app.server) as c:
         result = await c.call_tool("cancel_order", CANCEL)
     assert result.is_error and "elicitation" in result.content[0].text
-    assert app.sandbox.writes() == [] and events(app) == ["refused"]
+    assert app.sandbox.writes() == [] and await events(app) == ["refused"]
 
 
 async def test_unknown_order_is_refused_before_asking(tmp_path):
@@ -222,8 +224,8 @@ async def test_guard_off_executes_and_audits_as_bypassed(tmp_path):
     async with Client(app.server) as c:
         result = await c.call_tool("cancel_order", CANCEL)
     assert not result.is_error and result.structured_content["status"] == "done"
-    assert events(app) == ["bypassed", "executing", "executed"]
-    assert app.audit.recent(1)[0].channel == "off"
+    assert await events(app) == ["bypassed", "executing", "executed"]
+    assert (await app.store.recent(1))[0].channel == "off"
 
 
 async def test_operator_can_relax_one_tool_but_not_others(tmp_path):
@@ -255,7 +257,7 @@ async def test_audit_redacts_hook_headers(tmp_path):
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
         result = await c.call_tool("set_hook_config", args)
     assert not result.is_error, result.content
-    dump = repr([r.as_dict() for r in app.audit.recent(20)])
+    dump = repr([r.as_dict() for r in await app.store.recent(20)])
     assert "HOOK-SECRET-123" not in dump
 
 
@@ -273,11 +275,11 @@ def test_pending_summaries_are_bounded(tmp_path):
     from vtex_orders_mcp.guard import Review
 
     for i in range(MAX_PENDING_SUMMARIES + 50):
-        guard._keep_review(SimpleNamespace(request_id=i), op, args, Review(f"summary {i}"))
-    assert len(guard._summaries) == MAX_PENDING_SUMMARIES
+        guard.pending.keep(SimpleNamespace(request_id=i), op, args, Review(f"summary {i}"))
+    assert len(guard.pending) == MAX_PENDING_SUMMARIES
     last = SimpleNamespace(request_id=MAX_PENDING_SUMMARIES + 49)
-    assert guard.pop_review(last, op, args).summary == f"summary {MAX_PENDING_SUMMARIES + 49}"
-    assert guard.pop_review(SimpleNamespace(request_id=0), op, args) is None
+    assert guard.pending.pop(last, op, args).summary == f"summary {MAX_PENDING_SUMMARIES + 49}"
+    assert guard.pending.pop(SimpleNamespace(request_id=0), op, args) is None
 
 
 async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys):
@@ -289,7 +291,9 @@ async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys)
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
         await c.call_tool("cancel_order", CANCEL)
     capsys.readouterr()
-    assert main(["audit", "--state-dir", str(tmp_path / "state")]) == 0
+    import anyio.to_thread
+
+    assert await anyio.to_thread.run_sync(main, ["audit", "--state-dir", str(tmp_path / "state")]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["event"] for r in rows] == ["requested", "approved", "executing", "executed"]
     assert rows[-1]["receipt"] and rows[1]["channel"] == "elicitation" and rows[0]["summary"].startswith("Cancel order")
@@ -305,7 +309,7 @@ async def test_token_refused_when_the_order_changed_before_confirmation(tmp_path
         order = app.sandbox.store.orders[ORDER]
         app.sandbox.store.set_status(order, "ready-for-handling")  # meanwhile, someone else moved it
         await refused(c, app, confirmation, "the order changed since the user was asked")
-        assert "token_rejected" in events(app)
+        assert "token_rejected" in await events(app)
         again = await two_step(c)  # a fresh approval request shows the order as it is now
         assert "ready-for-handling" in (await c.call_tool("cancel_order", CANCEL)).structured_content["summary"]
         done = await c.call_tool("confirm_write", again)
@@ -383,7 +387,7 @@ async def test_a_resent_final_round_does_not_run_the_write_twice(tmp_path):
     assert not results[0].is_error and results[0].structured_content["status"] == "done"
     assert results[1].is_error and "already used" in results[1].content[0].text
     assert len(app.sandbox.writes()) == 1
-    assert events(app) == ["requested", "approved", "executing", "executed", "refused"]
+    assert await events(app) == ["requested", "approved", "executing", "executed", "refused"]
 
 
 async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
@@ -418,7 +422,7 @@ async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
             tg.start_soon(note, b, orders[1])
     for order_id in orders:
         assert f"Add order interaction {order_id} —" in results[order_id].structured_content["summary"]
-    for record in app.audit.recent(20):
+    for record in await app.store.recent(20):
         if record.event == "approved":
             assert record.summary.startswith(f"Add order interaction {record.arguments['orderId']} —")
 
@@ -459,7 +463,7 @@ async def test_a_legacy_answer_that_no_longer_matches_is_refused(tmp_path, meanw
         if meanwhile == "order_moved":
             app.sandbox.store.set_status(app.sandbox.store.orders[ORDER], "ready-for-handling")
         else:
-            app.runtime.guard._summaries.clear()
+            app.guard.pending.clear()
         return types.ElicitResult(action="accept", content={})
 
     async with Client(app.server, elicitation_callback=accept_after, mode="legacy") as c:

@@ -20,11 +20,12 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from vtex_orders_mcp.config import Settings
-from vtex_orders_mcp.resources import AUDIT_URI, ORDER_RESOURCES, STATUS_REFERENCE_URI
+from vtex_orders_mcp.registry import OPERATIONS
+from vtex_orders_mcp.resources import AUDIT_URI, STATUS_REFERENCE_URI
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Fault
 from vtex_orders_mcp.sandbox.modifications import payment_finished
 from vtex_orders_mcp.server import build_server
-from vtex_orders_mcp.statuses import STATUS_INFO
+from vtex_orders_mcp.statuses import MAIN, meaning
 
 pytestmark = pytest.mark.anyio
 
@@ -93,21 +94,29 @@ async def test_lists_every_template_and_static_resource(client):
         assert item.name and item.title and item.description
 
 
-@pytest.mark.parametrize("spec", ORDER_RESOURCES, ids=lambda s: s.name)
-async def test_order_json_is_the_tools_structured_content(app, client, spec):
+MIRRORED = [op for op in OPERATIONS if op.resource is not None]
+
+
+def allows(status: str, ops=OPERATIONS) -> list[str]:
+    """The tools the reference should list for ``status``: the operations whose rule allows it."""
+    return [op.name for op in ops if op.rule is not None and not op.deprecated_by and status in op.rule.allowed]
+
+
+@pytest.mark.parametrize("op", MIRRORED, ids=lambda op: op.name)
+async def test_order_json_is_the_tools_structured_content(app, client, op):
     order_id = with_conversation(app)
-    content = await read(client, spec.uri.replace("{orderId}", order_id))
+    content = await read(client, op.resource.uri.replace("{orderId}", order_id))
     assert content.mime_type == "application/json"
-    tool = await client.call_tool(spec.tool, {"orderId": order_id})
+    tool = await client.call_tool(op.name, {"orderId": order_id})
     assert not tool.is_error
     assert json.loads(content.text) == tool.structured_content
     assert app.sandbox.writes() == []
 
 
-@pytest.mark.parametrize("spec", ORDER_RESOURCES, ids=lambda s: s.name)
-async def test_order_text_is_readable_not_json(app, client, spec):
+@pytest.mark.parametrize("op", MIRRORED, ids=lambda op: op.name)
+async def test_order_text_is_readable_not_json(app, client, op):
     order_id = with_conversation(app)
-    content = await read(client, spec.uri.replace("{orderId}", order_id) + ".txt")
+    content = await read(client, op.resource.uri.replace("{orderId}", order_id) + ".txt")
     assert content.mime_type == "text/plain"
     assert order_id in content.text
     with pytest.raises(ValueError):
@@ -118,7 +127,7 @@ async def test_order_text_carries_the_facts(app, client):
     text = (await read(client, f"vtex://orders/{SEED}.txt")).text
     order = app.sandbox.store.orders[SEED]
     first_line = text.splitlines()[0]
-    assert first_line == f"Order {SEED} — {order['status']} ({STATUS_INFO[order['status']][0]})"
+    assert first_line == f"Order {SEED} — {order['status']} ({meaning(order['status'])})"
     assert order["clientProfileData"]["email"] in text
     for item in order["items"]:
         assert f"{item['quantity']}x {item['name']} (SKU {item['id']})" in text
@@ -191,16 +200,19 @@ async def test_vtex_failure_is_a_resource_error_with_its_message(app, client):
 
 async def test_status_reference_lists_every_status(client):
     data = json.loads((await read(client, STATUS_REFERENCE_URI)).text)
-    assert [s["status"] for s in data["statuses"]] == list(STATUS_INFO)
+    assert [s["status"] for s in data["statuses"]] == list(MAIN)
     for entry in data["statuses"]:
-        meaning, tools = STATUS_INFO[entry["status"]]
-        assert entry == {"status": entry["status"], "meaning": meaning, "allows": list(tools)}
+        status = entry["status"]
+        assert entry == {"status": status, "meaning": meaning(status), "allows": allows(status)}
     tool_names = {t.name for t in (await client.list_tools()).tools}
     assert {t for s in data["statuses"] for t in s["allows"]} <= tool_names
+    assert data["statuses"][MAIN.index("ready-for-handling")]["allows"] == ["start_handling", "cancel_order",
+                                                                           "invoice_order"]  # fmt: skip
+    assert data["statuses"][MAIN.index("canceled")]["allows"] == []
     text = (await read(client, STATUS_REFERENCE_URI + ".txt")).text
-    for status, (meaning, tools) in STATUS_INFO.items():
+    for status in MAIN:
         line = next(line for line in text.splitlines() if line.startswith(status + " "))
-        assert meaning in line and all(t in line for t in tools)
+        assert meaning(status) in line and all(t in line for t in allows(status))
 
 
 async def test_audit_resource_shows_guarded_writes_newest_first(app, client):
@@ -228,13 +240,13 @@ async def test_audit_resource_never_shows_secrets(tmp_path):
     assert app.sandbox is not None and secret in settings.secret_values()
     # Token-like arguments are masked; a configured secret is masked wherever it appears, the
     # summary included (the audit log itself stores summaries as given).
-    app.audit.record(call_id="c1", tool="confirm_write", event="token_rejected", arguments={"token": "tok-123456"})
-    app.audit.record(call_id="c2", tool="cancel_order", event="failed", detail=f"rejected {secret}",
-                     summary=f"Cancel with {secret}")  # fmt: skip
+    await app.store.record(call_id="c1", tool="confirm_write", event="token_rejected", arguments={"token": "tok-12"})
+    await app.store.record(call_id="c2", tool="cancel_order", event="failed", detail=f"rejected {secret}",
+                           summary=f"Cancel with {secret}")  # fmt: skip
     async with Client(app.server) as c:
         for uri in (AUDIT_URI, AUDIT_URI + ".txt"):
             text = (await read(c, uri)).text
-            assert secret not in text and "tok-123456" not in text and "***" in text
+            assert secret not in text and "tok-12" not in text and "***" in text
 
 
 # --- completions --------------------------------------------------------------------------------
@@ -345,7 +357,8 @@ async def test_status_reference_agrees_with_the_sandbox(app):
     mismatches, accepted_somewhere = [], set()
     http = httpx2.AsyncClient(transport=app.sandbox.transport(), base_url=SANDBOX_URL,
                               headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN})
-    for status, (_, allows) in STATUS_INFO.items():
+    for status in MAIN:
+        listed = allows(status)
         template = invoiced if status == "invoiced" else base
         for tool in PROBED:
             oid = template["orderId"]
@@ -361,19 +374,19 @@ async def test_status_reference_agrees_with_the_sandbox(app):
                     store.meta[oid] = saved_meta
             if accepted:
                 accepted_somewhere.add(tool)
-            if accepted != (tool in allows):
+            if accepted != (tool in listed):
                 mismatches.append(f"{status}: sandbox {'accepts' if accepted else 'refuses'} {tool}, "
-                                  f"the reference {'lists' if tool in allows else 'does not list'} it")  # fmt: skip
+                                  f"the reference {'lists' if tool in listed else 'does not list'} it")  # fmt: skip
     await http.aclose()
     # A probe refused everywhere is a broken probe (e.g. a body VTEX rejects), not a rule.
     assert accepted_somewhere == set(PROBED)
-    assert not mismatches, "statuses.STATUS_INFO and the sandbox disagree:\n" + "\n".join(mismatches)
+    assert not mismatches, "the status rules (statuses.py) and the sandbox disagree:\n" + "\n".join(mismatches)
 
 
 def test_order_text_tells_split_deliveries_returns_and_dates():
-    from vtex_orders_mcp.resources import order_text
+    from vtex_orders_mcp.views import order_text
 
-    view = {"order": {
+    view = {
         "orderId": "v1-01", "status": "invoiced", "statusMeaning": "invoiced",
         "items": [{"qty": 1, "name": "Mug", "sku": "1", "price": "R$ 10,00"}, {"sku": "2"}],
         "shipping": {"to": "Ana", "address": "Rua A, 1", "deliveries": [
@@ -381,7 +394,7 @@ def test_order_text_tells_split_deliveries_returns_and_dates():
             {"skus": ["2"], "pickupPoint": "Loja Centro", "estimate": "2026-11-30"}]},
         "invoices": [{"number": "NF1", "type": "Output", "tracking": "BR1", "delivered": "2026-11-24 10:00"},
                      {"number": "RET1", "type": "Input"}],
-    }}  # fmt: skip
+    }  # fmt: skip
     text = order_text(view)
     assert "SKU 1 · Correios · estimate 2026-11-25" in text
     assert "pickup at Loja Centro" in text and "estimate 2026-11-30" in text  # the later delivery is visible

@@ -11,10 +11,10 @@ import json
 import pytest
 from mcp import Client
 
-from vtex_orders_mcp.cli import _settings, build_parser
+from vtex_orders_mcp.cli import build_parser, settings_from
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.errors import ConfigError
-from vtex_orders_mcp.registry import OPERATIONS, TOOLSETS, offered
+from vtex_orders_mcp.registry import OPERATIONS, REGISTRY, TOOLSETS
 from vtex_orders_mcp.resources import STATUS_REFERENCE_URI
 from vtex_orders_mcp.server import build_server
 
@@ -25,7 +25,7 @@ SUPPORT_DESK = "orders,conversation,payment,invoice"
 
 def test_every_operation_belongs_to_a_declared_toolset_and_each_toolset_has_tools():
     assert {op.group for op in OPERATIONS} == set(TOOLSETS)
-    assert offered(read_only=False, toolsets=None) == OPERATIONS
+    assert REGISTRY.offered(read_only=False, toolsets=None) == OPERATIONS
 
 
 def test_environment_and_flag(tmp_path, monkeypatch):
@@ -35,7 +35,7 @@ def test_environment_and_flag(tmp_path, monkeypatch):
     monkeypatch.setenv("VTEX_MCP_TOOLSETS", "feed")
     monkeypatch.setenv("VTEX_MCP_STATE_DIR", str(tmp_path))
     ns = build_parser().parse_args(["serve", "--toolsets", "orders,hook"])
-    assert _settings(ns).toolsets == {"orders", "hook"}  # the flag wins over the variable
+    assert settings_from(ns).toolsets == {"orders", "hook"}  # the flag wins over the variable
 
 
 @pytest.mark.parametrize(

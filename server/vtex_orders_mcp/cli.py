@@ -2,8 +2,12 @@
 
 Subcommands: ``serve`` (stdio or streamable HTTP), ``sandbox`` (the simulator over HTTP),
 ``schemas`` (write/check tool_schemas/), ``audit`` (print recent audit records), and the ones
-whose modules add their own parser: ``demo`` (demo.py) and ``eval`` (eval.py). Configuration comes from the environment
-(see config.py); flags override it.
+whose modules add their own parser: ``demo`` (demo.py) and ``eval`` (eval.py).
+
+The server's flags are not declared here: each one is a field of ``config.Settings`` with a flag
+(``config.FLAGS``), and ``add_setting_flags`` turns those fields into argparse options, accepted
+before and after the subcommand. What was typed is handed to ``Settings.from_env`` as overrides,
+so the environment, the flags and their errors are one configuration.
 """
 
 from __future__ import annotations
@@ -11,92 +15,97 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from .config import Settings
+from .config import ENV_VARS_BY_FIELD, FLAGS, Settings
 from .errors import ConfigError
 
-__all__ = ["main"]
+__all__ = ["add_setting_flags", "build_parser", "main", "settings_from"]
 
-LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
-
-
-def _settings(ns: argparse.Namespace) -> Settings:
-    overrides = {
-        "guard": getattr(ns, "guard", None),
-        "read_only": True if getattr(ns, "read_only", False) else None,
-        "state_dir": getattr(ns, "state_dir", None),
-        "toolsets": _names(getattr(ns, "toolsets", None)),
-    }
-    return Settings.from_env(**overrides)
+# The server's own flags: before the subcommand, on `serve`, and (state only) on `audit`/`schemas`.
+SERVER_FLAGS = tuple(FLAGS)
 
 
-def _names(raw: str | None) -> frozenset[str] | None:
-    return None if raw is None else frozenset(t.strip() for t in raw.split(",") if t.strip())
+def add_setting_flags(parser: argparse.ArgumentParser, fields: Iterable[str]) -> None:
+    """One option per setting, from its declaration: its flag, its help, its variable and default.
 
-
-def _add_server_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
-    """The server's flags, accepted before and after the subcommand. On a subcommand they default
-    to SUPPRESS: argparse would otherwise overwrite a value given before the subcommand with the
-    subcommand's default (`--read-only serve` served every write tool)."""
+    Every option defaults to SUPPRESS: only what was typed reaches the namespace, so a flag given
+    before the subcommand is not overwritten by the subcommand's default (`--read-only serve`
+    once served every write tool), and the environment still applies to the rest."""
     from .registry import TOOLSETS
 
-    unset: dict[str, object] = {"default": argparse.SUPPRESS} if sub else {}
-    p.add_argument("--guard", choices=["auto", "elicit-only", "off"], help="approval policy for writes", **unset)
-    p.add_argument("--read-only", action="store_true", help="do not list write tools at all", **unset)
-    p.add_argument(
-        "--toolsets", metavar="NAME,...", **unset,
-        help="list only these toolsets' tools (default: all): "
-             + "; ".join(f"{name} = {what}" for name, what in TOOLSETS.items()),
-    )  # fmt: skip
-    p.add_argument("--state-dir", help="where the audit log and token secret live", **unset)
+    for field in fields:
+        info = Settings.model_fields[field]
+        flag = FLAGS[field]
+        default = info.get_default(call_default_factory=False)
+        help_text = f"{info.description} (env {ENV_VARS_BY_FIELD[field]}"
+        help_text += f"; default {default})" if default not in (None, False) and not callable(default) else ")"
+        if field == "toolsets":
+            help_text += ": " + "; ".join(f"{name} = {what}" for name, what in TOOLSETS.items())
+        options: dict[str, Any] = {"dest": field, "default": argparse.SUPPRESS, "help": help_text}
+        if info.annotation is bool:
+            options["action"] = "store_true"
+        elif field == "allowed_origins":
+            options.update(action="append", metavar="ORIGIN")
+        else:
+            options["metavar"] = _metavar(field)
+        parser.add_argument(flag, **options)
+
+
+def _metavar(field: str) -> str:
+    return {"toolsets": "NAME,...", "state_dir": "DIR", "http_token": "TOKEN", "port": "PORT"}.get(field, "VALUE")
+
+
+def settings_from(ns: argparse.Namespace, environ: Any = None) -> Settings:
+    """The settings the environment and the flags typed in ``ns`` say."""
+    typed = {field: getattr(ns, field) for field in SERVER_FLAGS if hasattr(ns, field)}
+    return Settings.from_env(environ, **typed)
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
+    import logging
+
     from .logs import configure_logging
     from .server import build_server
 
-    settings = _settings(ns)
-    configure_logging(settings.secret_values(), level=ns.log_level)
+    settings = settings_from(ns)
+    configure_logging(settings.secret_values(), level=settings.log_level)
     if settings.guard == "off":
-        import logging
-
         logging.getLogger("vtex_orders_mcp").warning(
             "GUARD OFF: writes reach %s WITHOUT human approval (--guard off).",
             "the sandbox" if settings.uses_sandbox else "VTEX",
         )
     app = build_server(settings)
-    if ns.transport == "stdio":
+    if settings.transport == "stdio":
         app.server.run("stdio")
         return 0
     from .http import serve_http
 
-    return serve_http(app, ns)
+    return serve_http(app)
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:
     from .logs import configure_logging
     from .sandbox.standalone import serve
 
-    configure_logging([], level=ns.log_level)
+    configure_logging([], level=getattr(ns, "log_level", "INFO"))
     serve(host=ns.host, port=ns.port, seed=ns.seed, orders=ns.orders)
     return 0
 
 
 def cmd_schemas(ns: argparse.Namespace) -> int:
+    import tempfile
+
     import anyio
 
     from .schemas import render, write_snapshots
     from .server import build_server
 
-    settings = Settings.from_env({}, state_dir=getattr(ns, "state_dir", None) or _tmpdir())
-    app = build_server(settings)
-
-    async def listed():
-        return await app.server.list_tools()
-
-    tools = anyio.run(listed)
+    state_dir = getattr(ns, "state_dir", None) or tempfile.mkdtemp(prefix="vtex-orders-mcp-")
+    app = build_server(Settings.from_env({}, state_dir=state_dir))
+    tools = anyio.run(app.server.list_tools)
     folder = Path(ns.dir)
     if ns.write:
         written = write_snapshots(tools, folder)
@@ -113,24 +122,22 @@ def cmd_schemas(ns: argparse.Namespace) -> int:
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
-    from .audit import AuditLog
+    import anyio
 
-    settings = _settings(ns)
-    log = AuditLog(Path(settings.state_dir) / "audit.sqlite3")
-    for rec in reversed(log.recent(ns.limit, tool=ns.tool)):
+    from .storage import open_store
+
+    store = open_store(settings_from(ns))
+    try:
+        records = anyio.run(lambda: store.recent(ns.limit, tool=ns.tool))
+    finally:
+        store.close()
+    for rec in reversed(records):
         print(json.dumps(rec.as_dict(), ensure_ascii=False))
     return 0
 
 
-def _tmpdir() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="vtex-orders-mcp-")
-
-
 def _bounded(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number in [low, high], refused with a usage error otherwise
-    (`--port 70000` ended in an OverflowError traceback)."""
+    """An argparse type: a whole number in [low, high], refused with a usage error otherwise."""
 
     def parse(raw: str) -> int:
         try:
@@ -144,32 +151,22 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-PORT = _bounded(1, 65535)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vtex-orders-mcp",
         description="MCP server for VTEX orders. With no subcommand it serves MCP over stdio.",
     )
-    parser.add_argument("--log-level", default="INFO", choices=LEVELS)
-    _add_server_flags(parser)
-    parser.set_defaults(func=cmd_serve, transport="stdio")
+    add_setting_flags(parser, SERVER_FLAGS)
+    parser.set_defaults(func=cmd_serve)
     sub = parser.add_subparsers(dest="command")
 
-    serve = sub.add_parser("serve", help="serve MCP (default: stdio)")
-    _add_server_flags(serve, sub=True)
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=PORT, default=8000)
-    serve.add_argument("--stateless", action="store_true", help="stateless HTTP (several replicas)")
-    serve.add_argument("--http-token", help="bearer token HTTP clients must send (or VTEX_MCP_HTTP_TOKEN)")
-    serve.add_argument("--allowed-origin", action="append", default=[], help="extra allowed Origin")
+    serve = sub.add_parser("serve", help="serve MCP (stdio, or streamable HTTP with --transport http)")
+    add_setting_flags(serve, SERVER_FLAGS)
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser("sandbox", help="run the VTEX Orders simulator over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=PORT, default=8787)
+    sandbox.add_argument("--port", type=_bounded(1, 65535), default=8787)
     sandbox.add_argument("--seed", type=int, default=7)
     sandbox.add_argument("--orders", type=_bounded(10, 20000), default=500)
     sandbox.set_defaults(func=cmd_sandbox)
@@ -177,23 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="write or check tool_schemas/")
     schemas.add_argument("--write", action="store_true")
     schemas.add_argument("--dir", default="tool_schemas")
-    schemas.add_argument("--state-dir", default=argparse.SUPPRESS)
+    add_setting_flags(schemas, ["state_dir"])
     schemas.set_defaults(func=cmd_schemas)
 
     audit = sub.add_parser("audit", help="print recent audit records (JSON lines, oldest first)")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--tool")
-    audit.add_argument("--state-dir", default=argparse.SUPPRESS)
+    add_setting_flags(audit, ["state_dir"])
     audit.set_defaults(func=cmd_audit)
 
-    from . import demo, eval as eval_command
+    from . import demo
+    from . import eval as eval_command
 
     demo.add_parser(sub)
     eval_command.add_parser(sub)
-    # --log-level is accepted after the subcommand too (SUPPRESS keeps the global value otherwise).
+    # --log-level is accepted after any subcommand too.
     for child in sub.choices.values():
-        if not any("--log-level" in a.option_strings for a in child._actions):
-            child.add_argument("--log-level", choices=LEVELS, default=argparse.SUPPRESS)
+        try:
+            add_setting_flags(child, ["log_level"])
+        except argparse.ArgumentError:  # the subcommand has its own --log-level already
+            pass
     return parser
 
 

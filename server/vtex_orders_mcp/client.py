@@ -83,9 +83,6 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 CONNECT_TIMEOUT = 5.0
 USER_AGENT = "vtex-orders-mcp/0.1"
-# The top-level JSON container each compact view reads; anything else would crash the projection.
-VIEW_CONTAINER: dict[str, type] = {"order": dict, "orders": dict, "payment": dict, "order_group": list,
-                                   "conversation": list}  # fmt: skip
 
 
 class VtexClient:
@@ -300,7 +297,8 @@ def _parse(body: bytes, content_type: str, op: Operation, action: str, status: i
             return body.decode("utf-8", "replace")
         kind = content_type.split(";")[0].strip() or "no content type"
         raise _unreadable(op, action, status, f"a body that is not JSON ({kind})") from None
-    expected = VIEW_CONTAINER.get(op.view)
+    # The JSON container the operation's view reads; anything else would crash the projection.
+    expected = op.view.container
     if expected is not None and data is not None and not isinstance(data, expected):
         got, wanted = _JSON_TYPES[type(data)], _JSON_TYPES[expected]
         raise _unreadable(op, action, status, f"a JSON {got} where an {wanted} was expected")

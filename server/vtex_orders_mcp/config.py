@@ -1,84 +1,54 @@
-"""Settings: where VTEX is, how to authenticate, and how the guard behaves.
+"""Settings: where VTEX is, how to authenticate, how the guard behaves and how the server is served.
 
-Read from environment variables (the way MCP clients pass configuration) and overridden by CLI
-flags. The rule that matters most: **no credentials at all means the embedded sandbox**, while
-*half* a set of credentials is an error naming what is missing. A key without its token must
-never silently talk to the sandbox while the operator believes it is talking to the store.
+One declaration per setting (a field of ``Settings``): its type and bounds, its default, the
+environment variable it is read from and, for the ones an operator types on the command line,
+its flag. pydantic-settings reads the environment (the way MCP clients pass configuration);
+cli.py builds the flags from the same fields (``flags``) and hands what was typed over as
+overrides, which win over the environment.
+
+The rule that matters most: **no credentials at all means the embedded sandbox**, while *half* a
+set of credentials is an error naming what is missing. A key without its token must never
+silently talk to the sandbox while the operator believes it is talking to the store.
 
 Bad values fail closed and are reported in the operator's terms: a value pydantic refuses becomes
-a ``ConfigError`` naming the environment variable (or the CLI flag it came from), what is wrong
-and what is allowed, never echoing a secret; ``VTEX_MCP_READ_ONLY`` accepts only known true/false
-words, since a typo there must not quietly list the write tools.
+a ``ConfigError`` naming what the user typed (the flag when a flag was given, the environment
+variable otherwise), what is wrong and what is allowed, never echoing a secret.
+``VTEX_MCP_READ_ONLY`` accepts only known true/false words, since a typo there must not quietly
+list the write tools.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
-__all__ = ["Settings", "GuardMode"]
+__all__ = ["ENV_VARS", "FLAGS", "GuardMode", "Settings"]
 
 GuardMode = Literal["auto", "elicit-only", "off"]
-
-# Environment variable -> Settings field. One table, so the README's configuration table and
-# the parser cannot disagree (tests/test_config.py checks the README against it).
+Transport = Literal["stdio", "http"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MIN_SECRET_LENGTH = 16
 
-ENV_VARS: dict[str, str] = {
-    "VTEX_ACCOUNT_NAME": "account_name",
-    "VTEX_ENVIRONMENT": "environment",
-    "VTEX_APP_KEY": "app_key",
-    "VTEX_APP_TOKEN": "app_token",
-    "VTEX_AUTH_COOKIE": "auth_cookie",
-    "VTEX_BASE_URL": "base_url",
-    "VTEX_TIMEOUT": "timeout",
-    "VTEX_MAX_CONCURRENCY": "max_concurrency",
-    "VTEX_MAX_RETRIES": "max_retries",
-    "VTEX_MCP_GUARD": "guard",
-    "VTEX_MCP_GUARD_RELAX": "guard_relax",
-    "VTEX_MCP_READ_ONLY": "read_only",
-    "VTEX_MCP_TOOLSETS": "toolsets",
-    "VTEX_MCP_STATE_DIR": "state_dir",
-    "VTEX_MCP_SECRET": "secret",
-    "VTEX_MCP_TOKEN_TTL": "token_ttl",
-    "VTEX_MCP_HTTP_TOKEN": "http_token",
-    "VTEX_SANDBOX_SEED": "sandbox_seed",
-    "VTEX_SANDBOX_ORDERS": "sandbox_orders",
-}
-
-
-# The only words VTEX_MCP_READ_ONLY accepts; anything else is refused rather than read as "off".
+# The only words VTEX_MCP_READ_ONLY (and the other switches) accept; anything else is refused.
 _TRUE_WORDS = ("1", "true", "yes", "on")
 _FALSE_WORDS = ("0", "false", "no", "off")
-# Overrides that the CLI sets from a flag (cli._settings), so an error names the flag the user typed.
-_CLI_FLAGS = {"guard": "--guard", "read_only": "--read-only", "state_dir": "--state-dir", "toolsets": "--toolsets"}
-_FIELD_VARS = {field: var for var, field in ENV_VARS.items()}
-_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)"}
 
 
-def _short(value: object) -> str:
-    """repr of a refused value, cut short: error messages go to terminals and logs."""
-    if isinstance(value, str) and len(value) > 60:
-        value = value[:57] + "..."
-    return repr(value)
-
-
-def _parse_bool(var: str, raw: str) -> bool:
-    word = raw.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise ConfigError(
-        f"{var}={_short(raw)} is not a true/false word; use one of {', '.join(_TRUE_WORDS)} "
-        f"or {', '.join(_FALSE_WORDS)} (case-insensitive)."
-    )
+def _setting(env: str, default: Any = None, *, flag: str | None = None, help: str = "", **bounds: Any) -> Any:  # noqa: A002
+    """A setting read from ``env`` (and from ``flag`` on the command line, when it has one)."""
+    extra: dict[str, Any] = {"env": env}
+    if flag:
+        extra["flag"] = flag
+    return Field(default, validation_alias=AliasChoices(env), description=help, json_schema_extra=extra, **bounds)
 
 
 def _default_state_dir() -> Path:
@@ -86,53 +56,110 @@ def _default_state_dir() -> Path:
     return Path(base) / "vtex-orders-mcp"
 
 
-class Settings(BaseModel):
+Names = Annotated[frozenset[str] | None, NoDecode]
+NameSet = Annotated[frozenset[str], NoDecode]
+# Set while ``from_env`` builds settings from an explicit environment: the process's is not read.
+_EXPLICIT_ENVIRONMENT: ContextVar[bool] = ContextVar("vtex_explicit_environment", default=False)
+
+
+class Settings(BaseSettings):
     """Validated configuration. Secrets are ``SecretStr``: their repr and str are masked."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_ignore_empty=True, populate_by_name=True)
 
-    account_name: str | None = None
-    environment: str = "vtexcommercestable"
-    app_key: SecretStr | None = None
-    app_token: SecretStr | None = None
-    auth_cookie: SecretStr | None = None
-    base_url: str | None = Field(None, description="Overrides https://{account}.{environment}.com.br")
-    timeout: float = Field(10.0, gt=0, allow_inf_nan=False,
-                           description="Default upstream timeout in seconds (per operation overrides)")
-    max_concurrency: int = Field(8, ge=1, le=64)
-    max_retries: int = Field(3, ge=0, le=10)
-    guard: GuardMode = "auto"
-    guard_relax: frozenset[str] = frozenset()
-    read_only: bool = False
-    toolsets: frozenset[str] | None = None  # None: every toolset (registry.TOOLSETS)
-    state_dir: Path = Field(default_factory=_default_state_dir)
-    secret: SecretStr | None = None
-    token_ttl: float = Field(300.0, gt=0, allow_inf_nan=False)
-    http_token: SecretStr | None = None
-    sandbox_seed: int = 7
-    sandbox_orders: int = Field(500, ge=10, le=20000)
+    # --- VTEX ---
+    account_name: str | None = _setting("VTEX_ACCOUNT_NAME", help="the store's account name")
+    environment: str = _setting("VTEX_ENVIRONMENT", "vtexcommercestable", help="VTEX environment")
+    app_key: SecretStr | None = _setting("VTEX_APP_KEY", help="API key (X-VTEX-API-AppKey)")
+    app_token: SecretStr | None = _setting("VTEX_APP_TOKEN", help="API token (X-VTEX-API-AppToken)")
+    auth_cookie: SecretStr | None = _setting("VTEX_AUTH_COOKIE", help="user token (VtexIdclientAutCookie)")
+    base_url: str | None = _setting("VTEX_BASE_URL", help="overrides https://{account}.{environment}.com.br")
+    timeout: float = _setting("VTEX_TIMEOUT", 10.0, gt=0, allow_inf_nan=False,
+                              help="default upstream timeout in seconds (per operation overrides)")  # fmt: skip
+    max_concurrency: int = _setting("VTEX_MAX_CONCURRENCY", 8, ge=1, le=64, help="requests in flight to VTEX")
+    max_retries: int = _setting("VTEX_MAX_RETRIES", 3, ge=0, le=10, help="retries of a read")
+    # --- the guard ---
+    guard: GuardMode = _setting("VTEX_MCP_GUARD", "auto", flag="--guard", help="approval policy for writes")
+    guard_relax: NameSet = _setting("VTEX_MCP_GUARD_RELAX", frozenset(), help="write tools the operator exempts from approval")
+    read_only: bool = _setting("VTEX_MCP_READ_ONLY", False, flag="--read-only", help="do not list write tools at all")
+    toolsets: Names = _setting("VTEX_MCP_TOOLSETS", flag="--toolsets", help="list only these toolsets' tools")
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        validation_alias=AliasChoices("VTEX_MCP_STATE_DIR"),
+        description="where the audit log and token secret live",
+        json_schema_extra={"env": "VTEX_MCP_STATE_DIR", "flag": "--state-dir"},
+    )
+    secret: SecretStr | None = _setting("VTEX_MCP_SECRET", help="seals approvals; share it between replicas")
+    token_ttl: float = _setting("VTEX_MCP_TOKEN_TTL", 300.0, gt=0, allow_inf_nan=False,
+                                help="confirmation tokens expire after this many seconds")  # fmt: skip
+    # --- serving ---
+    transport: Transport = _setting("VTEX_MCP_TRANSPORT", "stdio", flag="--transport", help="how MCP is served")
+    host: str = _setting("VTEX_MCP_HOST", "127.0.0.1", flag="--host", help="HTTP: the address to bind")
+    port: int = _setting("VTEX_MCP_PORT", 8000, ge=1, le=65535, flag="--port", help="HTTP: the port to bind")
+    stateless: bool = _setting("VTEX_MCP_STATELESS", False, flag="--stateless",
+                               help="HTTP: no sessions, so several replicas can share a load balancer")  # fmt: skip
+    http_token: SecretStr | None = _setting("VTEX_MCP_HTTP_TOKEN", flag="--http-token",
+                                            help="HTTP: the bearer token clients must send")  # fmt: skip
+    allowed_origins: Names = _setting("VTEX_MCP_ALLOWED_ORIGINS", flag="--allowed-origin",
+                                      help="HTTP: extra allowed browser Origins (comma-separated)")  # fmt: skip
+    log_level: LogLevel = _setting("VTEX_MCP_LOG_LEVEL", "INFO", flag="--log-level", help="log verbosity")
+    # --- the embedded sandbox ---
+    sandbox_seed: int = _setting("VTEX_SANDBOX_SEED", 7, help="the sandbox's random seed")
+    sandbox_orders: int = _setting("VTEX_SANDBOX_ORDERS", 500, ge=10, le=20000, help="how many orders it holds")
+
+    @field_validator("guard_relax", "toolsets", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(t.strip() for t in value.split(",") if t.strip())
+        if isinstance(value, list | tuple):  # a flag given several times
+            return frozenset(t.strip() for item in value for t in str(item).split(",") if t.strip())
+        return value
+
+    @field_validator("read_only", "stateless", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word in _TRUE_WORDS or word in _FALSE_WORDS:
+            return word in _TRUE_WORDS
+        raise ValueError(f"not a true/false word; use one of {', '.join(_TRUE_WORDS)} or {', '.join(_FALSE_WORDS)}")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Overrides (flags) win over the environment; no .env or secrets files are read.
+        return (init_settings,) if _EXPLICIT_ENVIRONMENT.get() else (init_settings, env_settings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``environ`` (default ``os.environ``) with ``overrides`` (CLI flags) on top."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for var, field in ENV_VARS.items():
-            raw = environ.get(var)
-            if raw is None or raw == "":
-                continue
-            if field in ("guard_relax", "toolsets"):
-                values[field] = frozenset(t.strip() for t in raw.split(",") if t.strip())
-            elif field == "read_only":
-                values[field] = _parse_bool(var, raw)
-            else:
-                values[field] = raw
+        """Settings from ``environ`` (default ``os.environ``) with ``overrides`` (CLI flags, named by
+        field) on top; a ``ConfigError`` names what is wrong."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        values.update(given)
+        unknown = sorted(set(given) - set(cls.model_fields))
+        if unknown:  # a caller's typo
+            raise ConfigError(f"unknown setting {unknown[0]!r}; settings: {', '.join(cls.model_fields)}.")
+        values: dict[str, Any] = dict(given)
+        if environ is not None:
+            # An explicit environment replaces the process's: read it the way the env source would.
+            for name in cls.model_fields:
+                raw = environ.get(ENV_VARS_BY_FIELD[name])
+                if name not in values and raw not in (None, ""):
+                    values[name] = raw
+        token = _EXPLICIT_ENVIRONMENT.set(environ is not None)
         try:
-            settings = cls.model_validate(values)
+            settings = cls(**values)
         except ValidationError as exc:
-            raise ConfigError(" ".join(_explain(e, overridden=given.keys()) for e in exc.errors())) from None
+            raise ConfigError(" ".join(_explain(e, flags=given.keys()) for e in exc.errors())) from None
+        finally:
+            _EXPLICIT_ENVIRONMENT.reset(token)
         settings.check()
         return settings
 
@@ -152,8 +179,10 @@ class Settings(BaseModel):
                 f"VTEX_MCP_SECRET is too short: use at least {MIN_SECRET_LENGTH} characters "
                 "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
             )
-        if self.uses_sandbox:
-            return
+        if not self.uses_sandbox:
+            self._check_credentials()
+
+    def _check_credentials(self) -> None:
         if self.app_key and not self.app_token:
             raise ConfigError("VTEX_APP_KEY is set but VTEX_APP_TOKEN is missing: set both, or neither.")
         if self.app_token and not self.app_key:
@@ -165,8 +194,7 @@ class Settings(BaseModel):
             )
         if not (self.account_name or self.base_url):
             raise ConfigError(
-                "VTEX credentials are set but VTEX_ACCOUNT_NAME is missing: set the account name "
-                "(or VTEX_BASE_URL)."
+                "VTEX credentials are set but VTEX_ACCOUNT_NAME is missing: set the account name (or VTEX_BASE_URL)."
             )
 
     def _check_toolsets(self) -> None:
@@ -185,9 +213,9 @@ class Settings(BaseModel):
         # A typo here would leave the guard on (safe) while the operator believes it relaxed: say so.
         if not self.guard_relax:
             return
-        from .registry import OPERATIONS
+        from .registry import REGISTRY
 
-        writes = [op.name for op in OPERATIONS if not op.read_only]
+        writes = [op.name for op in REGISTRY.writes]
         wrong = sorted(self.guard_relax - set(writes))
         if wrong:
             raise ConfigError(
@@ -214,16 +242,33 @@ class Settings(BaseModel):
         ]
 
 
-def _explain(error: Any, overridden: Any) -> str:
-    """One pydantic error as a sentence about the variable or flag the operator set."""
-    field = str(error["loc"][0]) if error["loc"] else ""
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+
+
+# Environment variable -> field, and field -> flag: the README's configuration table and the
+# CLI's flags are checked against these (tests/test_config.py).
+ENV_VARS: dict[str, str] = {str(_extra(i)["env"]): name for name, i in Settings.model_fields.items()}
+ENV_VARS_BY_FIELD: dict[str, str] = {name: var for var, name in ENV_VARS.items()}
+FLAGS: dict[str, str] = {name: str(_extra(i)["flag"]) for name, i in Settings.model_fields.items() if "flag" in _extra(i)}
+_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)"}
+
+
+def _short(value: object) -> str:
+    """repr of a refused value, cut short: error messages go to terminals and logs."""
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:57] + "..."
+    return repr(value)
+
+
+def _explain(error: Any, flags: Any) -> str:
+    """One pydantic error as a sentence about the flag or variable the operator set."""
+    loc = str(error["loc"][0]) if error["loc"] else ""
+    field = ENV_VARS.get(loc, loc)
     info = Settings.model_fields.get(field)
-    if info is None:  # an override that is not a setting at all (a caller's typo)
-        return f"unknown setting {field!r}; settings: {', '.join(Settings.model_fields)}."
-    if field in overridden:
-        source = _CLI_FLAGS.get(field, f"{field} (override)")
-    else:
-        source = _FIELD_VARS.get(field, field)
+    if info is None:
+        return f"unknown setting {loc!r}; settings: {', '.join(Settings.model_fields)}."
+    source = (FLAGS.get(field) or f"{field} (override)") if field in flags else ENV_VARS_BY_FIELD[field]
     if error["type"] == "literal_error":
         problem = "not an allowed value"
     else:
@@ -235,11 +280,11 @@ def _explain(error: Any, overridden: Any) -> str:
     return f"{source}{shown}: {problem}" + (f"; allowed: {allowed}." if allowed else ".")
 
 
-def _allowed(field: str, info: Any) -> str | None:
+def _allowed(field: str, info: FieldInfo) -> str | None:
     """The values a field accepts, from its own type and bounds (so the message cannot drift)."""
     if get_origin(info.annotation) is Literal:
         return ", ".join(str(a) for a in get_args(info.annotation))
-    kind = {int: "a whole number", float: "a number"}.get(info.annotation)
+    kind = {int: "a whole number", float: "a number"}.get(info.annotation)  # type: ignore[call-overload]
     if kind is None:
         return None
     ge = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)

@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from .registry import ORDER_CANCEL, ORDER_CONVERSATION, ORDER_READ, ORDER_SEARCH
+
 __all__ = ["add_parser", "cmd_demo", "run_demo"]
 
 WIDTH = 80
@@ -178,7 +180,7 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
             scr.line()
             scr.wrap(f"The demo stopped: {exc}", indent=0)
             return 1
-    _show_audit(scr, state_dir, since=started)
+    await _show_audit(scr, state_dir, since=started)
     scr.line()
     scr.line(f"Server log: {log_path}" if not in_memory else f"State directory: {state_dir}")
     return 0
@@ -187,8 +189,8 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
 async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
     scr.step(1, "List the orders ready for handling")
     args: dict[str, Any] = {"status": "ready-for-handling", "per_page": 5}
-    scr.call("list_orders", args)
-    listing = _structured(await c.call_tool("list_orders", args))
+    scr.call(ORDER_SEARCH, args)
+    listing = _structured(await c.call_tool(ORDER_SEARCH, args))
     rows = listing.get("orders") or []
     if not rows:
         raise DemoError("the sandbox has no order ready for handling")
@@ -201,13 +203,13 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
 
     order_id = rows[0]["orderId"]
     scr.step(2, "Open the newest one")
-    scr.call("get_order", {"orderId": order_id})
-    order = _structured(await c.call_tool("get_order", {"orderId": order_id}))["order"]
+    scr.call(ORDER_READ, {"orderId": order_id})
+    order = _structured(await c.call_tool(ORDER_READ, {"orderId": order_id}))["order"]
     _show_order(scr, order)
 
     scr.step(3, "Read its conversation with the customer")
-    scr.call("get_order_conversation", {"orderId": order_id})
-    messages = _structured(await c.call_tool("get_order_conversation", {"orderId": order_id}))["messages"]
+    scr.call(ORDER_CONVERSATION, {"orderId": order_id})
+    messages = _structured(await c.call_tool(ORDER_CONVERSATION, {"orderId": order_id}))["messages"]
     if not messages:
         scr.line("(no messages)", 2)
     for msg in messages[:4]:
@@ -218,8 +220,8 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
 
     scr.step(4, "Ask to cancel it")
     args = {"orderId": order_id, "reason": REASON}
-    scr.call("cancel_order", args)
-    result = _structured(await c.call_tool("cancel_order", args))
+    scr.call(ORDER_CANCEL, args)
+    result = _structured(await c.call_tool(ORDER_CANCEL, args))
     status = result.get("status")
     if status == "done":
         receipt = (result.get("result") or {}).get("receipt")
@@ -228,7 +230,7 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
         scr.wrap(f"Result: approval required (two-step confirmation): {result.get('summary')}")
     else:
         scr.line(f"Result: {status}, nothing was sent to VTEX.", 2)
-    after = _structured(await c.call_tool("get_order", {"orderId": order_id}))["order"]
+    after = _structured(await c.call_tool(ORDER_READ, {"orderId": order_id}))["order"]
     scr.line(f"Order {order_id} is now: {after.get('status')}", 2)
     return order_id
 
@@ -250,16 +252,16 @@ def _show_order(scr: Screen, order: dict[str, Any]) -> None:
         scr.line(f"Ships by {shipping.get('carrier') or shipping.get('sla')}, estimate {shipping.get('estimate')}", 2)
 
 
-def _show_audit(scr: Screen, state_dir: Path, since: str) -> None:
+async def _show_audit(scr: Screen, state_dir: Path, since: str) -> None:
     """The records this run wrote (an existing --state-dir may hold older ones)."""
-    from .audit import AuditLog
+    from .storage import SqliteStore
 
     scr.step(5, "The audit trail (vtex-orders-mcp audit)")
-    log = AuditLog(state_dir / "audit.sqlite3")
+    store = SqliteStore(state_dir / "audit.sqlite3")
     try:
-        records = [r for r in reversed(log.recent(50)) if r.time >= since]
+        records = [r for r in reversed(await store.recent(50)) if r.time >= since]
     finally:
-        log.close()
+        store.close()
     if not records:
         scr.line("(no audit records)", 2)
     for rec in records:

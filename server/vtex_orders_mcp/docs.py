@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import OPERATIONS, TOOLSETS
+from .registry import CONFIRM_TOOL, REGISTRY, TOOLSETS, Registry
 
 __all__ = ["tool_table", "update_readme"]
 
@@ -16,12 +16,12 @@ START, END = "<!-- tools:start -->", "<!-- tools:end -->"
 _KIND = {"read": "read", "write": "write (guarded)", "destructive": "**destructive** (guarded)"}
 
 
-def tool_table() -> str:
+def tool_table(registry: Registry = REGISTRY) -> str:
     rows = ["| tool | VTEX operation | kind | toolset | what it is for |", "|---|---|---|---|---|"]
-    for op in OPERATIONS:
+    for op in registry:
         rows.append(f"| `{op.name}` | `{op.method} {op.path}` | {_KIND[op.kind]} | {op.group} | {op.description} |")
     rows.append(
-        "| `confirm_write` | (runs the approved write) | **destructive** | (with any write) | Second step of "
+        f"| `{CONFIRM_TOOL}` | (runs the approved write) | **destructive** | (with any write) | Second step of "
         "the two-step approval, for clients without elicitation. |"
     )
     rows += ["", "Toolsets, chosen with `VTEX_MCP_TOOLSETS` or `--toolsets` (all by default):", ""]
@@ -29,10 +29,10 @@ def tool_table() -> str:
     return "\n".join(rows)
 
 
-def update_readme(text: str) -> str:
+def update_readme(text: str, registry: Registry = REGISTRY) -> str:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{tool_table()}\n{END}{tail}"
+    return f"{head}{START}\n{tool_table(registry)}\n{END}{tail}"
 
 
 if __name__ == "__main__":

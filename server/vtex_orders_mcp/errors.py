@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .redaction import scrub
+
 __all__ = [
     "VtexError",
     "VtexRequestError",
@@ -146,16 +148,6 @@ class VtexServerError(VtexHTTPError):
 
 class VtexBadResponse(VtexError):
     hint = "VTEX answered with an unreadable body; try again."
-
-
-def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
-    """``text`` with every secret value replaced by ``***`` (longest first, so a secret that
-    contains another is masked whole)."""
-    if not text:
-        return text
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _status_class(status: int) -> type[VtexHTTPError]:

@@ -23,16 +23,16 @@ served at ``/mcp``) in three layers, outermost first:
    elicitation (it travels inside the tool result); legacy 2025-11-25 clients declare no
    capabilities there, so the guard answers writes with its two-step confirmation token.
 
-``serve_http`` is what ``vtex-orders-mcp serve --transport http`` runs. It refuses to bind a
-non-loopback address without a token (a ``ConfigError``: the CLI prints it and exits 2), adds
-the token to the log redaction, and routes uvicorn's logs through the project's redacting
-handler (``log_config=None``) instead of uvicorn's own. ``GET /healthz`` answers ``ok``
+``serve_http`` is what ``vtex-orders-mcp serve --transport http`` runs, from the settings
+(host, port, token, stateless, allowed origins: config.py). It refuses to bind a non-loopback
+address without a token (a ``ConfigError``: the CLI prints it and exits 2) and routes uvicorn's
+logs through the project's redacting handler (``log_config=None``) instead of uvicorn's own; the
+token is a setting like any other secret, so the log filter already masks it. ``GET /healthz`` answers ``ok``
 without a token, for load balancers and for scripts waiting for the server to come up.
 """
 
 from __future__ import annotations
 
-import argparse
 import hmac
 import ipaddress
 import logging
@@ -193,39 +193,35 @@ def build_http_app(
     )
 
 
-def serve_http(app: Any, ns: argparse.Namespace) -> int:
+def serve_http(app: Any) -> int:
     """Run the HTTP app with uvicorn until interrupted (``serve --transport http``)."""
     import uvicorn
 
-    from .logs import configure_logging
-
     settings = app.settings
-    token = ns.http_token or (settings.http_token.get_secret_value() if settings.http_token else None)
+    token = settings.http_token.get_secret_value() if settings.http_token else None
     starlette_app = build_http_app(
         app,
         token=token,
-        stateless=ns.stateless,
-        allowed_origins=ns.allowed_origin,
-        host=ns.host,
-        port=ns.port,
+        stateless=settings.stateless,
+        allowed_origins=sorted(settings.allowed_origins or ()),
+        host=settings.host,
+        port=settings.port,
     )
-    # A token given as a flag is not in Settings: add it to what the log filter scrubs.
-    configure_logging([*settings.secret_values(), *([token] if token else [])], level=ns.log_level)
     log.info(
         "Serving MCP over streamable HTTP at http://%s%s (%s; %s).",
-        _host_header(ns.host, ns.port),
+        _host_header(settings.host, settings.port),
         MCP_PATH,
-        "stateless" if ns.stateless else "stateful sessions",
+        "stateless" if settings.stateless else "stateful sessions",
         "bearer token required" if token else "no token: loopback only",
     )
     config = uvicorn.Config(
         starlette_app,
-        host=ns.host.strip("[]"),
-        port=ns.port,
+        host=settings.host.strip("[]"),
+        port=settings.port,
         log_config=None,
-        log_level=ns.log_level.lower(),
+        log_level=settings.log_level.lower(),
         # One line per POST costs throughput and says less than the audit log: DEBUG turns it on.
-        access_log=ns.log_level == "DEBUG",
+        access_log=settings.log_level == "DEBUG",
     )
     uvicorn.Server(config).run()
     return 0

@@ -10,10 +10,22 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 from .errors import scrub
 
-__all__ = ["configure_logging", "RedactingFilter"]
+__all__ = ["RedactingFilter", "configure_logging", "quiet_libraries"]
+
+# Libraries that log a line per HTTP request at INFO; the client logs the operation instead.
+CHATTY = ("httpx2", "httpx")
+
+
+def quiet_libraries() -> None:
+    """Quiet the per-request INFO lines of the HTTP libraries, unless the program chose a level for
+    them. (MCPServer sets up root logging at INFO when the embedding program has not.)"""
+    for name in CHATTY:
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RedactingFilter(logging.Filter):
@@ -31,7 +43,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(secrets: Iterable[str], level: str = "INFO", stream=None) -> logging.Handler:
+def configure_logging(secrets: Iterable[str], level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
@@ -42,7 +54,5 @@ def configure_logging(secrets: Iterable[str], level: str = "INFO", stream=None) 
     handler._vtex_orders_mcp = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx2 logs each request line at INFO; our client logs the operation instead.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_libraries()
     return handler

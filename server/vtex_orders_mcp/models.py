@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 from pydantic_core import to_jsonable_python
+
+from .sdk import ArgModel
 
 __all__ = ["Args", "as_given", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
 
@@ -70,8 +71,8 @@ def _null_is_absent(data: Any) -> Any:
     return data
 
 
-class Args(ArgModelBase):
-    """Base of every tool input model (ArgModelBase is what the SDK validates tool calls with)."""
+class Args(ArgModel):
+    """Base of every tool input model (the SDK validates tool calls with its ArgModel)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -415,12 +416,6 @@ class PipelineConfiguration(Body):
     compensateShippingChanges: bool | None = None
     enablePromotionRecalculation: bool | None = None
     enableNativeTaxRecalculation: bool | None = None
-
-
-class ModSettings(Body):
-    paymentConfiguration: PaymentConfiguration | None = None
-    rolloutConfiguration: RolloutConfiguration | None = None
-    pipelineConfiguration: PipelineConfiguration | None = None
 
 
 class CreateModification(Args):

@@ -18,10 +18,9 @@ A prompt file is front matter between ``---`` lines, then the body::
     ---
     Cancel order {orderId} ... call `cancel_order` ...
 
-The front matter is a small YAML subset read without a YAML dependency: ``key: value`` scalars
-(plain, single- or double-quoted, ``true``/``false``) and lists of scalars or of flat mappings.
-Anything else is a ``PromptFileError`` naming the file and line, at start-up. tests/test_prompts.py
-checks that every file parses to what a real YAML parser reads.
+The front matter is YAML (PyYAML, safe loading). What it may hold is checked at start-up: known
+keys only, string names and descriptions, arguments as mappings; anything else is a
+``PromptFileError`` naming the file (and the line, for YAML syntax errors).
 
 Which prompts are offered: each one whose tools the server has. The snake_case names a prompt
 mentions are its tools (tests/test_prompts.py checks each is a tool, and each vtex:// URI a
@@ -43,7 +42,6 @@ wheel carries the same files). No folder at all costs only the prompts, logged a
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -56,11 +54,10 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import Message, Prompt, PromptArgument, UserMessage
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, EmbeddedResource, TextResourceContents
+import yaml
 from pydantic import Field
 
 from .models import ORDER_ID_PATTERN
-from .registry import OPERATIONS, offered
-from .tools import CONFIRM_TOOL
 
 if TYPE_CHECKING:
     from .server import App
@@ -77,7 +74,6 @@ __all__ = [
     "parse_prompt_file",
     "parse_front_matter",
     "register_prompts",
-    "tool_names",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -156,82 +152,34 @@ class PromptFile:
 # --- front matter -------------------------------------------------------------------------------
 
 
-def _scalar(raw: str, where: str) -> Any:
-    raw = raw.strip()
-    if not raw:
-        return ""
-    if raw[0] == '"':
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            raise PromptFileError(f"{where}: bad double-quoted string") from None
-        return value
-    if raw[0] == "'":
-        if len(raw) < 2 or raw[-1] != "'":
-            raise PromptFileError(f"{where}: bad single-quoted string")
-        return raw[1:-1].replace("''", "'")
-    if raw in ("true", "false"):
-        return raw == "true"
-    if raw[0] in "[{>|&*!%@`":
-        raise PromptFileError(f"{where}: only plain, quoted and true/false scalars are supported")
-    if " #" in raw:
-        raw = raw.split(" #", 1)[0].rstrip()
-    if ": " in raw or raw.endswith(":"):
-        raise PromptFileError(f"{where}: quote a value that contains ': '")
-    return raw
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice (YAML keeps the last one silently, so a
+    second ``name:`` would quietly rename a prompt)."""
 
-
-def _key_value(text: str, where: str) -> tuple[str, str]:
-    key, sep, rest = text.partition(":")
-    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
-        raise PromptFileError(f"{where}: expected 'key: value'")
-    return key.strip(), rest
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_front_matter(text: str, source: str = "<front matter>") -> dict[str, Any]:
-    """The YAML subset described in the module docstring."""
-    data: dict[str, Any] = {}
-    current: list[Any] | None = None  # the list being filled
-    item: dict[str, Any] | None = None  # the mapping item being filled
-    item_indent = 0
-    for n, line in enumerate(text.splitlines(), start=2):  # line 1 is the opening ---
-        where = f"{source}:{n}"
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if "\t" in line[: len(line) - len(line.lstrip())]:
-            raise PromptFileError(f"{where}: indent with spaces, not tabs")
-        indent = len(line) - len(line.lstrip(" "))
-        if indent == 0:
-            key, rest = _key_value(stripped, where)
-            if key in data:
-                raise PromptFileError(f"{where}: duplicate key {key!r}")
-            if rest.strip():
-                data[key] = _scalar(rest, where)
-                current, item = None, None
-            else:
-                current, item = [], None
-                data[key] = current
-            continue
-        if current is None:
-            raise PromptFileError(f"{where}: unexpected indentation")
-        if stripped.startswith("- ") or stripped == "-":
-            entry = stripped[1:].strip()
-            if ":" in entry and not re.match(r"^[a-z][a-z0-9+.-]*://", entry):
-                key, rest = _key_value(entry, where)
-                item = {key: _scalar(rest, where)}
-                item_indent = indent + 2
-                current.append(item)
-            else:
-                item = None
-                current.append(_scalar(entry, where))
-            continue
-        if item is None or indent != item_indent:
-            raise PromptFileError(f"{where}: expected a list item ('- ...') or a field aligned under it")
-        key, rest = _key_value(stripped, where)
-        if key in item:
-            raise PromptFileError(f"{where}: duplicate key {key!r}")
-        item[key] = _scalar(rest, where)
+    """The front matter as YAML (safe loading: plain data only); a mapping, or a PromptFileError
+    naming the file and line."""
+    try:
+        data = yaml.load(text, Loader=_FrontMatterLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 2}" if mark is not None else source  # line 1 is the opening ---
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PromptFileError(f"{where}: not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PromptFileError(f"{source}: the front matter must be a mapping of keys to values")
     return data
 
 
@@ -370,22 +318,14 @@ def _renderer(app: App, spec: PromptFile) -> Any:
     return render
 
 
-def tool_names(read_only: bool = False, toolsets: frozenset[str] | None = None) -> tuple[set[str], set[str]]:
-    """(every tool this server can have, the tools it has with these settings): tools.build_tools'
-    rule, ``registry.offered`` plus confirm_write when any write is listed."""
-    every = {op.name for op in OPERATIONS} | {CONFIRM_TOOL}
-    ops = offered(read_only=read_only, toolsets=toolsets)
-    available = {op.name for op in ops} | ({CONFIRM_TOOL} if any(not op.read_only for op in ops) else set())
-    return every, available
-
-
 def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
     """Register every prompt whose tools this server has; a read-only or toolset-limited server
     drops the workflows it cannot run rather than offering steps the model cannot take. Returns what was registered.
 
     A malformed prompt file stops start-up (it is a bug to fix); a missing prompt folder only
     costs the prompts: the tools and resources still serve, and the error says where it looked."""
-    every, available = tool_names(app.settings.read_only, app.settings.toolsets)
+    every, available = app.runtime.registry.tool_names(read_only=app.settings.read_only,
+                                                       toolsets=app.settings.toolsets)  # fmt: skip
     try:
         files = load_prompt_files(folder)
     except NoPromptFiles as exc:

@@ -9,10 +9,13 @@ tests/test_schemas.py fails when a file drifts from what the server advertises.
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["clean_schema", "snapshot", "write_snapshots", "SCHEMA_DIALECT"]
+from pydantic import BaseModel
+
+__all__ = ["SCHEMA_DIALECT", "advertised_schema", "clean_schema", "snapshot", "write_snapshots"]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -76,6 +79,12 @@ def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
         return out
 
     return walk(schema)
+
+
+@cache
+def advertised_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The input schema a tool with this argument model advertises (computed once per model)."""
+    return clean_schema(model.model_json_schema(by_alias=True))
 
 
 def snapshot(tool: Any) -> dict[str, Any]:

@@ -8,32 +8,32 @@ VTEX. Nothing downstream knows which one it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx2
-from mcp.server.mcpserver import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, InputRequiredResult
 
-from .audit import AuditLog
 from .client import VtexClient
 from .config import Settings
 from .guard import Guard
-from .resources import text_companion
+from .logs import quiet_libraries
+from .registry import CONFIRM_TOOL, REGISTRY, Registry
+from .resources import JSON, TEXT, Readable, as_json
+from .storage import Store, open_store
 from .tools import Runtime, build_tools
 
-__all__ = ["App", "build_server", "INSTRUCTIONS"]
+__all__ = ["INSTRUCTIONS", "App", "VtexMCPServer", "build_server"]
 
 log = logging.getLogger("vtex_orders_mcp")
 
 INSTRUCTIONS = (
     "Tools for a VTEX store's orders. Read freely; every write (cancel, invoice, modifications, "
     "configuration) needs the user's approval, asked by the server itself: if a write answers "
-    "'approval_required', show the summary to the user and call confirm_write only after they agree. "
+    f"'approval_required', show the summary to the user and call {CONFIRM_TOOL} only after they agree. "
     "Money arguments are in cents. Resources: vtex://orders/{orderId}, .../conversation, "
     ".../payment-transaction (add .txt for readable text), vtex://reference/order-statuses (what each "
     "status allows), vtex://audit/recent."
@@ -41,28 +41,42 @@ INSTRUCTIONS = (
 
 
 class VtexMCPServer(MCPServer):
-    """MCPServer whose JSON resource reads also carry their text rendering (see resources.py), and
-    whose unknown prompts are the client's error (-32602, as MCP says), not an internal one."""
+    """MCPServer whose JSON resource reads also carry their text rendering (``Readable``s, see
+    resources.py), and whose unknown prompts are the client's error (-32602, as MCP says), not an
+    internal one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.readables: list[Readable] = []
+
+    def add_readable(self, readable: Readable) -> None:
+        self.readables.append(readable)
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
-        if self._prompt_manager.get_prompt(name) is None:
-            offered = ", ".join(sorted(p.name for p in self._prompt_manager.list_prompts())) or "none"
-            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name!r}; this server offers: {offered}")
+        offered = sorted(p.name for p in await self.list_prompts())
+        if name not in offered:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name!r}; this server offers: "
+                           + (", ".join(offered) or "none"))  # fmt: skip
         return await super().get_prompt(name, arguments, context)
 
-    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+    async def read_resource(
+        self, uri: Any, context: Context[Any, Any] | None = None
+    ) -> list[ReadResourceContents] | InputRequiredResult:
+        for readable in self.readables:
+            match = readable.pattern.fullmatch(str(uri))
+            if match:
+                data, text = await readable.read(match.groupdict())
+                return [ReadResourceContents(content=as_json(data), mime_type=JSON),
+                        ReadResourceContents(content=text, mime_type=TEXT)]  # fmt: skip
         contents = await super().read_resource(uri, context)
-        if isinstance(contents, InputRequiredResult):
-            return contents
-        contents = list(contents)
-        return contents + text_companion(str(uri), contents)
+        return contents if isinstance(contents, InputRequiredResult) else list(contents)
 
 
 @dataclass
 class App:
     """The server and what it was built from (tests and the CLI reach in here)."""
 
-    server: MCPServer
+    server: VtexMCPServer
     settings: Settings
     runtime: Runtime
     sandbox: Any | None  # vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox
@@ -72,8 +86,12 @@ class App:
         return self.runtime.client
 
     @property
-    def audit(self) -> AuditLog:
-        return self.runtime.audit
+    def store(self) -> Store:
+        return self.runtime.store
+
+    @property
+    def guard(self) -> Guard:
+        return self.runtime.guard
 
     async def aclose(self) -> None:
         await self.runtime.client.aclose()
@@ -84,8 +102,9 @@ def build_server(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     sandbox: Any | None = None,
+    registry: Registry = REGISTRY,
 ) -> App:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
     credentials = None
     if settings.uses_sandbox and transport is None:
         from .sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
@@ -101,14 +120,9 @@ def build_server(
         credentials = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
 
     client = VtexClient(settings, transport, credentials=credentials)
-    audit = AuditLog(Path(settings.state_dir) / "audit.sqlite3", secrets=settings.secret_values())
-    guard = Guard(settings, client, audit)
-    runtime = Runtime(settings=settings, client=client, guard=guard, audit=audit)
-
-    @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[None]:
-        yield None
-
+    store = open_store(settings)
+    guard = Guard(settings, registry, client, store)
+    runtime = Runtime(settings=settings, registry=registry, client=client, guard=guard, store=store)
     server = VtexMCPServer(
         # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
         # with a key derived from the guard's secret lets any replica sharing VTEX_MCP_SECRET resume
@@ -119,14 +133,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=_version(),
         tools=build_tools(runtime),
-        lifespan=lifespan,
     )
-    # MCPServer sets up root logging at INFO when the embedding program has not (the CLI has, see
-    # logs.py). httpx2 would then log a line per request next to our client's own line for the
-    # operation; quiet it unless the embedder chose a level for it.
-    for name in ("httpx2", "httpx"):
-        if logging.getLogger(name).level == logging.NOTSET:
-            logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries()
     app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox)
     _extend(app)
     return app

@@ -1,57 +1,84 @@
-"""What each order status means and which tools can act on it.
+"""VTEX's order statuses and the rules VTEX states about them: the one table the server reads.
 
-Two tables. ``STATUS_INFO`` holds the statuses an order rests in, with the tools that act on an
-order in each; it is read by the compact order view (``status`` + its meaning), the order-status
-reference resource and the guard's summaries. Its "allows" column mirrors the rules VTEX states
-and the sandbox enforces (``sandbox/oms.py``; tests/test_resources.py checks the two agree):
-start-handling only from ready-for-handling; no cancel once invoiced; modifications only in
-handling / waiting-for-fulfillment / ready-for-invoicing.
+Three things live here:
 
-``OTHER_STATUSES`` gives a meaning to every other status VTEX documents (the Feed v3 filter
-list, the hook example): workflow steps VTEX only names and states no rule for, so they carry
-no "allows" column (claiming tools for them would be invented behaviour). Their meanings are
-read from the status names, conservatively; ``meaning()`` reads both tables.
+- ``MEANINGS``: every status VTEX documents, with what it means. The first twelve (``MAIN``) are
+  the ones an order rests in, in the order of the happy path; the others are workflow steps VTEX
+  only names (the Feed v3 filter list, the hook example), read from their names conservatively.
+- ``Rule``: where an action on an order may run. Each rule says which statuses allow the action
+  (``allowed``, what the status reference lists), whether VTEX documents those as the *only*
+  ones (``only``), and which conditions on the order document refuse it whatever the status
+  (``refusal``: partially invoiced, incomplete, payment settled). What an operation may do is
+  attached to it in the registry (``Operation.rule``), so no table here names a tool.
+- ``meaning`` and ``Rule.refusal``: what the compact order view (``statusMeaning``,
+  ``canCancel``), the guard (preconditions checked before a human is asked), error hints and the
+  order-status reference all read.
+
+Only what VTEX documents refuses a call (ORDERS_API_NOTES.md §2): start-handling only from
+ready-for-handling; no cancel once invoiced, for partially invoiced or incomplete orders;
+register-changes and modifications only in handling / waiting-for-fulfillment /
+ready-for-invoicing, and modifications not once the payment is settled. The rest of ``allowed``
+guides the model and is not enforced here (VTEX has the last word).
+
+The embedded sandbox implements these rules again, on its own, in ``sandbox/oms.py`` and
+``sandbox/modifications/rules.py``, written from VTEX's documentation and deliberately not
+importing this module: it is the independent check of the server (tests/test_resources.py probes
+the reference against what the sandbox accepts, status by status).
 """
 
 from __future__ import annotations
 
-__all__ = ["CANCEL_REFUSED", "MODIFIABLE", "OTHER_STATUSES", "STATUS_INFO", "meaning"]
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-MODIFIABLE = frozenset({"handling", "waiting-for-fulfillment", "ready-for-invoicing"})
-CANCEL_REFUSED = frozenset({"invoiced", "canceled", "cancel", "invoice"})
+__all__ = [
+    "CANCEL",
+    "INVOICE",
+    "MAIN",
+    "MEANINGS",
+    "MODIFY",
+    "NOTIFY_PAYMENT",
+    "REGISTER_CHANGES",
+    "START_HANDLING",
+    "TRACK",
+    "Rule",
+    "meaning",
+]
 
-# status -> (meaning, tools that act on an order in this status)
-STATUS_INFO: dict[str, tuple[str, tuple[str, ...]]] = {
-    "order-created": ("order placed, not yet processed", ("cancel_order", "send_payment_notification")),
-    "waiting-for-sellers-confirmation": ("waiting for the sellers to confirm", ("cancel_order",)),
-    "payment-pending": ("waiting for payment", ("cancel_order", "send_payment_notification")),
-    "payment-approved": ("payment approved", ("cancel_order",)),
-    "window-to-cancel": ("customer's grace period to cancel", ("cancel_order",)),
-    "ready-for-handling": ("paid, ready to be prepared", ("start_handling", "cancel_order", "invoice_order")),
-    "handling": (
-        "being prepared for shipping",
-        ("invoice_order", "cancel_order", "create_order_modification"),
-    ),
-    "waiting-for-fulfillment": (
-        "waiting for the fulfillment seller",
-        ("invoice_order", "cancel_order", "create_order_modification"),
-    ),
-    "ready-for-invoicing": (
-        "ready to be invoiced",
-        ("invoice_order", "cancel_order", "create_order_modification"),
-    ),
-    "invoiced": (
-        "invoiced (shipped); cannot be canceled, returns use an Input invoice",
-        ("invoice_order", "update_invoice_tracking", "update_tracking_status"),
-    ),
-    "cancellation-requested": ("cancellation requested, waiting for the seller", ("cancel_order",)),
-    "canceled": ("canceled", ()),
-}
+Order = Mapping[str, Any]
 
+# The statuses an order rests in, in the order of the happy path, then its alternative ends.
+MAIN: tuple[str, ...] = (
+    "order-created",
+    "waiting-for-sellers-confirmation",
+    "payment-pending",
+    "payment-approved",
+    "window-to-cancel",
+    "ready-for-handling",
+    "handling",
+    "waiting-for-fulfillment",
+    "ready-for-invoicing",
+    "invoiced",
+    "cancellation-requested",
+    "canceled",
+)
 
-# status -> meaning, for the documented statuses not in STATUS_INFO. "window-to-change-seller" is
-# the only one VTEX describes (GetWindowToChangeSeller); the others are read from their names.
-OTHER_STATUSES: dict[str, str] = {
+MEANINGS: dict[str, str] = {
+    "order-created": "order placed, not yet processed",
+    "waiting-for-sellers-confirmation": "waiting for the sellers to confirm",
+    "payment-pending": "waiting for payment",
+    "payment-approved": "payment approved",
+    "window-to-cancel": "customer's grace period to cancel",
+    "ready-for-handling": "paid, ready to be prepared",
+    "handling": "being prepared for shipping",
+    "waiting-for-fulfillment": "waiting for the fulfillment seller",
+    "ready-for-invoicing": "ready to be invoiced",
+    "invoiced": "invoiced (shipped); cannot be canceled, returns use an Input invoice",
+    "cancellation-requested": "cancellation requested, waiting for the seller",
+    "canceled": "canceled",
+    # Documented statuses an order passes through; "window-to-change-seller" is the only one VTEX
+    # describes (GetWindowToChangeSeller), the others are read from their names.
     "on-order-completed": "order completion being processed",
     "on-order-completed-ffm": "order completion being processed for the fulfillment seller",
     "order-completed": "order completed",
@@ -78,7 +105,85 @@ OTHER_STATUSES: dict[str, str] = {
 
 
 def meaning(status: str) -> str:
-    info = STATUS_INFO.get(status)
-    if info:
-        return info[0]
-    return OTHER_STATUSES.get(status) or "status not documented by VTEX"
+    return MEANINGS.get(status) or "status not documented by VTEX"
+
+
+# --- conditions on the order document ------------------------------------------------------------
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _cents(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def partially_invoiced(order: Order) -> bool:
+    """Some of the order is invoiced (an Output invoice) but it is not ``invoiced`` yet. (VTEX updates
+    the order's value after a partial invoice, so the invoiced sum is not compared with it.)"""
+    packages = _dicts((order.get("packageAttachment") or {}).get("packages"))
+    invoiced = any(_cents(p.get("invoiceValue")) > 0 for p in packages if p.get("type", "Output") == "Output")
+    return invoiced and order.get("status") != "invoiced"
+
+
+def _cancel_refused(order: Order) -> str | None:
+    if partially_invoiced(order):
+        return "partially invoiced orders cannot be canceled"
+    if order.get("isCompleted") is False:
+        return "incomplete orders cannot be canceled"
+    return None
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Where an action on an order may run, as VTEX documents it.
+
+    ``allowed``: the statuses in which the action makes sense (the status reference lists the
+    action there). ``only``: VTEX documents ``allowed`` as the only statuses, so any other one is
+    refused. ``refused``: statuses VTEX documents as refusing it (when ``only`` is false).
+    ``check`` finds documented refusals that do not depend on the status on an order document
+    (the operation's ``conditions`` say them in words, for the reference).
+    """
+
+    action: str
+    allowed: frozenset[str]
+    only: bool = False
+    refused: frozenset[str] = frozenset()
+    check: Callable[[Order], str | None] | None = field(default=None, compare=False)
+
+    def refusal(self, order: Order) -> str | None:
+        """Why VTEX refuses this action on ``order``, as documented; None when it does not."""
+        status = order.get("status")
+        if not isinstance(status, str):
+            return None  # nothing to judge on: let VTEX decide
+        if status in self.refused or (self.only and status not in self.allowed):
+            return f"VTEX does not allow {self.action} in status '{status}'"
+        return self.check(order) if self.check is not None else None
+
+    def allows(self, order: Order) -> bool:
+        return order.get("status") in self.allowed and self.refusal(order) is None
+
+
+# Everything before invoicing; the seller may cancel outside the customer's window-to-cancel.
+CANCEL = Rule(
+    action="canceling an order",
+    allowed=frozenset(MAIN) - {"invoiced", "canceled"},
+    refused=frozenset({"invoiced", "canceled", "cancel", "invoice"}),
+    check=_cancel_refused,
+)
+START_HANDLING = Rule(action="starting handling", allowed=frozenset({"ready-for-handling"}), only=True)
+_MODIFIABLE = frozenset({"handling", "waiting-for-fulfillment", "ready-for-invoicing"})
+# Modifications are also refused once the payment is settled; the order document does not say
+# whether the transaction is Finished, so that refusal is VTEX's to report.
+MODIFY = Rule(action="modifying an order", allowed=_MODIFIABLE, only=True)
+REGISTER_CHANGES = Rule(action="registering changes", allowed=_MODIFIABLE, only=True)
+INVOICE = Rule(action="invoicing", allowed=frozenset({"ready-for-handling", *_MODIFIABLE, "invoiced"}))
+TRACK = Rule(action="tracking an invoice", allowed=frozenset({"invoiced"}))
+NOTIFY_PAYMENT = Rule(action="notifying a payment", allowed=frozenset({"order-created", "payment-pending"}))

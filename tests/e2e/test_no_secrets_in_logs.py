@@ -82,7 +82,7 @@ async def session(c: Client, transcript: list[str]) -> None:
     done = await call("cancel_order", {"orderId": ORDER, "reason": "leak check"})
     assert done.structured_content["status"] == "done", transcript[-1]
     await call("cancel_order", {"orderId": ORDER, "reason": "again"})  # VTEX refuses: already canceled
-    forged = {"tool": "start_handling", "arguments": {"orderId": ORDER}, "token": "vtx1.e30.AAAA"}
+    forged = {"tool": "start_handling", "arguments": {"orderId": ORDER}, "token": "eyJhbGciOiJIUzI1NiJ9.e30.AAAA"}
     assert (await call("confirm_write", forged)).is_error
 
 

@@ -25,7 +25,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from vtex_orders_mcp.audit import AuditLog
+from vtex_orders_mcp.storage import SqliteStore
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
 
 pytestmark = pytest.mark.anyio
@@ -138,7 +138,7 @@ async def test_every_executed_write_has_its_audit_record_after_sigkill(tmp_path)
         executed = _executed_interactions(sandbox_url)
         assert len(executed) >= KILL_AFTER
         assert set(executed) <= set(sent)
-        records = AuditLog(state / "audit.sqlite3").recent(limit=100_000, tool="add_order_interaction")
+        records = await SqliteStore(state / "audit.sqlite3").recent(limit=100_000, tool="add_order_interaction")
         executing = {r.arguments["message"] for r in records if r.event == "executing" and r.arguments}
         missing = [m for m in executed if m not in executing]
         assert missing == [], f"executed upstream but not audited: {missing}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from vtex_orders_mcp.audit import AuditLog
+from vtex_orders_mcp.storage import SqliteStore
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.sandbox import Fault, Sandbox
 from vtex_orders_mcp.server import build_server
@@ -63,7 +63,7 @@ async def test_lost_answer_is_outcome_unknown_and_not_resubmitted(tmp_path, faul
         assert not after.is_error
         assert after.structured_content["order"]["status"] == actual
 
-    events = [r.event for r in AuditLog(tmp_path / "state" / "audit.sqlite3").recent(tool="cancel_order")]
+    events = [r.event for r in await SqliteStore(tmp_path / "state" / "audit.sqlite3").recent(tool="cancel_order")]
     assert "outcome_unknown" in events and "executing" in events
     await app.aclose()
 

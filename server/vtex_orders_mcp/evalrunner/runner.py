@@ -30,6 +30,7 @@ from typing import Any
 from mcp import Client, MCPError, types
 
 from ..config import Settings
+from ..registry import CONFIRM_TOOL
 from ..server import build_server
 from .loading import load_scenario, validate
 from .paths import MISSING, Check, evaluate, resolve, same
@@ -40,7 +41,6 @@ __all__ = ["arun_scenario", "DEFAULT_NOW", "DEFAULT_ORDERS", "DEFAULT_SEED"]
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
 DEFAULT_SEED = 7
 DEFAULT_ORDERS = 40
-CONFIRM_TOOL = "confirm_write"
 
 
 class ScriptedApprovals:
@@ -344,12 +344,12 @@ class _Session:
 
     # -- the end ---------------------------------------------------------------------------
 
-    def final_state(self) -> dict[str, Any]:
+    async def final_state(self) -> dict[str, Any]:
         requests = [{k: v for k, v in e.to_dict().items() if k != "time"} for e in self.sandbox.requests]
         writes = [r for r in requests if r["method"] != "GET"]
         audit = [
             {k: v for k, v in rec.as_dict().items() if k not in ("time", "call_id", "id")}
-            for rec in reversed(self.app.audit.recent(100_000))
+            for rec in reversed(await self.app.store.recent(100_000))
         ]
         return {
             "orders": self.sandbox.store.orders,
@@ -361,8 +361,8 @@ class _Session:
             "audit_events": [f"{a['tool']}:{a['event']}" for a in audit],
         }
 
-    def end(self) -> None:
-        state = self.final_state()
+    async def end(self) -> None:
+        state = await self.final_state()
         checks = evaluate(state, self.doc.get("after") or {})
         record: dict[str, Any] = {
             "scenario": self.t.name,
@@ -434,8 +434,8 @@ async def arun_scenario(source: str | Path | dict[str, Any]) -> Transcript:
                 session = _Session(doc, transcript, client, app, approvals)
                 for i, step in enumerate(doc["steps"], start=1):
                     await session.step(i, step)
-                session.end()
+                await session.end()
         finally:
             await app.aclose()
-            app.audit.close()
+            app.store.close()
     return transcript

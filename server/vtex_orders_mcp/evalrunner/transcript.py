@@ -27,7 +27,8 @@ from typing import Any
 
 __all__ = ["Transcript", "Masker", "dumps"]
 
-_TOKEN = re.compile(r"vtx1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# Confirmation tokens are JWTs: a JSON header ("eyJ") and two more base64url parts.
+_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Masker:

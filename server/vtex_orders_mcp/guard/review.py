@@ -1,0 +1,119 @@
+"""What a human is asked to approve: one line built from the operation, the order's live state
+and the arguments that matter, then every argument exactly as it will be sent.
+
+The summary line reads like "Cancel order v…-01 — handling, R$ 44,50, 1 item, customer Ana
+Silva — reason: customer asked". Its per-operation part is the operation's own ``summary``
+(registry/summaries.py). Text that comes from a model or a shopper is shown with control,
+format (bidi) and line-separator characters made visible, so it cannot lay out a question of its
+own nor hide part of the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from ..client import VtexClient
+from ..errors import VtexError, VtexNotFound
+from ..models import Args, as_given
+from ..registry import Operation, Registry
+from ..views import Money
+from .binding import order_state
+
+__all__ = ["Review", "Reviewer", "question", "visible"]
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a human is asked to approve: the summary line, and the order's state it describes
+    (``order_state``; None for account-level writes, or when the order could not be read)."""
+
+    summary: str
+    state: str | None = None
+
+
+class Reviewer:
+    """Reads the order a write targets and writes the summary a human approves."""
+
+    def __init__(self, client: VtexClient, registry: Registry) -> None:
+        self.client = client
+        self.registry = registry
+
+    async def read_order(self, op: Operation, args: Args) -> dict[str, Any] | None:
+        """The order ``op`` writes to (None for account-level writes). Raises VtexError."""
+        if not op.order_arg:
+            return None
+        read = self.registry.order_read
+        # The id was validated by the write's own model, which is at least as strict.
+        order = await self.client.call(read, read.args.model_construct(orderId=getattr(args, op.order_arg)))
+        return order if isinstance(order, dict) else None
+
+    async def review(self, op: Operation, args: Args) -> Review:
+        """The summary with the order's live state.
+
+        Raises VtexNotFound when the order the write targets does not exist: asking a human to
+        approve a write that cannot succeed wastes their attention.
+        """
+        try:
+            order = await self.read_order(op, args)
+        except VtexNotFound:
+            raise
+        except VtexError:
+            order = None  # summary without live state; the write itself will report the failure
+        return summarize(op, args, order)
+
+    async def safe_review(self, op: Operation, args: Args) -> Review:
+        """``review``, or a bare title (no state, so a state-bound approval is refused) when the
+        order cannot be read."""
+        try:
+            return await self.review(op, args)
+        except VtexError:
+            return Review(op.title)
+
+
+def summarize(op: Operation, args: Args, order: dict[str, Any] | None) -> Review:
+    head = op.title.removesuffix(" (deprecated)")
+    if op.order_arg:
+        head += f" {getattr(args, op.order_arg)}"
+    parts = [head]
+    money = Money((order or {}).get("storePreferencesData"))
+    if isinstance(order, dict):
+        parts.append(_order_facts(order, money))
+    if op.summary is not None:
+        detail = op.summary(args, order or {}, money)
+        if detail:
+            parts.append(detail)
+    bound = op.state_bound and isinstance(order, dict)
+    return Review(visible(" — ".join(parts)), order_state(order) if bound and order is not None else None)
+
+
+def _order_facts(order: dict[str, Any], money: Money) -> str:
+    items = order.get("items") or []
+    profile = order.get("clientProfileData") or {}
+    name = " ".join(filter(None, (profile.get(k) for k in ("firstName", "lastName"))))
+    n = sum(int(i.get("quantity") or 0) for i in items)
+    facts = f"{order.get('status')}, {money(order.get('value'))}, {n} item{'s' if n != 1 else ''}"
+    return facts + (f", customer {name}" if name else "")
+
+
+def question(args: Args, review: Review) -> str:
+    """The elicitation message: the summary, then every argument exactly as the call has them (the
+    summary picks what matters; this line hides nothing a human approves), then a reference to
+    the order's state. The SDK accepts a 2026-07-28 answer only for the very question it answers,
+    so once the order changes (another replica ran this write, someone else moved the order) a
+    resent answer meets a different question and the user is asked again."""
+    sent = json.dumps(as_given(args), ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    ref = f" (order state {review.state[:8]})" if review.state else ""
+    return f"Approve this change? {visible(review.summary)}\n" + visible(f"Arguments: {sent}{ref}")
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+
+
+def visible(text: str) -> str:
+    """Control, format (bidi) and line-separator characters shown as \\uXXXX: text from the model
+    or a shopper (a reason, a name) cannot lay out a question of its own, nor hide part of the
+    real one. Line breaks in a question are only the ones this server puts between its parts."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)

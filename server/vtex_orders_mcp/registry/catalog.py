@@ -1,0 +1,378 @@
+"""The 36 operations of the VTEX Orders API, declared once each, in the order of VTEX's index (seed 000).
+
+``kind`` is explicit on every entry (no default) because an unset read/write flag is how agents
+end up cancelling orders without asking. Everything specific to one operation is here: its
+approval summary, the hint for a refusal, the status rule, paging, the resource that mirrors it
+and an example call (see operation.py). Adding an endpoint is one entry here, its input model in
+models.py and its handler in the sandbox; tools, the guard, schemas and docs follow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import models as m
+from .. import statuses
+from .. import views as v
+from . import summaries as say
+from .operation import ACCOUNT, Call, Example, Find, Operation, OrderResource, Paging, Ref, creation_range
+
+__all__ = ["CONFIRM_TOOL", "OPERATIONS", "ORDER_CANCEL", "ORDER_CONVERSATION", "ORDER_READ", "ORDER_SEARCH"]
+
+# The second step of the two-step approval (guard/token.py builds it; the registry names it).
+CONFIRM_TOOL = "confirm_write"
+# The operations the server itself uses: reading an order (approval questions, outcome-unknown
+# reports, resources) and searching orders (completions); the demo's session also reads a
+# conversation and cancels.
+ORDER_READ = "get_order"
+ORDER_SEARCH = "list_orders"
+ORDER_CONVERSATION = "get_order_conversation"
+ORDER_CANCEL = "cancel_order"
+
+AN = {"an": ACCOUNT}
+
+# --- example values (ids from VTEX's example order, which the sandbox always holds) --------------
+SEED = "v502556llux-01"
+SEED_ITEM = {"id": "1234568358", "quantity": 1, "price": 3290}
+CARD_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "orders.[payment~Visa|Mastercard].orderId")
+BOLETO_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "orders.[payment~Boleto].orderId")
+INVOICED = Find("list_orders", {"status": "invoiced"}, "orders.0.orderId")
+PENDING = Find("list_orders", {"status": "payment-pending"}, "orders.0.orderId")
+
+
+def _one_more(order: Find) -> dict[str, Any]:
+    item = Find("get_order", {"orderId": order}, "order.items.0.sku")
+    return {"changeOrderId": order, "reason": "customer wants one more", "add": [{"id": item, "quantity": 1}]}
+
+
+MODIFICATION = _one_more(CARD_ORDER)
+# A boleto payment cannot grow: the modification stops on an error, to be retried or canceled.
+STUCK = Call("create_order_modification", _one_more(BOLETO_ORDER))
+INVOICE = {
+    "orderId": SEED,
+    "type": "Output",
+    "invoiceNumber": "NF-1001",
+    "invoiceValue": 1160,
+    "issuanceDate": "2026-11-23T10:00:00-03:00",
+    "items": [SEED_ITEM],
+}
+TRACKING = {
+    "orderId": SEED,
+    "invoiceNumber": "NF-1001",
+    "trackingNumber": "BR123456789BR",
+    "courier": "Correios",
+    "trackingUrl": "https://tracking.example/BR123456789BR",
+}
+FEED = {"filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]}}
+HOOK = {
+    "filter": {"type": "FromOrders", "expression": "value > 100", "disableSingleFire": False},
+    "hook": {"url": "https://erp.example.com/vtex-hook", "headers": {"X-Key": "k"}},
+}
+READY = {"orderId": Find("list_orders", {"status": "ready-for-handling"}, "orders.0.orderId")}
+# A feed with an update in it: configured, then an order moves.
+FED = (Call("set_feed_config", FEED), Call("start_handling", READY))
+CUSTOMER = Find("get_order", {"orderId": INVOICED}, "order.customer.email")
+
+
+# One entry per operation, laid out by hand (the formatter would spread each over 20 lines).
+# fmt: off
+OPERATIONS: tuple[Operation, ...] = (
+    # --- Orders ---
+    Operation(
+        name="get_order", title="Get order", method="GET", path="/api/oms/pvt/orders/{orderId}",
+        args=m.GetOrder, kind="read", group="orders", view=v.ORDER,
+        description="Get one order by orderId: status, customer, items, totals, shipping, payment, "
+        "invoices. Compact view by default.",
+        resource=OrderResource("", "order", "Order", "The compact order view (same as get_order): status and its "
+                               "meaning, customer, items, totals, shipping, payments, invoices, changes."),
+        example=Example({"orderId": SEED}),
+    ),
+    Operation(
+        name="get_order_group", title="Get order group", method="GET",
+        path="/api/oms/pvt/orders/order-group/{orderGroup}", args=m.GetOrderGroup, kind="read",
+        group="orders", view=v.ORDER_GROUP,
+        description="Get every seller order of one purchase (orderGroup = orderId without -NN).",
+        example=Example({"orderGroup": Find("get_order", {"orderId": SEED}, "order.group")}),
+    ),
+    Operation(
+        name="list_orders", title="List orders", method="GET", path="/api/oms/pvt/orders",
+        args=m.ListOrders, kind="read", group="orders", view=v.ORDERS, extra_query=creation_range,
+        paging=Paging(),
+        description="Search orders by text, status, creation date or sales channel; newest first. "
+        "Rows only: call get_order for details.",
+        example=Example({"status": "handling", "per_page": 5}),
+    ),
+    Operation(
+        name="start_handling", title="Start handling order", method="POST",
+        path="/api/oms/pvt/orders/{orderId}/start-handling", args=m.OrderOnly, kind="write",
+        group="orders", order_arg="orderId", answers_document=False, rule=statuses.START_HANDLING,
+        hint="Only ready-for-handling orders can start handling: read the order's status.",
+        description="Move an order from ready-for-handling to handling.",
+        example=Example(READY),
+    ),
+    Operation(
+        name="cancel_order", title="Cancel order", method="POST", path="/api/oms/pvt/orders/{orderId}/cancel",
+        args=m.CancelOrder, kind="destructive", group="orders", order_arg="orderId", summary=say.reason,
+        rule=statuses.CANCEL,
+        hint="Invoiced or partially invoiced orders cannot be canceled: register a return with "
+        "invoice_order (type Input) instead.",
+        conditions="cancel_order is refused for partially invoiced and incomplete orders, whatever the status; "
+        "a return is an invoice_order of type Input once the order is fully invoiced.",
+        description="Cancel an order. Invoiced or partially invoiced orders cannot be canceled: "
+        "register a return (invoice_order type Input) instead.",
+        example=Example({"orderId": SEED, "reason": "customer asked"}),
+    ),
+    Operation(
+        name="register_order_changes", title="Register order changes (deprecated)", method="POST",
+        path="/api/oms/pvt/orders/{orderId}/changes", args=m.RegisterChanges, kind="destructive",
+        group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="orderId",
+        summary=say.changes, rule=statuses.REGISTER_CHANGES,
+        description="Deprecated by VTEX: use create_order_modification. Adds/removes items or "
+        "discounts an order in handling.",
+        example=Example({"orderId": SEED, "requestId": "req-1", "reason": "out of stock", "discountValue": 100,
+                         "itemsRemoved": [SEED_ITEM]}),
+    ),
+    Operation(
+        name="add_order_interaction", title="Add order interaction", method="POST",
+        path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
+        group="orders", order_arg="orderId", answers_document=False, state_bound=False,
+        summary=say.fields("source", "message"),
+        description="Append a note to the order's interaction log (additive, changes nothing else).",
+        example=Example({"orderId": SEED, "source": "support", "message": "Customer called about delivery"}),
+    ),
+    # --- Order modifications ---
+    Operation(
+        name="get_order_change_summary", title="Get order modifications summary", method="GET",
+        path="/api/orders/pvt/document/{orderId}/change-summary", args=m.OrderOnly, kind="read",
+        group="modifications",
+        description="Net effect of all modifications on an order: original, added, removed items, value change.",
+        example=Example({"orderId": SEED}),
+    ),
+    Operation(
+        name="create_order_modification", title="Create order modification", method="PATCH",
+        path="/api/order-system/orders/{changeOrderId}/changes", args=m.CreateModification,
+        kind="destructive", group="modifications", fixed_query={"accountName": ACCOUNT}, timeout=20.0,
+        order_arg="changeOrderId", summary=say.modification, rule=statuses.MODIFY,
+        hint="Orders can only be modified in handling, waiting-for-fulfillment or ready-for-invoicing, "
+        "before the payment is settled.",
+        conditions="create_order_modification is refused once the payment is settled (transaction Finished), "
+        "and needs the account's order-modification API enabled (get_order_modification_settings).",
+        description="Add, remove or replace items of an order in handling. Run "
+        "preview_order_modification first.",
+        example=Example(MODIFICATION),
+    ),
+    Operation(
+        name="get_order_modification_history", title="Get order modifications history", method="GET",
+        path="/api/order-system/orders/{changeOrderId}/changes", args=m.ModificationHistory, kind="read",
+        group="modifications", fixed_query=AN,
+        description="All modification requests of an order with their status.",
+        example=Example({"changeOrderId": CARD_ORDER}, before=(Call("create_order_modification", MODIFICATION),)),
+    ),
+    Operation(
+        name="get_order_modification", title="Get order modification details", method="GET",
+        path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}", args=m.ModificationRef,
+        kind="read", group="modifications", fixed_query=AN,
+        description="One modification request: status, items, value change.",
+        example=Example({"changeOrderId": CARD_ORDER, "changeRequestId": Ref(0, "result.requestId")},
+                        before=(Call("create_order_modification", MODIFICATION),)),
+    ),
+    Operation(
+        name="preview_order_modification", title="Preview order modification", method="POST",
+        path="/api/order-system/orders/{changeOrderId}/changes/preview", args=m.PreviewModification,
+        kind="read", group="modifications", fixed_query=AN,
+        description="Dry run of a modification: the new totals, nothing is changed.",
+        example=Example(MODIFICATION),
+    ),
+    Operation(
+        name="retry_order_modification", title="Retry order modification", method="POST",
+        path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/retry",
+        args=m.RetryModification, kind="write", group="modifications", fixed_query=AN, timeout=20.0,
+        order_arg="changeOrderId", answers_document=False, summary=say.fields("changeRequestId", "reason"),
+        description="Retry a modification that stopped on an error, without creating a new one.",
+        example=Example({"changeOrderId": BOLETO_ORDER, "changeRequestId": Ref(0, "result.requestId"),
+                         "reason": "try again"}, before=(STUCK,), wait=60),
+    ),
+    Operation(
+        name="cancel_order_modification", title="Cancel order modification", method="POST",
+        path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/cancel",
+        args=m.CancelModification, kind="destructive", group="modifications", fixed_query=AN,
+        order_arg="changeOrderId", summary=say.fields("changeRequestId", "reason"),
+        description="Cancel a modification that did not finish; done ones cannot be canceled.",
+        example=Example({"changeOrderId": BOLETO_ORDER, "changeRequestId": Ref(0, "result.requestId"),
+                         "reason": "customer changed their mind"}, before=(STUCK,), wait=60),
+    ),
+    Operation(
+        name="update_order_modification_settings", title="Update order modifications settings",
+        method="PUT", path="/api/order-system/orders/changes/settings", args=m.UpdateModSettings,
+        kind="write", idempotent=True, group="modifications", fixed_query=AN, summary=say.as_sent,
+        description="Change the account's order-modification settings (enable API, payment systems, "
+        "recalculation). Applies to every order.",
+        example=Example({"rolloutConfiguration": {"enableApi": True}}),
+    ),
+    Operation(
+        name="get_order_modification_settings", title="Get order modifications settings", method="GET",
+        path="/api/order-system/orders/changes/settings", args=m.NoArgs, kind="read",
+        group="modifications", fixed_query=AN,
+        description="Account settings for order modifications; modifications need enableApi true.",
+        example=Example({}),
+    ),
+    # --- Invoice / tracking ---
+    Operation(
+        name="invoice_order", title="Send invoice notification", method="POST",
+        path="/api/oms/pvt/orders/{orderId}/invoice", args=m.InvoiceOrder, kind="destructive",
+        group="invoice", order_arg="orderId", summary=say.invoice, rule=statuses.INVOICE,
+        description="Register an invoice: Output (sale; the full value makes the order invoiced) or "
+        "Input (return, after full invoicing). Irreversible.",
+        example=Example(INVOICE),
+    ),
+    Operation(
+        name="update_invoice_tracking", title="Send invoice tracking number", method="PATCH",
+        path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}", args=m.InvoiceTracking,
+        kind="write", idempotent=True, group="invoice", order_arg="orderId", rule=statuses.TRACK,
+        summary=say.fields("invoiceNumber", "courier", "trackingNumber"),
+        description="Attach courier and tracking number to an existing invoice.",
+        example=Example(TRACKING, before=(Call("invoice_order", INVOICE),)),
+    ),
+    Operation(
+        name="update_tracking_status", title="Update tracking status", method="PUT",
+        path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking", args=m.TrackingStatus,
+        kind="write", idempotent=True, group="invoice", order_arg="orderId", rule=statuses.TRACK,
+        summary=say.fields("invoiceNumber", "isDelivered", "deliveredDate"),
+        conditions="update_tracking_status needs a tracking number on the invoice first (update_invoice_tracking).",
+        description="Record delivery events for an invoice that already has a tracking number.",
+        example=Example(
+            {"orderId": SEED, "invoiceNumber": "NF-1001", "isDelivered": True, "deliveredDate": "2026-11-22 15:30",
+             "events": [{"city": "Rio de Janeiro", "state": "RJ", "description": "Delivered",
+                         "date": "2026-11-22T15:30:00Z"}]},
+            before=(Call("invoice_order", INVOICE), Call("update_invoice_tracking", TRACKING)),
+        ),
+    ),
+    # --- Conversation / payment ---
+    Operation(
+        name="get_order_conversation", title="Get order conversation", method="GET",
+        path="/api/oms/pvt/orders/{orderId}/conversation-message", args=m.OrderOnly, kind="read",
+        group="conversation", view=v.CONVERSATION,
+        description="E-mails exchanged with the customer about an order, newest first.",
+        resource=OrderResource("/conversation", "order-conversation", "Order conversation",
+                               "E-mails exchanged with the customer about the order, newest first: from, to, "
+                               "date, subject, body as text."),
+        example=Example({"orderId": SEED}),
+    ),
+    Operation(
+        name="get_payment_transaction", title="Get payment transaction", method="GET",
+        path="/api/oms/pvt/orders/{orderId}/payment-transaction", args=m.OrderOnly, kind="read",
+        group="payment", view=v.PAYMENT,
+        description="The order's payment transaction: status and each payment. Finished means settled: "
+        "no more modifications.",
+        resource=OrderResource("/payment-transaction", "order-payment-transaction", "Order payment transaction",
+                               "The order's payment transaction: status and each payment."),
+        example=Example({"orderId": SEED}),
+    ),
+    Operation(
+        name="send_payment_notification", title="Send payment notification", method="POST",
+        path="/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
+        args=m.PaymentNotification, kind="write", group="payment", order_arg="orderId",
+        answers_document=False, summary=say.fields("paymentId"), rule=statuses.NOTIFY_PAYMENT,
+        description="Tell VTEX a payment (e.g. boleto) was received, approving a payment-pending order.",
+        example=Example({"orderId": PENDING,
+                         "paymentId": Find("get_payment_transaction", {"orderId": PENDING}, "transaction.payments.0.id")}),
+    ),
+    # --- Feed v2 (deprecated) ---
+    Operation(
+        name="get_feed_v2_status", title="Get feed order status (deprecated)", method="GET",
+        path="/api/oms/pvt/feed/orders/status", args=m.FeedV2Status, kind="read", group="feed",
+        deprecated_by="get_feed_items",
+        description="Deprecated Feed v2: use get_feed_items.",
+        example=Example({"maxLot": 5}),
+    ),
+    # --- Feed v3 ---
+    Operation(
+        name="get_feed_config", title="Get feed configuration", method="GET", path="/api/orders/feed/config",
+        args=m.NoArgs, kind="read", group="feed",
+        description="The feed's filter and queue settings and how many items wait.",
+        example=Example({}, before=(Call("set_feed_config", FEED),)),
+    ),
+    Operation(
+        name="set_feed_config", title="Create or update feed configuration", method="POST",
+        path="/api/orders/feed/config", args=m.FeedConfig, kind="destructive", idempotent=True,
+        group="feed", answers_document=False, summary=say.feed_filter,
+        description="Replace the feed's filter (statuses or JSONata) and queue settings.",
+        example=Example(FEED),
+    ),
+    Operation(
+        name="delete_feed_config", title="Delete feed configuration", method="DELETE",
+        path="/api/orders/feed/config", args=m.NoArgs, kind="destructive", idempotent=True, group="feed",
+        answers_document=False,
+        description="Delete the feed and its queued items.",
+        example=Example({}, before=(Call("set_feed_config", FEED),)),
+    ),
+    Operation(
+        name="get_feed_items", title="Retrieve feed items", method="GET", path="/api/orders/feed",
+        args=m.FeedItems, kind="read", group="feed",
+        description="Next order updates from the feed; they hide until the visibility timeout. "
+        "Commit handles once processed.",
+        example=Example({"maxlot": 5}, before=FED),
+    ),
+    Operation(
+        name="commit_feed_items", title="Commit feed items", method="POST", path="/api/orders/feed",
+        args=m.CommitFeed, kind="destructive", group="feed", answers_document=False, summary=say.handles,
+        description="Remove processed items from the feed by handle.",
+        example=Example({"handles": Find("get_feed_items", {"maxlot": 10}, "result.*.handle")}, before=FED),
+    ),
+    Operation(
+        name="test_jsonata_expression", title="Test JSONata expression", method="POST",
+        path="/api/orders/expressions/jsonata", args=m.JsonataTest, kind="read", group="feed",
+        description="Check whether a JSON document matches a JSONata feed filter.",
+        example=Example({"Expression": 'status = "canceled"', "Document": '{"status": "canceled"}'}),
+    ),
+    # --- Order hook ---
+    Operation(
+        name="get_hook_config", title="Get hook configuration", method="GET", path="/api/orders/hook/config",
+        args=m.NoArgs, kind="read", group="hook",
+        description="The order hook's filter and the URL order updates are POSTed to.",
+        example=Example({}, before=(Call("set_hook_config", HOOK),)),
+    ),
+    Operation(
+        name="set_hook_config", title="Create or update hook configuration", method="POST",
+        path="/api/orders/hook/config", args=m.HookConfig, kind="destructive", idempotent=True,
+        group="hook", summary=say.hook,
+        description="Replace the order hook: which updates are POSTed to which https URL.",
+        example=Example(HOOK),
+    ),
+    Operation(
+        name="delete_hook_config", title="Delete hook configuration", method="DELETE",
+        path="/api/orders/hook/config", args=m.NoArgs, kind="destructive", idempotent=True, group="hook",
+        answers_document=False,
+        description="Delete the order hook: VTEX stops POSTing order updates.",
+        example=Example({}, before=(Call("set_hook_config", HOOK),)),
+    ),
+    # --- User orders ---
+    Operation(
+        name="list_user_orders", title="List a customer's orders", method="GET", path="/api/oms/user/orders",
+        args=m.UserOrders, kind="read", group="user", view=v.ORDERS,
+        description="Orders placed with one customer e-mail, as that customer sees them. To search all "
+        "orders use list_orders.",
+        example=Example({"clientEmail": CUSTOMER}),
+    ),
+    Operation(
+        name="get_user_order", title="Get a customer's order", method="GET",
+        path="/api/oms/user/orders/{orderId}", args=m.UserOrder, kind="read", group="user", view=v.ORDER,
+        description="One order as its customer sees it; the e-mail must match.",
+        example=Example({"orderId": INVOICED, "clientEmail": CUSTOMER}),
+    ),
+    # --- Change seller ---
+    Operation(
+        name="get_change_seller_window", title="Get window to change seller", method="GET",
+        path="/api/checkout/pvt/configuration/window-to-change-seller", args=m.NoArgs, kind="read",
+        group="checkout", description="Days during which another seller may take a canceled order.",
+        example=Example({}),
+    ),
+    Operation(
+        name="set_change_seller_window", title="Update window to change seller", method="POST",
+        path="/api/checkout/pvt/configuration/window-to-change-seller", args=m.ChangeSellerWindow,
+        kind="write", idempotent=True, group="checkout", answers_document=False, summary=say.fields("waitingTime"),
+        description="Set the days during which another seller may take a canceled order.",
+        example=Example({"waitingTime": 3}),
+    ),
+)
+# fmt: on

@@ -1,0 +1,79 @@
+"""What an approval question says about a write's arguments, one function per kind of write.
+
+The guard's question always starts with the action, the order and its live state; these add the
+arguments that matter to a human deciding (the reason, the invoice's value, the items that
+change). Each takes the validated arguments, the order document ({} for account-level writes)
+and the store's money format; each operation names its own in the registry (``summary=``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..models import as_given
+from ..views import Money
+
+__all__ = ["changes", "fields", "hook", "feed_filter", "handles", "invoice", "modification", "reason", "as_sent"]
+
+Order = Mapping[str, Any]
+
+
+def reason(args: Any, order: Order, money: Money) -> str:
+    return f"reason: {args.reason}"
+
+
+def fields(*names: str) -> Any:
+    """The named arguments, as ``name: value``, those given."""
+
+    def detail(args: Any, order: Order, money: Money) -> str:
+        return ", ".join(f"{n}: {getattr(args, n)}" for n in names if getattr(args, n, None) is not None)
+
+    return detail
+
+
+def invoice(args: Any, order: Order, money: Money) -> str:
+    n_items = sum(i.quantity for i in args.items)
+    of = sum(int(i.get("quantity") or 0) for i in order.get("items") or [])
+    kind = "return (Input) invoice" if args.type == "Input" else "invoice"
+    of_part = f" of {of}" if of else ""
+    return f"{kind} {args.invoiceNumber} for {money(args.invoiceValue)}, {n_items}{of_part} items"
+
+
+def changes(args: Any, order: Order, money: Money) -> str:
+    delta = args.incrementValue - args.discountValue
+    delta += sum(i.price * i.quantity for i in args.itemsAdded) - sum(i.price * i.quantity for i in args.itemsRemoved)
+    return f"value change {money(delta)}; reason: {args.reason}"
+
+
+def _items(items: Any) -> str:
+    return ", ".join(f"{i.quantity}x {i.id}" for i in items)
+
+
+def modification(args: Any, order: Order, money: Money) -> str:
+    parts = [f"replace {_items(r.from_)} with {_items(r.to)}" for r in args.replace or []]
+    if args.add:
+        parts.append("add " + _items(args.add))
+    if args.remove:
+        parts.append("remove " + _items(args.remove))
+    return "; ".join([*parts, f"reason: {args.reason}"])
+
+
+def feed_filter(args: Any, order: Order, money: Money) -> str:
+    f = args.filter
+    condition = f" {f.status}" if f.status else f" {f.expression!r}" if f.expression else ""
+    return f"filter {f.type}{condition}"
+
+
+def hook(args: Any, order: Order, money: Money) -> str:
+    return f"filter {args.filter.type}, POST to {args.hook.url}"
+
+
+def handles(args: Any, order: Order, money: Money) -> str:
+    return f"{len(args.handles)} handle(s)"
+
+
+def as_sent(args: Any, order: Order, money: Money) -> str:
+    # Account-wide settings: the human sees every value that will be sent, not a title.
+    return "sets " + json.dumps(as_given(args), separators=(", ", ": "))

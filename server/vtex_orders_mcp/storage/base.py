@@ -1,0 +1,97 @@
+"""What the server keeps beyond one call: the audit log and the set of spent approvals.
+
+One interface (``Store``), one implementation per database (sqlite.py today). Every method is
+async: a database round trip never runs on the event loop, so one durable audit write (an fsync)
+does not stall every other session of an HTTP server.
+
+- The **audit log** is append-only: one row per event of a guarded call's life (guard/ says
+  which). Arguments and details are redacted before they are stored.
+- **Spent ids** make approvals single use: ``spend(key, expires_at)`` claims a key atomically
+  (a unique key, so two concurrent claims cannot both win) and answers whether this call won.
+  A key is kept until its approval could no longer be presented anyway (``expires_at``), then
+  pruned.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..redaction import redact
+
+__all__ = ["AuditRecord", "Store"]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    time: str
+    call_id: str
+    tool: str
+    event: str
+    channel: str | None
+    principal: str | None
+    arguments: Any
+    summary: str | None
+    upstream_status: int | None
+    receipt: str | None
+    detail: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class Store(ABC):
+    """The audit log and the spent ids, over one database."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = [s for s in secrets if s]
+
+    async def record(
+        self,
+        *,
+        call_id: str,
+        tool: str,
+        event: str,
+        channel: str | None = None,
+        principal: str | None = None,
+        arguments: Any = None,
+        summary: str | None = None,
+        upstream_status: int | None = None,
+        receipt: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append one audit row (durable when this returns)."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        args_json = json.dumps(redact(arguments, self._secrets), sort_keys=True) if arguments is not None else None
+        row = (now, call_id, tool, event, channel, principal, args_json, summary, upstream_status, receipt,
+               redact(detail, self._secrets) if detail else detail)  # fmt: skip
+        await self._append(row)
+
+    @abstractmethod
+    async def _append(self, row: tuple[Any, ...]) -> None:
+        """Insert (time, call_id, tool, event, channel, principal, arguments, summary,
+        upstream_status, receipt, detail)."""
+
+    @abstractmethod
+    async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
+        """The newest ``limit`` audit rows, newest first (of one tool when given)."""
+
+    @abstractmethod
+    async def spend(self, key: str, expires_at: float) -> bool:
+        """Claim ``key`` for good (until ``expires_at``); False when it was claimed already."""
+
+    @abstractmethod
+    async def is_spent(self, key: str) -> bool:
+        """Whether ``key`` was claimed (a read; ``spend`` is the atomic step)."""
+
+    @abstractmethod
+    async def prune(self, now: float) -> int:
+        """Forget spent keys whose approvals expired before ``now``; how many were dropped."""
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,29 @@
+"""Order rows: one line per order of ListOrders and of a customer's order list. These rows carry
+no items and no store preferences, so money follows the row's currency code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fields import date, obj, prune
+from .money import Money
+
+__all__ = ["compact_order_row"]
+
+
+def compact_order_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = obj(row)
+    money = Money(currency=row.get("currencyCode"))
+    return prune(  # type: ignore[no-any-return]
+        {
+            "orderId": row.get("orderId"),
+            "created": date(row.get("creationDate")),
+            "customer": row.get("clientName"),
+            "total": money(row.get("totalValue")),
+            "status": row.get("status"),
+            "items": row.get("totalItems"),
+            "payment": row.get("paymentNames"),
+            "estimate": date(row.get("ShippingEstimatedDate")),
+        }
+    )
+
