@@ -96,8 +96,10 @@ def _schemas() -> dict[str, dict[str, Any]]:
     # invoices as objects (as VTEX returns them), so GetOrder's description is used for both.
     detail = raw["GET /api/oms/user/orders/{orderId}"]["200"]["properties"]
     detail["packageAttachment"] = raw["GET /api/oms/pvt/orders/{orderId}"]["200"]["properties"]["packageAttachment"]
-    return {op: {code: _translate(schema, null_names) if schema is not None else None
-                 for code, schema in codes.items()} for op, codes in raw.items()}
+    return {
+        op: {code: _translate(schema, null_names) if schema is not None else None for code, schema in codes.items()}
+        for op, codes in raw.items()
+    }
 
 
 @lru_cache(maxsize=None)

@@ -33,8 +33,11 @@ async def test_order_read_sees_a_finished_modification_without_touching_modifica
     order = card_paid_handling(sb)
     oid, sku = order["orderId"], order["items"][0]["id"]
     before = sum(i["quantity"] for i in order["items"])
-    created = await c.patch(f"/api/order-system/orders/{oid}/changes", params={"accountName": "sandbox"},
-                            json={"reason": "one more", "add": {"items": [{"id": sku, "quantity": 1}]}})
+    created = await c.patch(
+        f"/api/order-system/orders/{oid}/changes",
+        params={"accountName": "sandbox"},
+        json={"reason": "one more", "add": {"items": [{"id": sku, "quantity": 1}]}},
+    )
     assert created.status_code == 202, created.text
     sb.clock.advance(60)
     read = (await c.get(f"/api/oms/pvt/orders/{oid}")).json()  # the first request after the clock moved

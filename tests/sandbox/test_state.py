@@ -40,7 +40,9 @@ def test_wall_clock_moves_and_can_be_advanced():
 def test_iso_is_vtex_style():
     store = Store(orders=5, clock=Clock(NOW))
     assert store.iso() == "2025-06-02T15:00:00.0000000+00:00"
-    assert store.iso(datetime(2019, 1, 28, 20, 9, 43, 899958, tzinfo=timezone.utc)) == "2019-01-28T20:09:43.8999580+00:00"
+    assert (
+        store.iso(datetime(2019, 1, 28, 20, 9, 43, 899958, tzinfo=timezone.utc)) == "2019-01-28T20:09:43.8999580+00:00"
+    )
 
 
 def test_order_lookup_by_id_and_sequence_and_404():

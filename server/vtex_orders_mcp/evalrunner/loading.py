@@ -33,9 +33,7 @@ def schema() -> dict[str, Any]:
     try:
         return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ScenarioError(
-            f"the scenario schema is not at {SCHEMA_PATH}: the installation is incomplete"
-        ) from None
+        raise ScenarioError(f"the scenario schema is not at {SCHEMA_PATH}: the installation is incomplete") from None
 
 
 def _suffix(path: Path) -> str:
@@ -55,8 +53,7 @@ def _text(path: Path) -> str:
         offset = bom + exc.start
         line = data[:offset].count(b"\n") + 1
         raise ScenarioError(
-            f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}, line {line}); "
-            "save it as UTF-8"
+            f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}, line {line}); save it as UTF-8"
         ) from None
 
 
@@ -139,9 +136,7 @@ def scenario_files(paths: list[str | Path]) -> list[Path]:
             out += sorted(
                 f
                 for f in p.iterdir()
-                if _suffix(f) in _SUFFIXES
-                and not f.name.lower().endswith(".schema.json")
-                and not f.is_dir()
+                if _suffix(f) in _SUFFIXES and not f.name.lower().endswith(".schema.json") and not f.is_dir()
             )
         else:
             out.append(p)

@@ -15,5 +15,13 @@ from .faults import Fault
 from .requestlog import LoggedRequest
 from .state import Clock, SandboxError, Store
 
-__all__ = ["Sandbox", "Fault", "LoggedRequest", "SANDBOX_APP_KEY", "SANDBOX_APP_TOKEN", "Clock", "SandboxError",
-           "Store"]
+__all__ = [
+    "Sandbox",
+    "Fault",
+    "LoggedRequest",
+    "SANDBOX_APP_KEY",
+    "SANDBOX_APP_TOKEN",
+    "Clock",
+    "SandboxError",
+    "Store",
+]

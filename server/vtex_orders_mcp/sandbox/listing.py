@@ -49,8 +49,10 @@ def paging_params(query: Query, page_name: str = "page", per_page_name: str = "p
     if per_page > MAX_PER_PAGE:
         raise invalid(f"per_page must be at most {MAX_PER_PAGE} (got {per_page})")
     if page > MAX_PAGE:
-        raise invalid(f"page must be at most {MAX_PAGE}: the list is limited to 30 pages; narrow the "
-                      f"filters (e.g. f_creationDate) instead (got {page})")
+        raise invalid(
+            f"page must be at most {MAX_PAGE}: the list is limited to 30 pages; narrow the "
+            f"filters (e.g. f_creationDate) instead (got {page})"
+        )
     return page, per_page
 
 
@@ -80,8 +82,9 @@ def date_range(raw: str, name: str) -> tuple[datetime | None, datetime | None]:
     """`creationDate:[2022-01-01T02:00:00.000Z TO 2022-01-02T01:59:59.999Z]` (prefix optional)."""
     match = _RANGE.match(raw.strip())
     if not match:
-        raise invalid(f"{name} must look like creationDate:[2024-01-01T00:00:00.000Z TO "
-                      f"2024-01-31T23:59:59.999Z] (got {raw!r})")
+        raise invalid(
+            f"{name} must look like creationDate:[2024-01-01T00:00:00.000Z TO 2024-01-31T23:59:59.999Z] (got {raw!r})"
+        )
     return parse_date(match.group(2), name), parse_date(match.group(3), name)
 
 
@@ -107,8 +110,11 @@ def client_name(order: dict) -> str:
 
 
 def payment_names(order: dict) -> str:
-    names = [p.get("paymentSystemName") for t in (order.get("paymentData") or {}).get("transactions") or []
-             for p in t.get("payments") or []]
+    names = [
+        p.get("paymentSystemName")
+        for t in (order.get("paymentData") or {}).get("transactions") or []
+        for p in t.get("payments") or []
+    ]
     return ", ".join(dict.fromkeys(n for n in names if n))
 
 
@@ -180,9 +186,13 @@ def sort_orders(orders: list[dict], order_by: str | None) -> list[dict]:
 def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]]:
     total = len(items)
     start = (page - 1) * per_page
-    paging = {"total": total, "pages": math.ceil(total / per_page) if total else 0,
-              "currentPage": page, "perPage": per_page}
-    return items[start:start + per_page], paging
+    paging = {
+        "total": total,
+        "pages": math.ceil(total / per_page) if total else 0,
+        "currentPage": page,
+        "perPage": per_page,
+    }
+    return items[start : start + per_page], paging
 
 
 def _stat(values: list[int], integral: bool) -> dict[str, Any]:
@@ -195,8 +205,17 @@ def _stat(values: list[int], integral: bool) -> dict[str, Any]:
         mean, std = round(mean), round(std)
     else:
         mean, std = round(mean, 4), round(std, 4)
-    return {"Count": count, "Max": max(values) if values else 0, "Mean": mean, "Min": min(values) if values else 0,
-            "Missing": 0, "StdDev": std, "Sum": total, "SumOfSquares": squares, "Facets": None}
+    return {
+        "Count": count,
+        "Max": max(values) if values else 0,
+        "Mean": mean,
+        "Min": min(values) if values else 0,
+        "Missing": 0,
+        "StdDev": std,
+        "Sum": total,
+        "SumOfSquares": squares,
+        "Facets": None,
+    }
 
 
 def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True) -> dict[str, Any]:
@@ -218,8 +237,10 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
             out["Facets"] = {
                 "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
                 "origin": {
-                    origin: _stat([v for o, v in zip(orders, values) if o["origin"] == origin],
-                                  integral or (integral_fulfillment and origin == "Fulfillment"))
+                    origin: _stat(
+                        [v for o, v in zip(orders, values) if o["origin"] == origin],
+                        integral or (integral_fulfillment and origin == "Fulfillment"),
+                    )
                     for origin in ("Fulfillment", "Marketplace")
                 },
             }
@@ -227,16 +248,20 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
             out["Facets"] = {}
         return out
 
-    return {"stats": {"totalValue": block(lambda o: o["value"], False),
-                      "totalItems": block(total_items, True)}}
+    return {"stats": {"totalValue": block(lambda o: o["value"], False), "totalItems": block(total_items, True)}}
 
 
 def matches_text(order: dict, text: str) -> bool:
     """Fulltext over order id, client e-mail, document and name (case-insensitive substring)."""
     needle = text.strip().lower()
     profile = order.get("clientProfileData") or {}
-    haystack = (order["orderId"], order.get("sequence") or "", profile.get("email") or "",
-                profile.get("document") or "", client_name(order))
+    haystack = (
+        order["orderId"],
+        order.get("sequence") or "",
+        profile.get("email") or "",
+        profile.get("document") or "",
+        client_name(order),
+    )
     return any(needle in h.lower() for h in haystack)
 
 
@@ -247,8 +272,9 @@ def shipping_window(raw: str, now: datetime) -> Callable[[dict], bool]:
         raise invalid(f"f_shippingEstimate must look like 7.days, 1.days, 0.days or -1.days (got {raw!r})")
     days = int(match.group(1))
     if abs(days) > MAX_SHIPPING_DAYS:
-        raise invalid(f"f_shippingEstimate must be between -{MAX_SHIPPING_DAYS}.days and "
-                      f"{MAX_SHIPPING_DAYS}.days (got {raw!r})")
+        raise invalid(
+            f"f_shippingEstimate must be between -{MAX_SHIPPING_DAYS}.days and {MAX_SHIPPING_DAYS}.days (got {raw!r})"
+        )
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def check(order: dict) -> bool:
@@ -278,8 +304,11 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
     statuses = [s.strip() for raw in query.get("f_status", []) for s in raw.split(",") if s.strip()]
     if statuses:
         checks.append(lambda o: o["status"] in statuses)
-    for name, key in (("f_creationDate", "creationDate"), ("f_invoicedDate", "invoicedDate"),
-                      ("f_authorizedDate", "authorizedDate")):
+    for name, key in (
+        ("f_creationDate", "creationDate"),
+        ("f_invoicedDate", "invoicedDate"),
+        ("f_authorizedDate", "authorizedDate"),
+    ):
         raw = first(query, name)
         if raw:
             bounds = date_range(raw, name)
@@ -316,8 +345,12 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
         ("f_paymentNames", lambda o: [n.strip() for n in payment_names(o).split(",")]),
         ("f_callCenterOperatorName", lambda o: [(o.get("callCenterOperatorData") or {}).get("userName")]),
         ("f_UtmSource", lambda o: [(o.get("marketingData") or {}).get("utmSource")]),
-        ("f_RnB", lambda o: [r.get("name") for r in
-                             (o.get("ratesAndBenefitsData") or {}).get("rateAndBenefitsIdentifiers") or []]),
+        (
+            "f_RnB",
+            lambda o: [
+                r.get("name") for r in (o.get("ratesAndBenefitsData") or {}).get("rateAndBenefitsIdentifiers") or []
+            ],
+        ),
     ):
         raw = first(query, name)
         if raw:

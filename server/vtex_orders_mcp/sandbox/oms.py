@@ -35,17 +35,36 @@ from starlette.routing import Route
 
 from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
-from .listing import (date_range, first, in_range, list_filters, matches_text, page_of, paging_params, sort_orders,
-                      stats, summary_row)
+from .listing import (
+    date_range,
+    first,
+    in_range,
+    list_filters,
+    matches_text,
+    page_of,
+    paging_params,
+    sort_orders,
+    stats,
+    summary_row,
+)
 from .modifications import payment_finished
 from .seed import complete_document
 from .state import SandboxError, Store
 
 # Statuses in which an order can still be canceled through the API (everything before invoicing;
 # the seller may cancel outside the customer's window-to-cancel grace period). [inference]
-CANCELABLE = {"order-created", "waiting-for-sellers-confirmation", "payment-pending", "payment-approved",
-              "window-to-cancel", "ready-for-handling", "handling", "waiting-for-fulfillment",
-              "ready-for-invoicing", "cancellation-requested"}
+CANCELABLE = {
+    "order-created",
+    "waiting-for-sellers-confirmation",
+    "payment-pending",
+    "payment-approved",
+    "window-to-cancel",
+    "ready-for-handling",
+    "handling",
+    "waiting-for-fulfillment",
+    "ready-for-invoicing",
+    "cancellation-requested",
+}
 # Spec: "This action can only be done for orders in the following status: handling,
 # waiting-for-fulfillment, ready for invoicing" (register changes).
 CHANGEABLE = {"handling", "waiting-for-fulfillment", "ready-for-invoicing"}
@@ -84,8 +103,9 @@ class OmsRoutes:
 
     async def get_order_group(self, request: Request) -> Response:
         group = request.path_params["orderGroup"]
-        orders = sorted((o for o in self.store.orders.values() if o.get("orderGroup") == group),
-                        key=lambda o: o["orderId"])
+        orders = sorted(
+            (o for o in self.store.orders.values() if o.get("orderGroup") == group), key=lambda o: o["orderId"]
+        )
         if not orders:
             raise not_found(f"Order group {group} not found")
         out = []
@@ -101,8 +121,14 @@ class OmsRoutes:
         found = [o for o in self.store.orders.values() if all(c(o) for c in checks)]
         found = sort_orders(found, first(query, "orderBy"))
         rows, paging = page_of(found, page, per_page)
-        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
-                             "paging": paging, "stats": stats(found)})
+        return JSONResponse(
+            {
+                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "facets": [],
+                "paging": paging,
+                "stats": stats(found),
+            }
+        )
 
     async def conversation(self, request: Request) -> Response:
         order = self.store.order(request.path_params["orderId"])
@@ -121,15 +147,28 @@ class OmsRoutes:
         payments = []
         for payment in transaction.get("payments") or []:
             responses = payment.get("connectorResponses") or {}
-            payments.append({**payment, "connectorResponses": {
-                **responses, "Tid": responses.get("Tid") or payment.get("tid") or "",
-                "ReturnCode": responses.get("ReturnCode"), "Message": responses.get("Message"),
-                "authId": responses.get("authId") or ""}})
+            payments.append(
+                {
+                    **payment,
+                    "connectorResponses": {
+                        **responses,
+                        "Tid": responses.get("Tid") or payment.get("tid") or "",
+                        "ReturnCode": responses.get("ReturnCode"),
+                        "Message": responses.get("Message"),
+                        "authId": responses.get("authId") or "",
+                    },
+                }
+            )
         meta = self.store.meta.get(order["orderId"], {})
-        return JSONResponse({"status": _transaction_status(order, meta), "isActive": transaction.get("isActive", True),
-                             "transactionId": transaction["transactionId"],
-                             "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
-                             "payments": payments})
+        return JSONResponse(
+            {
+                "status": _transaction_status(order, meta),
+                "isActive": transaction.get("isActive", True),
+                "transactionId": transaction["transactionId"],
+                "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
+                "payments": payments,
+            }
+        )
 
     # -- workflow ----------------------------------------------------------------------------
     async def start_handling(self, request: Request) -> Response:
@@ -157,10 +196,14 @@ class OmsRoutes:
         now = self.store.iso()
         order["cancelReason"] = reason
         # The API caller is the seller/merchant (not the shopper, not the system). [inference]
-        order["cancellationData"] = {"RequestedByUser": False, "RequestedBySystem": False,
-                                     "RequestedBySellerNotification": True,
-                                     "RequestedByPaymentNotification": False, "Reason": reason,
-                                     "CancellationDate": now}
+        order["cancellationData"] = {
+            "RequestedByUser": False,
+            "RequestedBySystem": False,
+            "RequestedBySellerNotification": True,
+            "RequestedByPaymentNotification": False,
+            "Reason": reason,
+            "CancellationDate": now,
+        }
         order["allowCancellation"] = False
         for transaction in (order.get("paymentData") or {}).get("transactions") or []:
             transaction["isActive"] = False
@@ -186,8 +229,10 @@ class OmsRoutes:
             # Spec: "Only the first modification made with each requestId will be effective".
             return JSONResponse(done[request_id])
         if order["status"] not in CHANGEABLE:
-            raise conflict("Order status should be handling, waiting-for-fulfillment or ready-for-invoicing "
-                           f"to register changes (it is {order['status']})")
+            raise conflict(
+                "Order status should be handling, waiting-for-fulfillment or ready-for-invoicing "
+                f"to register changes (it is {order['status']})"
+            )
         by_sku = {i["id"]: i for i in order.get("items") or []}
         for n, line in enumerate(removed):
             item = by_sku.get(line["id"])
@@ -202,14 +247,25 @@ class OmsRoutes:
 
         def described(line: dict) -> dict:
             item = by_sku.get(line["id"]) or {}
-            return {"id": line["id"], "name": item.get("name") or line.get("description") or line["id"],
-                    "quantity": line["quantity"], "price": line["price"], "unitMultiplier": item.get("unitMultiplier")}
+            return {
+                "id": line["id"],
+                "name": item.get("name") or line.get("description") or line["id"],
+                "quantity": line["quantity"],
+                "price": line["price"],
+                "unitMultiplier": item.get("unitMultiplier"),
+            }
 
         attachment = order.get("changesAttachment") or {"id": "changeAttachment", "changesData": []}
-        attachment.setdefault("changesData", []).append({
-            "reason": reason, "discountValue": discount, "incrementValue": increment,
-            "itemsAdded": [described(x) for x in added], "itemsRemoved": [described(x) for x in removed],
-            "receipt": receipt})
+        attachment.setdefault("changesData", []).append(
+            {
+                "reason": reason,
+                "discountValue": discount,
+                "incrementValue": increment,
+                "itemsAdded": [described(x) for x in added],
+                "itemsRemoved": [described(x) for x in removed],
+                "receipt": receipt,
+            }
+        )
         order["changesAttachment"] = attachment
         self.store.recompute_totals(order)
         done[request_id] = receipt
@@ -225,14 +281,16 @@ class OmsRoutes:
         # The interaction log is the admin's order history, not part of the order document (no
         # lastChange update, no feed event). [inference]
         self.store.order_meta(order).setdefault("interactions", []).append(
-            {"source": source, "message": message, "date": self.store.iso()})
+            {"source": source, "message": message, "date": self.store.iso()}
+        )
         return Response(status_code=200)
 
     async def payment_notification(self, request: Request) -> Response:
         order = self.store.order(request.path_params["orderId"])
         payment_id = request.path_params["paymentId"]
-        payments = [p for t in (order.get("paymentData") or {}).get("transactions") or []
-                    for p in t.get("payments") or []]
+        payments = [
+            p for t in (order.get("paymentData") or {}).get("transactions") or [] for p in t.get("payments") or []
+        ]
         if not any(p.get("id", "").lower() == payment_id.lower() for p in payments):
             raise SandboxError(404, "1", "Value not found.", text="Value not found.")
         # VTEX lists only 200/400/403/404/429 for this route: refusals are 400, not 409.
@@ -257,9 +315,18 @@ class OmsRoutes:
         number = non_empty(field(body, "invoiceNumber", str), "invoiceNumber")
         value = cents_string(field(body, "invoiceValue", str), "invoiceValue")
         lines = sku_lines(body, "items", required=True, allow_empty=False)
-        optional = {name: field(body, name, str, required=False, nullable=True)
-                    for name in ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl",
-                                 "dispatchedDate", "cfop")}
+        optional = {
+            name: field(body, name, str, required=False, nullable=True)
+            for name in (
+                "invoiceKey",
+                "invoiceUrl",
+                "embeddedInvoice",
+                "trackingNumber",
+                "trackingUrl",
+                "dispatchedDate",
+                "cfop",
+            )
+        }
         courier = field(body, "courier", str, required=False)
 
         receipts = self.store.order_meta(order).setdefault("invoiceReceipts", {})
@@ -280,42 +347,75 @@ class OmsRoutes:
             item = order["items"][index[line["id"]]]
             if line["quantity"] > int(item.get("quantity") or 0):
                 raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
-            package_items.append({"itemIndex": index[line["id"]], "quantity": line["quantity"],
-                                  "price": line["price"], "description": line["description"] or item.get("name"),
-                                  "unitMultiplier": float(item.get("unitMultiplier") or 1)})
+            package_items.append(
+                {
+                    "itemIndex": index[line["id"]],
+                    "quantity": line["quantity"],
+                    "price": line["price"],
+                    "description": line["description"] or item.get("name"),
+                    "unitMultiplier": float(item.get("unitMultiplier") or 1),
+                }
+            )
 
         if kind == "Output":
             if status == "invoiced":
                 raise conflict("Order is already fully invoiced; send an Input invoice for returns")
             if status not in INVOICEABLE:
-                raise conflict(f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
-                               f"or ready-for-invoicing to be invoiced (it is {status})")
+                raise conflict(
+                    f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
+                    f"or ready-for-invoicing to be invoiced (it is {status})"
+                )
             total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
             left = max(0, total - already)
             if value > left:
-                raise invalid(f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
-                              f"{total}, already invoiced {already})")
+                raise invalid(
+                    f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
+                    f"{total}, already invoiced {already})"
+                )
         else:
             if status != "invoiced":
-                raise conflict("Return (Input) invoices are accepted only after the full order amount "
-                               "was invoiced")
+                raise conflict("Return (Input) invoices are accepted only after the full order amount was invoiced")
             returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
             if value > returnable:
                 raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
 
         package = {
-            "items": package_items, "courier": courier or "", "invoiceNumber": number, "invoiceValue": value,
-            "invoiceUrl": optional["invoiceUrl"], "issuanceDate": issuance,
-            "trackingNumber": optional["trackingNumber"] or None, "invoiceKey": optional["invoiceKey"],
-            "trackingUrl": optional["trackingUrl"] or None, "embeddedInvoice": optional["embeddedInvoice"] or "",
-            "type": kind, "courierStatus": None, "cfop": optional["cfop"], "restitutions": {}, "volumes": 1,
+            "items": package_items,
+            "courier": courier or "",
+            "invoiceNumber": number,
+            "invoiceValue": value,
+            "invoiceUrl": optional["invoiceUrl"],
+            "issuanceDate": issuance,
+            "trackingNumber": optional["trackingNumber"] or None,
+            "invoiceKey": optional["invoiceKey"],
+            "trackingUrl": optional["trackingUrl"] or None,
+            "embeddedInvoice": optional["embeddedInvoice"] or "",
+            "type": kind,
+            "courierStatus": None,
+            "cfop": optional["cfop"],
+            "restitutions": {},
+            "volumes": 1,
             "EnableInferItems": False,
         }
         if kind == "Input":
             # A return invoice "will automatically create a refund".
-            package["restitutions"] = {"Refund": {"value": value, "giftCardData": None, "items": [
-                {"id": line["id"], "quantity": line["quantity"], "price": line["price"], "useFreight": False,
-                 "isCompensation": False, "compensationValue": 0} for line in lines]}}
+            package["restitutions"] = {
+                "Refund": {
+                    "value": value,
+                    "giftCardData": None,
+                    "items": [
+                        {
+                            "id": line["id"],
+                            "quantity": line["quantity"],
+                            "price": line["price"],
+                            "useFreight": False,
+                            "isCompensation": False,
+                            "compensationValue": 0,
+                        }
+                        for line in lines
+                    ],
+                }
+            }
         if optional["dispatchedDate"]:
             package["dispatchedDate"] = optional["dispatchedDate"]
         invoicing.ensure_packages(order).append(package)
@@ -357,20 +457,30 @@ class OmsRoutes:
         for n, event in enumerate(events):
             where = f"events[{n}]"
             require_object(event, where)
-            parsed.append({name: field(event, name, str, where=where)
-                           for name in ("city", "state", "description", "date")})
+            parsed.append(
+                {name: field(event, name, str, where=where) for name in ("city", "state", "description", "date")}
+            )
         if not package.get("trackingNumber"):
             # Spec: sends a tracking event "to an order that already has a tracking number registered
             # to its invoice". [inference] refused before one is set.
-            raise conflict(f"Invoice {package['invoiceNumber']} has no tracking number yet; send it with "
-                           "PATCH .../invoice/{invoiceNumber} first", code="1")
+            raise conflict(
+                f"Invoice {package['invoiceNumber']} has no tracking number yet; send it with "
+                "PATCH .../invoice/{invoiceNumber} first",
+                code="1",
+            )
         status = package.get("courierStatus") or {"status": None, "finished": False, "deliveredDate": "", "data": []}
         known = {(d.get("createDate"), d.get("description")) for d in status.get("data") or []}
         for event in parsed:
             if (event["date"], event["description"]) not in known:
-                status.setdefault("data", []).append({"city": event["city"], "state": event["state"],
-                                                      "description": event["description"],
-                                                      "createDate": event["date"], "lastChange": event["date"]})
+                status.setdefault("data", []).append(
+                    {
+                        "city": event["city"],
+                        "state": event["state"],
+                        "description": event["description"],
+                        "createDate": event["date"],
+                        "lastChange": event["date"],
+                    }
+                )
         status["status"] = "ok"
         status["finished"] = delivered
         if delivered:
@@ -393,8 +503,11 @@ class OmsRoutes:
             # same email informed in the clientEmail query parameter"; [inference] required here.
             raise invalid("clientEmail is required")
         email = email.lower()
-        return [o for o in self.store.orders.values()
-                if (o.get("clientProfileData") or {}).get("email", "").lower() == email]
+        return [
+            o
+            for o in self.store.orders.values()
+            if (o.get("clientProfileData") or {}).get("email", "").lower() == email
+        ]
 
     async def user_orders(self, request: Request) -> Response:
         query = _query(request)
@@ -412,8 +525,14 @@ class OmsRoutes:
             orders = [o for o in orders if matches_text(o, text)]
         orders = sort_orders(orders, None)
         rows, paging = page_of(orders, page, per_page)
-        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
-                             "paging": paging, "stats": stats(orders, integral=True, facets=False)})
+        return JSONResponse(
+            {
+                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "facets": [],
+                "paging": paging,
+                "stats": stats(orders, integral=True, facets=False),
+            }
+        )
 
     async def user_order(self, request: Request) -> Response:
         order_id = request.path_params["orderId"]
@@ -442,8 +561,11 @@ class OmsRoutes:
             Route(base + "/{orderId}/invoice/{invoiceNumber}/tracking", self.tracking_status, methods=["PUT"]),
             Route(base + "/{orderId}/conversation-message", self.conversation, methods=["GET"]),
             Route(base + "/{orderId}/payment-transaction", self.payment_transaction, methods=["GET"]),
-            Route(base + "/{orderId}/payments/{paymentId}/payment-notification", self.payment_notification,
-                  methods=["POST"]),
+            Route(
+                base + "/{orderId}/payments/{paymentId}/payment-notification",
+                self.payment_notification,
+                methods=["POST"],
+            ),
             Route("/api/oms/user/orders", self.user_orders, methods=["GET"]),
             Route("/api/oms/user/orders/{orderId}", self.user_order, methods=["GET"]),
         ]

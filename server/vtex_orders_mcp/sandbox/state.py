@@ -240,8 +240,11 @@ class Store:
         items = order.get("items") or []
         items_total = sum(int(i.get("price") or 0) * int(i.get("quantity") or 0) for i in items)
         discounts = sum(
-            (int(i.get("sellingPrice") if i.get("sellingPrice") is not None else i.get("price") or 0)
-             - int(i.get("price") or 0)) * int(i.get("quantity") or 0)
+            (
+                int(i.get("sellingPrice") if i.get("sellingPrice") is not None else i.get("price") or 0)
+                - int(i.get("price") or 0)
+            )
+            * int(i.get("quantity") or 0)
             for i in items
         )
         logistics = (order.get("shippingData") or {}).get("logisticsInfo") or []

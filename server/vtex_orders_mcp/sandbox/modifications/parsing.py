@@ -41,7 +41,10 @@ def _parse_items(raw: Any, where: str, *, side: str) -> list[dict]:
         sku = item.get("id")
         if not isinstance(sku, str) or not sku:
             raise _bad(f"{path}.id is required (SKU id string)")
-        parsed: dict[str, Any] = {"id": sku, "quantity": _int_value(item.get("quantity"), f"{path}.quantity", minimum=1)}
+        parsed: dict[str, Any] = {
+            "id": sku,
+            "quantity": _int_value(item.get("quantity"), f"{path}.quantity", minimum=1),
+        }
         if item.get("uniqueId") is not None:
             if not isinstance(item["uniqueId"], str):
                 raise _bad(f"{path}.uniqueId must be a string")
@@ -83,13 +86,15 @@ def _parse_logistics(raw: Any, where: str, to_items: list[dict]) -> list[dict]:
         channel = line.get("selectedDeliveryChannel")
         if channel not in ("delivery", "pickup-in-point"):
             raise _bad(f"{path}.selectedDeliveryChannel must be 'delivery' or 'pickup-in-point'")
-        lines.append({
-            "itemIndex": index,
-            "selectedSla": line["selectedSla"],
-            "selectedDeliveryChannel": channel,
-            "addressId": line["addressId"],
-            "price": _int_value(line.get("price"), f"{path}.price", minimum=0),
-        })
+        lines.append(
+            {
+                "itemIndex": index,
+                "selectedSla": line["selectedSla"],
+                "selectedDeliveryChannel": channel,
+                "addressId": line["addressId"],
+                "price": _int_value(line.get("price"), f"{path}.price", minimum=0),
+            }
+        )
     return lines
 
 
@@ -110,7 +115,11 @@ def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
             raise _bad("replace must be an array")
         for n, pair in enumerate(replace):
             where = f"replace[{n}]"
-            if not isinstance(pair, dict) or not isinstance(pair.get("from"), dict) or not isinstance(pair.get("to"), dict):
+            if (
+                not isinstance(pair, dict)
+                or not isinstance(pair.get("from"), dict)
+                or not isinstance(pair.get("to"), dict)
+            ):
                 raise _bad(f"{where} needs a 'from' and a 'to' object")
             src = _parse_items(pair["from"].get("items"), f"{where}.from", side="from")
             dst = _parse_items(pair["to"].get("items"), f"{where}.to", side="to")
@@ -128,7 +137,9 @@ def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
             raise _bad(f"{key} must be an object with items")
         items = _parse_items(part.get("items"), key, side=side)
         if items:
-            entries.append({"from": items if side == "from" else [], "to": items if side == "to" else [], "logistics": []})
+            entries.append(
+                {"from": items if side == "from" else [], "to": items if side == "to" else [], "logistics": []}
+            )
     manual = {}
     for key in ("manualDiscountValue", "manualIncrementValue"):
         manual[key] = _int_value(body[key], key, minimum=0) if body.get(key) is not None else 0
@@ -156,7 +167,9 @@ def parse_settings(raw: Any, *, where: str = "body") -> dict:
         if "customPaymentSystemsAllowed" in pay:
             ids = pay["customPaymentSystemsAllowed"]
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                raise _bad(f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of payment system id strings")
+                raise _bad(
+                    f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of payment system id strings"
+                )
             out["paymentConfiguration"]["customPaymentSystemsAllowed"] = list(ids)
     roll = raw.get("rolloutConfiguration")
     if roll is not None:
@@ -178,8 +191,12 @@ def parse_settings(raw: Any, *, where: str = "body") -> dict:
         if not isinstance(pipe, dict):
             raise _bad(f"{where}.pipelineConfiguration must be an object")
         out["pipelineConfiguration"] = {}
-        for key in ("enableTaxHubRecalculation", "compensateShippingChanges",
-                    "enablePromotionRecalculation", "enableNativeTaxRecalculation"):
+        for key in (
+            "enableTaxHubRecalculation",
+            "compensateShippingChanges",
+            "enablePromotionRecalculation",
+            "enableNativeTaxRecalculation",
+        ):
             if key in pipe:
                 if not isinstance(pipe[key], bool):
                     raise _bad(f"{where}.pipelineConfiguration.{key} must be a boolean")
