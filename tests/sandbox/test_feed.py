@@ -7,7 +7,7 @@ way it would in use.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sandbox_support import check_ext_schema, http
@@ -17,7 +17,7 @@ from vtex_orders_mcp.sandbox.feed import MAX_RECEIVES, jsonata_truthy
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture

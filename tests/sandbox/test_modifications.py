@@ -7,7 +7,7 @@ vtex_orders_responses_ext.json); every refusal is checked for status and body.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sandbox_support import check_ext_schema, http
@@ -23,7 +23,7 @@ ACCOUNT = "sandbox"
 
 @pytest.fixture
 def sandbox():
-    return Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
+    return Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=UTC), account=ACCOUNT)
 
 
 @pytest.fixture
@@ -694,7 +694,7 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
 
 async def test_deterministic_ids_for_the_same_calls():
     async def run() -> dict:
-        sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
+        sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=UTC), account=ACCOUNT)
         async with http(sb) as c:
             order = pick(sb.store)
             r = await patch(

@@ -16,7 +16,7 @@ from typing import Any
 
 from .paths import PathError, parse
 
-__all__ = ["ScenarioError", "SCHEMA_PATH", "load_scenario", "scenario_files", "schema"]
+__all__ = ["SCHEMA_PATH", "ScenarioError", "load_scenario", "scenario_files", "schema"]
 
 # The schema lives with the shipped scenarios (evals/ at the repository root).
 # Shipped inside the package (evals/scenario.schema.json in the repo is a link to it).

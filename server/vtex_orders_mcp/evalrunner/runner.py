@@ -23,7 +23,7 @@ import copy
 import json
 import tempfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from .loading import load_scenario, validate
 from .paths import MISSING, Check, evaluate, resolve, same
 from .transcript import Masker, Transcript, dumps
 
-__all__ = ["arun_scenario", "DEFAULT_NOW", "DEFAULT_ORDERS", "DEFAULT_SEED"]
+__all__ = ["DEFAULT_NOW", "DEFAULT_ORDERS", "DEFAULT_SEED", "arun_scenario"]
 
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
 DEFAULT_SEED = 7
@@ -80,7 +80,7 @@ class StepError(Exception):
 
 def _now(text: str) -> datetime:
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _merge(base: Any, patch: Any) -> Any:

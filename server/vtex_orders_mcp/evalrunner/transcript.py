@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Transcript", "Masker", "dumps"]
+__all__ = ["Masker", "Transcript", "dumps"]
 
 _TOKEN = re.compile(r"vtx1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
@@ -42,7 +42,7 @@ class Masker:
         self._calls: dict[str, str] = {}
         # Wall-clock dates and times the server renders (a prompt's "today", audit rows read
         # through the audit resource): <today>, or <now> with a time of day.
-        today = re.escape(datetime.now(timezone.utc).date().isoformat())
+        today = re.escape(datetime.now(UTC).date().isoformat())
         self._now = re.compile(today + r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
         self._today = re.compile(today + r"(?![\d:])")
 

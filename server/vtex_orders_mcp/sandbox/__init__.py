@@ -16,12 +16,12 @@ from .requestlog import LoggedRequest
 from .state import Clock, SandboxError, Store
 
 __all__ = [
-    "Sandbox",
-    "Fault",
-    "LoggedRequest",
     "SANDBOX_APP_KEY",
     "SANDBOX_APP_TOKEN",
     "Clock",
+    "Fault",
+    "LoggedRequest",
+    "Sandbox",
     "SandboxError",
     "Store",
 ]

@@ -53,7 +53,7 @@ async def _sandbox_error_handler(request: Request, exc: Exception) -> Response:
     return render_error(exc)
 
 
-def build_app(sandbox: "Sandbox", routes: list[Route]) -> Starlette:
+def build_app(sandbox: Sandbox, routes: list[Route]) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(Gate, sandbox=sandbox, routes=routes)],
@@ -73,7 +73,7 @@ def _parse_body(raw: bytes) -> Any:
 class Gate:
     """Pure-ASGI middleware implementing the request pipeline described in the module docstring."""
 
-    def __init__(self, app, sandbox: "Sandbox", routes: list[Route]):
+    def __init__(self, app, sandbox: Sandbox, routes: list[Route]):
         self.app = app
         self.sandbox = sandbox
         self.routes = routes
@@ -242,7 +242,7 @@ def _replay(body: bytes, receive):
 class Admin:
     """/_sandbox endpoints for standalone use (tests in-process use the Sandbox object directly)."""
 
-    def __init__(self, sandbox: "Sandbox"):
+    def __init__(self, sandbox: Sandbox):
         self.sb = sandbox
 
     async def dispatch(self, request: Request, raw: bytes) -> Response:

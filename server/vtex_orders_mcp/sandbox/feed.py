@@ -61,7 +61,7 @@ from .access import COOKIE_KEY, IDENTITY_SCOPE_KEY
 from .bodies import is_ascii_digits, loads, read_json
 from .state import SandboxError, Store
 
-__all__ = ["FeedService", "routes", "jsonata_truthy", "MAX_RETENTION", "MAX_VISIBILITY", "MAX_LOT", "COOKIE_KEY"]
+__all__ = ["COOKIE_KEY", "MAX_LOT", "MAX_RETENTION", "MAX_VISIBILITY", "FeedService", "jsonata_truthy", "routes"]
 
 MAX_LOT = 10
 MAX_RETENTION = 1209600  # stated by VTEX

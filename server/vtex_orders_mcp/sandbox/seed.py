@@ -342,7 +342,7 @@ _CACHE: dict[tuple, tuple[str, tuple]] = {}
 _CACHE_SIZE = 4
 
 
-def generate_orders(store: "Store") -> dict[str, dict]:
+def generate_orders(store: Store) -> dict[str, dict]:
     """Build `store.order_count` orders (the example included) into a new dict."""
     # The build allocates ~100k small objects that all stay alive: pausing the cyclic GC avoids
     # repeated full collections over them (it triples the build time otherwise).
@@ -370,7 +370,7 @@ def generate_orders(store: "Store") -> dict[str, dict]:
             gc.enable()
 
 
-def _generate(store: "Store") -> dict[str, dict]:
+def _generate(store: Store) -> dict[str, dict]:
     rng = store.rng
     now = store.clock.now()
     account = store.account

@@ -20,12 +20,13 @@ rather than in the document, so GET responses keep exactly VTEX's shape.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from . import invoicing
 
-__all__ = ["SandboxError", "Clock", "Store", "STATUS_DESCRIPTIONS"]
+__all__ = ["STATUS_DESCRIPTIONS", "Clock", "SandboxError", "Store"]
 
 
 class SandboxError(Exception):
@@ -62,7 +63,7 @@ class Clock:
     def now(self) -> datetime:
         if self._frozen is not None:
             return self._frozen
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def set(self, when: datetime) -> None:
         self._frozen = _aware(when)
@@ -85,8 +86,8 @@ class Clock:
 
 def _aware(dt: datetime) -> datetime:
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 # pt-BR descriptions as VTEX shows them (the four first are spec examples, the rest follow the same
