@@ -207,7 +207,7 @@ def test_a_missing_path_is_not_found_and_suffixes_ignore_case(tmp_path, capsys):
     assert load_scenario(upper)["name"] == "upper"
     assert load_scenario(shouty_json)["name"] == "shouty"
     assert scenario_files([tmp_path]) == [shouty_json, upper]
-    with pytest.raises(ScenarioError, match="end in .yaml, .yml or .json"):
+    with pytest.raises(ScenarioError, match=r"end in \.yaml, \.yml or \.json"):
         load_scenario(tmp_path / "notes.txt")
     assert main(["eval", str(tmp_path)]) == 0
     assert capsys.readouterr().err.strip().endswith("2 passed, 0 failed")

@@ -22,9 +22,13 @@ async def env():
 def card_paid_handling(sb):
     for order in sorted(sb.store.orders.values(), key=lambda o: o["orderId"]):
         payments = [p for t in order["paymentData"]["transactions"] for p in t["payments"]]
-        if order["status"] == "handling" and payments and all(p.get("group") == "creditCard" for p in payments):
-            if not payment_finished(order, sb.store.meta.get(order["orderId"], {})):
-                return order
+        if (
+            order["status"] == "handling"
+            and payments
+            and all(p.get("group") == "creditCard" for p in payments)
+            and not payment_finished(order, sb.store.meta.get(order["orderId"], {}))
+        ):
+            return order
     raise LookupError("no card-paid order in handling")
 
 

@@ -7,8 +7,8 @@ callback is ``ScriptedApprovals``: it answers each approval the guard asks with 
 the current step scripted, and records the question (the guard's summary). A client without
 elicitation gets the two-step token path instead, and ``confirm`` steps redeem the confirmation a
 previous step returned. ``advance`` steps move the frozen sandbox clock forward (a modification
-finishing, a feed item becoming visible again), still deterministically. The client's response cache is off: a read after a write must reach the
-server.
+finishing, a feed item becoming visible again), still deterministically. The client's response
+cache is off: a read after a write must reach the server.
 
 Each step's outcome is a plain JSON document (see the schema's ``expect`` description) that the
 step's expectations are evaluated against (paths.py); earlier outcomes can be reused in later
@@ -293,7 +293,7 @@ class _Session:
             return await call
         except MCPError as exc:  # JSON-RPC level: unknown resource, protocol refusals
             return {"protocolError": {"code": exc.code, "message": exc.message}}
-        except Exception as exc:  # noqa: BLE001 - the client itself failed: fail this step, run the rest
+        except Exception as exc:  # the client itself failed: fail this step, run the rest
             return {"runnerError": f"the client failed: {type(exc).__name__}: {exc}"}
 
     def _checks(self, outcome: dict[str, Any], expect: dict[str, Any]) -> list[Check]:

@@ -9,11 +9,12 @@ Same scenario and seed give a byte-identical transcript. The sandbox is seeded a
 frozen, so what could still differ between runs is what the *server* makes up: confirmation
 tokens (a random id and a wall-clock expiry, sealed with a per-state-dir secret). ``Masker``
 replaces each distinct token the server issued with ``<token#N>``, numbered by first appearance,
-wherever it occurs (structured content, text, a later step's arguments), so a reused token still reads as
-the same one. Wall-clock values the server renders are masked too: today's date (a prompt's
-``{today}``) becomes ``<today>``, a timestamp of today ``<now>`` (audit rows read through the
-audit resource), and audit ``call_id``s ``<call#N>``. Audit rows in ``after`` are reported without their time and call id, request-log entries
-without their time; durations are never recorded.
+wherever it occurs (structured content, text, a later step's arguments), so a reused token still
+reads as the same one. Wall-clock values the server renders are masked too: today's date (a
+prompt's ``{today}``) becomes ``<today>``, a timestamp of today ``<now>`` (audit rows read through
+the audit resource), and audit ``call_id``s ``<call#N>``. Audit rows in ``after`` are reported
+without their time and call id, request-log entries without their time; durations are never
+recorded.
 """
 
 from __future__ import annotations

@@ -258,7 +258,7 @@ class FeedService:
         feed["items"].append(
             {
                 **event,
-                "eventId": "%032X" % (self.store.rng.getrandbits(128)),
+                "eventId": f"{self.store.rng.getrandbits(128):032X}",
                 "enqueued": self._now(),
                 "visibleAt": self._now(),
                 "handle": None,
@@ -345,7 +345,7 @@ class FeedService:
 
     def _handle(self, key: str, item: dict) -> str:
         # opaque, unique per retrieval (SQS receipt handles change on every receive)
-        return "AQEB" + "%064x" % self.store.rng.getrandbits(256) + f".{item['seq']}.{item['receives']}"
+        return f"AQEB{self.store.rng.getrandbits(256):064x}.{item['seq']}.{item['receives']}"
 
     def commit(self, key: str, body: Any) -> None:
         if (

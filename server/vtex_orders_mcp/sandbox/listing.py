@@ -232,14 +232,14 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
         out = _stat(values, integral)
         if facets:
             by_currency: dict[str, list[int]] = {"BRL": []}
-            for o, v in zip(orders, values):
+            for o, v in zip(orders, values, strict=True):
                 code = (o.get("storePreferencesData") or {}).get("currencyCode") or "BRL"
                 by_currency.setdefault(code, []).append(v)
             out["Facets"] = {
                 "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
                 "origin": {
                     origin: _stat(
-                        [v for o, v in zip(orders, values) if o["origin"] == origin],
+                        [v for o, v in zip(orders, values, strict=True) if o["origin"] == origin],
                         integral or (integral_fulfillment and origin == "Fulfillment"),
                     )
                     for origin in ("Fulfillment", "Marketplace")

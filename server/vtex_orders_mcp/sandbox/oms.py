@@ -4,21 +4,24 @@ payments, interactions and the customer's order views.
 Each handler enforces the rules the spec states (ORDERS_API_NOTES.md §2) and refuses the rest with
 VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first):
 
-| Refusal                                               | Status | code   | source      |
-|-------------------------------------------------------|--------|--------|-------------|
-| start-handling outside ready-for-handling             | 409    | OMS003 | spec        |
-| cancel a partially invoiced order                     | 400    | 1      | spec (400)  |
-| cancel an invoiced / incomplete order                 | 400    | 1      | [inference] |
-| cancel an already canceled order                      | 409    | OMS003 | [inference] |
-| register-changes outside handling / waiting-for-fulfillment / ready-for-invoicing | 409 | OMS003 | spec rule, [inference] code |
-| invoice on a canceled / not yet handled order         | 409    | OMS003 | [inference] |
-| Output invoice on an already fully invoiced order     | 409    | OMS003 | [inference] ("its status cannot be changed") |
-| Input (return) invoice before full invoicing          | 409    | OMS003 | spec rule ("no refund will occur"), [inference] refusal |
-| tracking status before a tracking number              | 409    | 1      | spec rule, [inference] code |
-| unknown order / invoice                               | 404    | 1      | [inference] |
+| Refusal                                               | Status | code   | source                               |
+|-------------------------------------------------------|--------|--------|--------------------------------------|
+| start-handling outside ready-for-handling             | 409    | OMS003 | spec                                 |
+| cancel a partially invoiced order                     | 400    | 1      | spec (400)                           |
+| cancel an invoiced / incomplete order                 | 400    | 1      | [inference]                          |
+| cancel an already canceled order                      | 409    | OMS003 | [inference]                          |
+| register-changes outside handling /                   | 409    | OMS003 | spec rule, [inference] code          |
+|   waiting-for-fulfillment / ready-for-invoicing       |        |        |                                      |
+| invoice on a canceled / not yet handled order         | 409    | OMS003 | [inference]                          |
+| Output invoice on an already fully invoiced order     | 409    | OMS003 | [inference] ("its status cannot be   |
+|                                                       |        |        |   changed")                          |
+| Input (return) invoice before full invoicing          | 409    | OMS003 | spec rule ("no refund will occur"),  |
+|                                                       |        |        |   [inference] refusal                |
+| tracking status before a tracking number              | 409    | 1      | spec rule, [inference] code          |
+| unknown order / invoice                               | 404    | 1      | [inference]                          |
 | unknown paymentId                                     | 404    | text "Value not found." | spec |
-| invalid body, unknown SKU, over-return                | 400    | 1      | [inference] |
-| Output invoice above the amount left to invoice       | 400    | 1      | [inference] |
+| invalid body, unknown SKU, over-return                | 400    | 1      | [inference]                          |
+| Output invoice above the amount left to invoice       | 400    | 1      | [inference]                          |
 | payment notification on a canceled / incomplete order | 400    | 1      | [inference] (the route lists no 409) |
 
 Every mutation goes through Store.set_status / Store.touch so lastChange and the feed see it.

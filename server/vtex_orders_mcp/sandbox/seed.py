@@ -284,7 +284,7 @@ def _templates() -> tuple[str, str, str, str]:
 def _cpf(rng) -> str:
     digits = [rng.randrange(10) for _ in range(9)]
     for length in (9, 10):
-        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1)))
+        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
         digits.append((total * 10 % 11) % 10)
     return "".join(map(str, digits))
 
@@ -304,13 +304,9 @@ def _customers(rng, count: int = 80) -> list[dict]:
                 "email": f"{handle}@{rng.choice(EMAIL_DOMAINS)}",
                 "document": _cpf(rng),
                 "phone": f"+55{place[5]}9{rng.randrange(10**7, 10**8)}",
-                "userProfileId": "%08x-%04x-4%03x-a%03x-%012x"
-                % (
-                    rng.getrandbits(32),
-                    rng.getrandbits(16),
-                    rng.getrandbits(12),
-                    rng.getrandbits(12),
-                    rng.getrandbits(48),
+                "userProfileId": (
+                    f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-"
+                    f"a{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}"
                 ),
                 "place": place,
                 "number": str(rng.randrange(10, 3000)),
@@ -395,7 +391,7 @@ def _generate(store: Store) -> dict[str, dict]:
         group_size = min(group_size, store.order_count - len(orders))
         group = f"{1400000000000 + rng.randrange(10**11, 10**12)}"
         created = _creation_date(rng, now, status)
-        sellers = ["1"] + rng.sample([s[0] for s in SELLERS[1:]], group_size - 1) if group_size > 1 else ["1"]
+        sellers = ["1", *rng.sample([s[0] for s in SELLERS[1:]], group_size - 1)] if group_size > 1 else ["1"]
         payment_kind = _weighted(rng, [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)])
         for n, seller_id in enumerate(sellers, start=1):
             order = _build_order(

@@ -278,7 +278,7 @@ class Store:
 
     def new_id(self) -> str:
         """A deterministic 32-hex id (receipts, transaction ids) from the seeded rng."""
-        return "%032x" % self.rng.getrandbits(128)
+        return f"{self.rng.getrandbits(128):032x}"
 
     def new_uuid(self) -> str:
         h = self.new_id()

@@ -168,7 +168,8 @@ def parse_settings(raw: Any, *, where: str = "body") -> dict:
             ids = pay["customPaymentSystemsAllowed"]
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise _bad(
-                    f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of payment system id strings"
+                    f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of "
+                    "payment system id strings"
                 )
             out["paymentConfiguration"]["customPaymentSystemsAllowed"] = list(ids)
     roll = raw.get("rolloutConfiguration")

@@ -39,7 +39,7 @@ class ChangeSummaryMixin:
             for e_no, entry in enumerate(req.entries):
                 src = [self._summary_item(i) for i in req.applied["removed"][e_no]]
                 dst = [self._summary_item(i, total=True) for i in req.applied["added"][e_no]]
-                for d, it in zip(dst, req.applied["added"][e_no]):
+                for d, it in zip(dst, req.applied["added"][e_no], strict=True):
                     d["quantity"] = next(
                         (t["quantity"] for t in entry["to"] if t["id"] == str(it.get("id"))), d["quantity"]
                     )
