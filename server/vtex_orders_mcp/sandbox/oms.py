@@ -339,48 +339,10 @@ class OmsRoutes:
             receipt = receipts[number] = self.receipt(order)
             return JSONResponse(receipt)
 
-        status = order["status"]
-        if status == "canceled":
+        if order["status"] == "canceled":
             raise conflict("Order is canceled: invoices can no longer be sent")
-        index = {i["id"]: n for n, i in enumerate(order.get("items") or [])}
-        package_items = []
-        for n, line in enumerate(lines):
-            if line["id"] not in index:
-                raise invalid(f"items[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
-            item = order["items"][index[line["id"]]]
-            if line["quantity"] > int(item.get("quantity") or 0):
-                raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
-            package_items.append(
-                {
-                    "itemIndex": index[line["id"]],
-                    "quantity": line["quantity"],
-                    "price": line["price"],
-                    "description": line["description"] or item.get("name"),
-                    "unitMultiplier": float(item.get("unitMultiplier") or 1),
-                }
-            )
-
-        if kind == "Output":
-            if status == "invoiced":
-                raise conflict("Order is already fully invoiced; send an Input invoice for returns")
-            if status not in INVOICEABLE:
-                raise conflict(
-                    f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
-                    f"or ready-for-invoicing to be invoiced (it is {status})"
-                )
-            total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
-            left = max(0, total - already)
-            if value > left:
-                raise invalid(
-                    f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
-                    f"{total}, already invoiced {already})"
-                )
-        else:
-            if status != "invoiced":
-                raise conflict("Return (Input) invoices are accepted only after the full order amount was invoiced")
-            returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
-            if value > returnable:
-                raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
+        package_items = _invoice_package_items(order, lines)
+        _check_invoice_accepted(order, kind, value)
 
         package = {
             "items": package_items,
@@ -402,23 +364,7 @@ class OmsRoutes:
         }
         if kind == "Input":
             # A return invoice "will automatically create a refund".
-            package["restitutions"] = {
-                "Refund": {
-                    "value": value,
-                    "giftCardData": None,
-                    "items": [
-                        {
-                            "id": line["id"],
-                            "quantity": line["quantity"],
-                            "price": line["price"],
-                            "useFreight": False,
-                            "isCompensation": False,
-                            "compensationValue": 0,
-                        }
-                        for line in lines
-                    ],
-                }
-            }
+            package["restitutions"] = _refund_restitutions(value, lines)
         if optional["dispatchedDate"]:
             package["dispatchedDate"] = optional["dispatchedDate"]
         invoicing.ensure_packages(order).append(package)
@@ -572,6 +518,79 @@ class OmsRoutes:
             Route("/api/oms/user/orders", self.user_orders, methods=["GET"]),
             Route("/api/oms/user/orders/{orderId}", self.user_order, methods=["GET"]),
         ]
+
+
+def _invoice_package_items(order: dict, lines: list[dict]) -> list[dict]:
+    """The invoice's `items` as package items; 400 for an SKU not in the order or too many units."""
+    index = {i["id"]: n for n, i in enumerate(order.get("items") or [])}
+    package_items = []
+    for n, line in enumerate(lines):
+        if line["id"] not in index:
+            raise invalid(f"items[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
+        item = order["items"][index[line["id"]]]
+        if line["quantity"] > int(item.get("quantity") or 0):
+            raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
+        package_items.append(
+            {
+                "itemIndex": index[line["id"]],
+                "quantity": line["quantity"],
+                "price": line["price"],
+                "description": line["description"] or item.get("name"),
+                "unitMultiplier": float(item.get("unitMultiplier") or 1),
+            }
+        )
+    return package_items
+
+
+def _check_invoice_accepted(order: dict, kind: str, value: int) -> None:
+    """Refuse an invoice the order's status or amounts do not allow (see the module docstring's table).
+
+    Output: not once fully invoiced, only in an INVOICEABLE status, at most the amount left to
+    invoice. Input (return): only once fully invoiced, at most the amount still returnable.
+    """
+    status = order["status"]
+    if kind == "Output":
+        if status == "invoiced":
+            raise conflict("Order is already fully invoiced; send an Input invoice for returns")
+        if status not in INVOICEABLE:
+            raise conflict(
+                f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
+                f"or ready-for-invoicing to be invoiced (it is {status})"
+            )
+        total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
+        left = max(0, total - already)
+        if value > left:
+            raise invalid(
+                f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
+                f"{total}, already invoiced {already})"
+            )
+    else:
+        if status != "invoiced":
+            raise conflict("Return (Input) invoices are accepted only after the full order amount was invoiced")
+        returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
+        if value > returnable:
+            raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
+
+
+def _refund_restitutions(value: int, lines: list[dict]) -> dict[str, Any]:
+    """The `restitutions` of a return (Input) invoice: a refund of `value` for the returned lines."""
+    return {
+        "Refund": {
+            "value": value,
+            "giftCardData": None,
+            "items": [
+                {
+                    "id": line["id"],
+                    "quantity": line["quantity"],
+                    "price": line["price"],
+                    "useFreight": False,
+                    "isCompensation": False,
+                    "compensationValue": 0,
+                }
+                for line in lines
+            ],
+        }
+    }
 
 
 def _query(request: Request) -> dict[str, list[str]]:
