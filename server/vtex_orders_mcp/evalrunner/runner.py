@@ -175,8 +175,8 @@ class _Session:
         out: dict[str, Any] = {"isError": bool(r.is_error)}
         if r.structured_content is not None:
             out["structured"] = r.structured_content
-        out["text"] = "\n".join(c.text for c in r.content if getattr(c, "type", None) == "text")
-        others = [c.type for c in r.content if getattr(c, "type", None) != "text"]
+        out["text"] = "\n".join(c.text for c in r.content if isinstance(c, types.TextContent))
+        others = [c.type for c in r.content if not isinstance(c, types.TextContent)]
         if others:
             out["otherContent"] = others
         return out
@@ -211,7 +211,7 @@ class _Session:
             content = m.content
             message: dict[str, Any] = {"role": m.role, "type": content.type}
             text = getattr(content, "text", None)
-            if getattr(content, "resource", None) is not None:  # an embedded resource (order, reference)
+            if isinstance(content, types.EmbeddedResource):  # an embedded resource (order, reference)
                 message["uri"] = str(content.resource.uri)
                 text = getattr(content.resource, "text", None)
             message["text"] = text

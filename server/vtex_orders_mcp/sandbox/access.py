@@ -82,6 +82,6 @@ class RateLimiter:
             err = SandboxError(
                 429, "429", f"Too many requests: the account is limited to {self.per_minute} requests per minute"
             )
-            err.retry_after = max(1, math.ceil(wait))  # type: ignore[attr-defined]
+            err.retry_after = max(1, math.ceil(wait))
             raise err
         self._hits.append(now)

@@ -51,7 +51,7 @@ class Sandbox:
         self.modifications = modifications.ModificationsService(self.store)
         self.feed = feed.FeedService(self.store)
         self.checkout = checkout.CheckoutService(self.store)
-        self.services: dict[str, object] = {
+        self.services: dict[str, modifications.ModificationsService | feed.FeedService | checkout.CheckoutService] = {
             "modifications": self.modifications,
             "feed": self.feed,
             "checkout": self.checkout,

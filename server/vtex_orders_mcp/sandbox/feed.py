@@ -317,7 +317,7 @@ class FeedService:
         feed = self._feed(key)
         now = self._now()
         hide = feed["queue"]["visibilityTimeoutInSeconds"]
-        out = []
+        out: list[dict] = []
         for it in sorted(feed["items"], key=lambda i: i["seq"]):
             if len(out) >= lot:
                 break

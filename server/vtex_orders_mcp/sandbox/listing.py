@@ -92,6 +92,10 @@ def date_range(raw: str, name: str) -> tuple[datetime | None, datetime | None]:
 def order_date(value: str | None) -> datetime | None:
     if not value:
         return None
+    return _vtex_date(value)
+
+
+def _vtex_date(value: str) -> datetime:
     # VTEX writes 7 fraction digits; Python's parser takes at most 6.
     value = re.sub(r"(\.\d{6})\d+", r"\1", value)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -279,7 +283,7 @@ def shipping_window(raw: str, now: datetime) -> Callable[[dict], bool]:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def check(order: dict) -> bool:
-        dates = [order_date(d) for d in shipping_dates(order)]
+        dates = [_vtex_date(d) for d in shipping_dates(order)]  # shipping_dates() has no empty ones
         if not dates or order["status"] in ("invoiced", "canceled"):
             return False
         estimate = max(dates)
@@ -313,7 +317,7 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
         raw = first(query, name)
         if raw:
             bounds = date_range(raw, name)
-            checks.append(lambda o, k=key, b=bounds: in_range(o.get(k), b))
+            checks.append(_date_filter(key, bounds))
     q = first(query, "q")
     if q:
         if "+" in q:
@@ -356,8 +360,18 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
         raw = first(query, name)
         if raw:
             wanted = {v.strip() for v in raw.split(",")}
-            checks.append(lambda o, g=getter, w=wanted: bool(w.intersection(x for x in g(o) if x)))
+            checks.append(_any_of_filter(getter, wanted))
     return checks
+
+
+def _date_filter(key: str, bounds: tuple[datetime | None, datetime | None]) -> Callable[[dict], bool]:
+    """Orders whose date field `key` lies within `bounds` (see in_range)."""
+    return lambda o: in_range(o.get(key), bounds)
+
+
+def _any_of_filter(getter: Callable[[dict], list], wanted: set[str]) -> Callable[[dict], bool]:
+    """Orders with at least one non-empty value from `getter` among `wanted`."""
+    return lambda o: bool(wanted.intersection(x for x in getter(o) if x))
 
 
 def _search_field(name: str, value: str) -> Callable[[dict], bool]:

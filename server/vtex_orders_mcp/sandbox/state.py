@@ -37,6 +37,9 @@ class SandboxError(Exception):
     is given, as that plain text (VTEX answers some errors, e.g. 403/404 on several routes, in text).
     """
 
+    # Seconds for a Retry-After header (the rate limiter sets it on its 429); None: no header.
+    retry_after: int | None = None
+
     def __init__(self, status: int, code: str, message: str, *, text: str | None = None):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -148,8 +151,10 @@ class Store:
         self.clock = clock or Clock()
         if generator is None:
             # Imported lazily: seed.py imports this module for the helpers it uses.
-            from .seed import generate_orders as generator
-        self._generator = generator
+            from .seed import generate_orders
+
+            generator = generate_orders
+        self._generator: Generator = generator
         self._listeners: list[Listener] = []
         self._services: list[_Resettable] = []
         self.rng = random.Random(seed)

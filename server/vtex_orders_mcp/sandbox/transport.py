@@ -13,6 +13,7 @@ Unlike a plain ASGI transport it behaves like a network on the edges the MCP ser
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import cast
 
 import anyio
 import httpx2
@@ -26,7 +27,10 @@ class SandboxTransport(httpx2.AsyncBaseTransport):
         self.client = client
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = b"".join([chunk async for chunk in request.stream])
+        # An AsyncClient only hands its transport async request streams (httpx2's own ASGI transport
+        # asserts the same); the cast tells the type checker without adding a runtime check.
+        stream = cast(httpx2.AsyncByteStream, request.stream)
+        body = b"".join([chunk async for chunk in stream])
         url = request.url
         scope = {
             "type": "http",

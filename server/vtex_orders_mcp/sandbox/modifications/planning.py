@@ -12,6 +12,7 @@ Prices of added SKUs come from the sandbox catalog: the SKUs of all seeded order
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,7 @@ class PlanningMixin:
     """The planning half of `ModificationsService` (it needs the service's `store` and `catalog()`)."""
 
     store: Store
+    catalog: Callable[[], dict[str, dict]]
 
     def plan(self, order: dict, parsed: dict, new_ids: list[list[str]] | None = None) -> Plan:
         """Apply the entries to copies of the order's items / logistics lines.
