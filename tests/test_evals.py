@@ -31,8 +31,13 @@ def test_enough_scenarios_are_shipped_and_cover_the_families():
     groups = {op.group for op in OPERATIONS if op.name in called}
     assert groups == {op.group for op in OPERATIONS}, "every tool family has a scenario"
     assert any(s.get("confirm") for d in docs for s in d["steps"]), "the two-step token path is covered"
-    answers = {a if isinstance(a, str) else a["action"] for d in docs for s in d["steps"]
-               for a in (s.get("approve") if isinstance(s.get("approve"), list) else [s.get("approve")]) if a}
+    answers = {
+        a if isinstance(a, str) else a["action"]
+        for d in docs
+        for s in d["steps"]
+        for a in (s.get("approve") if isinstance(s.get("approve"), list) else [s.get("approve")])
+        if a
+    }
     assert answers == {"accept", "decline", "cancel"}
 
 
@@ -53,8 +58,11 @@ def test_scenario_passes_and_is_reproducible(path):
 BROKEN = {
     "name": "broken",
     "steps": [
-        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"},
-         "expect": {"equals": {"structured.order.status": "invoiced"}}},
+        {
+            "call": "get_order",
+            "arguments": {"orderId": "v502556llux-01"},
+            "expect": {"equals": {"structured.order.status": "invoiced"}},
+        },
         {"call": "cancel_order", "arguments": {"orderId": "v502556llux-01", "reason": "x"}},
         {"call": "get_order", "arguments": {"orderId": "nope123-01"}},
     ],
@@ -78,14 +86,16 @@ def test_a_failing_expectation_fails_the_run_with_a_clear_message():
 
 
 def test_unused_scripted_answer_and_bad_reference_fail():
-    t = run_scenario({
-        "name": "unused-answer",
-        "steps": [
-            {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "approve": "accept"},
-            {"call": "get_order", "arguments": {"orderId": {"$ref": "steps.nope.structured.order.orderId"}}},
-            {"confirm": "last"},
-        ],
-    })
+    t = run_scenario(
+        {
+            "name": "unused-answer",
+            "steps": [
+                {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "approve": "accept"},
+                {"call": "get_order", "arguments": {"orderId": {"$ref": "steps.nope.structured.order.orderId"}}},
+                {"confirm": "last"},
+            ],
+        }
+    )
     assert t.failures[0] == 'step 1: expected every scripted answer was used; got ["accept"]'
     assert "no earlier step has id 'nope'" in t.failures[1]
     assert "no earlier step returned a confirmation" in t.failures[2]
@@ -93,9 +103,20 @@ def test_unused_scripted_answer_and_bad_reference_fail():
 
 def test_cli_exit_status_transcript_and_summary(tmp_path, capsys):
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({"name": "good", "steps": [
-        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"},
-         "expect": {"equals": {"structured.order.status": "handling"}}}]}))
+    good.write_text(
+        json.dumps(
+            {
+                "name": "good",
+                "steps": [
+                    {
+                        "call": "get_order",
+                        "arguments": {"orderId": "v502556llux-01"},
+                        "expect": {"equals": {"structured.order.status": "handling"}},
+                    }
+                ],
+            }
+        )
+    )
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(BROKEN))
     out = tmp_path / "t.jsonl"
@@ -119,8 +140,16 @@ def test_cli_exit_status_transcript_and_summary(tmp_path, capsys):
 
 def test_invalid_scenarios_are_refused_before_running(tmp_path, capsys):
     typo = tmp_path / "typo.json"
-    typo.write_text(json.dumps({"name": "typo", "steps": [
-        {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "expect": {"isErorr": True}}]}))
+    typo.write_text(
+        json.dumps(
+            {
+                "name": "typo",
+                "steps": [
+                    {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "expect": {"isErorr": True}}
+                ],
+            }
+        )
+    )
     with pytest.raises(ScenarioError, match=r"typo.json: steps/0/expect: .*isErorr"):
         load_scenario(typo)
     two_kinds = {"name": "two", "steps": [{"call": "get_order", "read": "vtex://orders/x"}]}
@@ -178,7 +207,7 @@ def test_a_missing_path_is_not_found_and_suffixes_ignore_case(tmp_path, capsys):
     assert load_scenario(upper)["name"] == "upper"
     assert load_scenario(shouty_json)["name"] == "shouty"
     assert scenario_files([tmp_path]) == [shouty_json, upper]
-    with pytest.raises(ScenarioError, match="end in .yaml, .yml or .json"):
+    with pytest.raises(ScenarioError, match=r"end in \.yaml, \.yml or \.json"):
         load_scenario(tmp_path / "notes.txt")
     assert main(["eval", str(tmp_path)]) == 0
     assert capsys.readouterr().err.strip().endswith("2 passed, 0 failed")
@@ -230,21 +259,37 @@ def test_paths():
 
 def test_operators():
     doc = {"n": 1, "flag": True, "s": "hello world", "l": [{"a": 1, "b": 2}, "x"], "d": {"a": {"b": 1, "c": 2}}}
-    results = {c.check: c.ok for c in evaluate(doc, {
-        "equals": {"n": 1.0, "flag": True, "missing": None},
-        "not_equals": {"flag": 1},
-        "contains": {"s": "world", "l": {"a": 1}, "d": {"a": {"b": 1}}},
-        "not_contains": {"l": "y"},
-        "length": {"l": 2},
-        "matches": {"s": "^hel+o"},
-        "at_least": {"n": 1},
-        "at_most": {"flag": 5},
-        "exists": ["d.a.c"],
-        "absent": ["d.z"],
-    })}
+    results = {
+        c.check: c.ok
+        for c in evaluate(
+            doc,
+            {
+                "equals": {"n": 1.0, "flag": True, "missing": None},
+                "not_equals": {"flag": 1},
+                "contains": {"s": "world", "l": {"a": 1}, "d": {"a": {"b": 1}}},
+                "not_contains": {"l": "y"},
+                "length": {"l": 2},
+                "matches": {"s": "^hel+o"},
+                "at_least": {"n": 1},
+                "at_most": {"flag": 5},
+                "exists": ["d.a.c"],
+                "absent": ["d.z"],
+            },
+        )
+    }
     assert results == {
-        "n == 1.0": True, "flag == true": True, "missing == null": False, "flag != 1": True,
-        's contains "world"': True, 'l contains {"a": 1}': True, 'd contains {"a": {"b": 1}}': True,
-        'l not contains "y"': True, "l length 2": True, 's matches "^hel+o"': True, "n >= 1": True,
-        "flag <= 5": False, "exists d.a.c": True, "absent d.z": True,
+        "n == 1.0": True,
+        "flag == true": True,
+        "missing == null": False,
+        "flag != 1": True,
+        's contains "world"': True,
+        'l contains {"a": 1}': True,
+        'd contains {"a": {"b": 1}}': True,
+        'l not contains "y"': True,
+        "l length 2": True,
+        's matches "^hel+o"': True,
+        "n >= 1": True,
+        "flag <= 5": False,
+        "exists d.a.c": True,
+        "absent d.z": True,
     }

@@ -23,9 +23,14 @@ def sb(_shared_sandbox) -> Sandbox:
     # Reseed only after a test that may have changed state (an accepted write, a write behind a
     # fault, a request outside the OMS read routes, a moved clock, a fault); tests that only read
     # or only had writes refused (which change nothing) just clear the log and the rate window.
-    dirty = (any(not r.path.startswith("/api/oms/") or (r.method != "GET" and (r.status < 400 or r.fault))
-                 for r in _shared_sandbox.requests)
-             or _shared_sandbox.clock.now() != NOW or len(_shared_sandbox.faults))
+    dirty = (
+        any(
+            not r.path.startswith("/api/oms/") or (r.method != "GET" and (r.status < 400 or r.fault))
+            for r in _shared_sandbox.requests
+        )
+        or _shared_sandbox.clock.now() != NOW
+        or len(_shared_sandbox.faults)
+    )
     if dirty:
         _shared_sandbox.reset()
     else:

@@ -17,8 +17,8 @@ tests/data/extract_response_schemas.py). Two translations are applied, both docu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import jsonschema
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
 from vtex_orders_mcp.sandbox.seed import example_order
 
-NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)
 BASE_URL = "http://sandbox.vtexcommercestable.com.br"
 AUTH = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
 
@@ -96,11 +96,13 @@ def _schemas() -> dict[str, dict[str, Any]]:
     # invoices as objects (as VTEX returns them), so GetOrder's description is used for both.
     detail = raw["GET /api/oms/user/orders/{orderId}"]["200"]["properties"]
     detail["packageAttachment"] = raw["GET /api/oms/pvt/orders/{orderId}"]["200"]["properties"]["packageAttachment"]
-    return {op: {code: _translate(schema, null_names) if schema is not None else None
-                 for code, schema in codes.items()} for op, codes in raw.items()}
+    return {
+        op: {code: _translate(schema, null_names) if schema is not None else None for code, schema in codes.items()}
+        for op, codes in raw.items()
+    }
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(operation: str, status: str) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(_schemas()[operation][status])
 

@@ -46,15 +46,18 @@ async def test_update_window(client, days):
     assert (await client.get(PATH)).json() == days
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({}, "waitingTime is required"),
-    ({"waitingTime": -1}, "between 0 and"),
-    ({"waitingTime": MAX_WAITING_DAYS + 1}, "between 0 and"),
-    ({"waitingTime": 2.5}, "integer"),
-    ({"waitingTime": "3"}, "integer"),
-    ({"waitingTime": True}, "integer"),
-    ([3], "waitingTime is required"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({}, "waitingTime is required"),
+        ({"waitingTime": -1}, "between 0 and"),
+        ({"waitingTime": MAX_WAITING_DAYS + 1}, "between 0 and"),
+        ({"waitingTime": 2.5}, "integer"),
+        ({"waitingTime": "3"}, "integer"),
+        ({"waitingTime": True}, "integer"),
+        ([3], "waitingTime is required"),
+    ],
+)
 async def test_update_window_refusals(client, body, fragment):
     r = await client.post(PATH, json=body)
     assert r.status_code == 400

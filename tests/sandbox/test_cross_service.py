@@ -22,9 +22,13 @@ async def env():
 def card_paid_handling(sb):
     for order in sorted(sb.store.orders.values(), key=lambda o: o["orderId"]):
         payments = [p for t in order["paymentData"]["transactions"] for p in t["payments"]]
-        if order["status"] == "handling" and payments and all(p.get("group") == "creditCard" for p in payments):
-            if not payment_finished(order, sb.store.meta.get(order["orderId"], {})):
-                return order
+        if (
+            order["status"] == "handling"
+            and payments
+            and all(p.get("group") == "creditCard" for p in payments)
+            and not payment_finished(order, sb.store.meta.get(order["orderId"], {}))
+        ):
+            return order
     raise LookupError("no card-paid order in handling")
 
 
@@ -33,8 +37,11 @@ async def test_order_read_sees_a_finished_modification_without_touching_modifica
     order = card_paid_handling(sb)
     oid, sku = order["orderId"], order["items"][0]["id"]
     before = sum(i["quantity"] for i in order["items"])
-    created = await c.patch(f"/api/order-system/orders/{oid}/changes", params={"accountName": "sandbox"},
-                            json={"reason": "one more", "add": {"items": [{"id": sku, "quantity": 1}]}})
+    created = await c.patch(
+        f"/api/order-system/orders/{oid}/changes",
+        params={"accountName": "sandbox"},
+        json={"reason": "one more", "add": {"items": [{"id": sku, "quantity": 1}]}},
+    )
     assert created.status_code == 202, created.text
     sb.clock.advance(60)
     read = (await c.get(f"/api/oms/pvt/orders/{oid}")).json()  # the first request after the clock moved

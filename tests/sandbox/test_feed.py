@@ -7,7 +7,7 @@ way it would in use.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sandbox_support import check_ext_schema, http
@@ -17,7 +17,7 @@ from vtex_orders_mcp.sandbox.feed import MAX_RECEIVES, jsonata_truthy
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,8 +37,10 @@ def ready_orders(sandbox, n: int) -> list[str]:
     return ids[:n]
 
 
-WORKFLOW = {"filter": {"type": "FromWorkflow", "status": ["handling"]},
-            "queue": {"visibilityTimeoutInSeconds": 250, "MessageRetentionPeriodInSeconds": 345600}}
+WORKFLOW = {
+    "filter": {"type": "FromWorkflow", "status": ["handling"]},
+    "queue": {"visibilityTimeoutInSeconds": 250, "MessageRetentionPeriodInSeconds": 345600},
+}
 
 
 async def configure(client, body=WORKFLOW):
@@ -57,8 +59,11 @@ async def start_handling(client, order_id: str) -> None:
 
 
 async def test_no_configuration_is_404(client):
-    for method, url in (("GET", "/api/orders/feed/config"), ("GET", "/api/orders/feed?maxlot=5"),
-                        ("DELETE", "/api/orders/feed/config")):
+    for method, url in (
+        ("GET", "/api/orders/feed/config"),
+        ("GET", "/api/orders/feed?maxlot=5"),
+        ("DELETE", "/api/orders/feed/config"),
+    ):
         r = await client.request(method, url)
         assert r.status_code == 404
         assert r.text == "Value not found."
@@ -87,19 +92,35 @@ async def test_configuration_is_per_app_key(client, sandbox):
     assert sandbox.services["feed"].feeds.keys() == {SANDBOX_APP_KEY}
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"queue": WORKFLOW["queue"]}, "filter is required"),
-    ({"filter": {"type": "FromSomewhere"}, "queue": WORKFLOW["queue"]}, "filter.type"),
-    ({"filter": {"type": "FromWorkflow", "status": []}, "queue": WORKFLOW["queue"]}, "at least one"),
-    ({"filter": {"type": "FromOrders", "expression": "value >"}, "queue": WORKFLOW["queue"]}, "Invalid JSONata"),
-    ({"filter": {"type": "FromOrders"}, "queue": WORKFLOW["queue"]}, "filter.expression is required"),
-    ({"filter": WORKFLOW["filter"]}, "queue is required"),
-    ({"filter": WORKFLOW["filter"], "queue": {"visibilityTimeoutInSeconds": 250}}, "MessageRetentionPeriodInSeconds"),
-    ({"filter": WORKFLOW["filter"], "queue": {"visibilityTimeoutInSeconds": 250,
-                                              "MessageRetentionPeriodInSeconds": 1209601}}, "1209600"),
-    ({"filter": WORKFLOW["filter"], "queue": {"visibilityTimeoutInSeconds": "250",
-                                              "MessageRetentionPeriodInSeconds": 3600}}, "visibilityTimeoutInSeconds"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"queue": WORKFLOW["queue"]}, "filter is required"),
+        ({"filter": {"type": "FromSomewhere"}, "queue": WORKFLOW["queue"]}, "filter.type"),
+        ({"filter": {"type": "FromWorkflow", "status": []}, "queue": WORKFLOW["queue"]}, "at least one"),
+        ({"filter": {"type": "FromOrders", "expression": "value >"}, "queue": WORKFLOW["queue"]}, "Invalid JSONata"),
+        ({"filter": {"type": "FromOrders"}, "queue": WORKFLOW["queue"]}, "filter.expression is required"),
+        ({"filter": WORKFLOW["filter"]}, "queue is required"),
+        (
+            {"filter": WORKFLOW["filter"], "queue": {"visibilityTimeoutInSeconds": 250}},
+            "MessageRetentionPeriodInSeconds",
+        ),
+        (
+            {
+                "filter": WORKFLOW["filter"],
+                "queue": {"visibilityTimeoutInSeconds": 250, "MessageRetentionPeriodInSeconds": 1209601},
+            },
+            "1209600",
+        ),
+        (
+            {
+                "filter": WORKFLOW["filter"],
+                "queue": {"visibilityTimeoutInSeconds": "250", "MessageRetentionPeriodInSeconds": 3600},
+            },
+            "visibilityTimeoutInSeconds",
+        ),
+    ],
+)
 async def test_configuration_refusals(client, body, fragment):
     r = await client.post("/api/orders/feed/config", json=body)
     assert r.status_code == 400
@@ -125,8 +146,10 @@ async def test_workflow_events_visibility_timeout_and_commit(client, sandbox):
     first = r.json()
     check_ext_schema("GET /api/orders/feed", "200", first)
     assert [i["orderId"] for i in first] == ids[:2]
-    assert all(i["state"] == "handling" and i["lastState"] == "ready-for-handling" and i["domain"] == "Fulfillment"
-               for i in first)
+    assert all(
+        i["state"] == "handling" and i["lastState"] == "ready-for-handling" and i["domain"] == "Fulfillment"
+        for i in first
+    )
     assert first[0]["currentChange"] == sandbox.store.orders[ids[0]]["lastChange"]
 
     # retrieved items are hidden: the next lot only has the third one
@@ -153,8 +176,13 @@ async def test_workflow_events_visibility_timeout_and_commit(client, sandbox):
 
 
 async def test_retention_period_and_age(client, sandbox):
-    await configure(client, {"filter": WORKFLOW["filter"],
-                             "queue": {"visibilityTimeoutInSeconds": 30, "MessageRetentionPeriodInSeconds": 600}})
+    await configure(
+        client,
+        {
+            "filter": WORKFLOW["filter"],
+            "queue": {"visibilityTimeoutInSeconds": 30, "MessageRetentionPeriodInSeconds": 600},
+        },
+    )
     oid = ready_orders(sandbox, 1)[0]
     await start_handling(client, oid)
     sandbox.clock.advance(78.5)
@@ -166,8 +194,13 @@ async def test_retention_period_and_age(client, sandbox):
 
 
 async def test_items_dropped_after_too_many_receives(client, sandbox):
-    await configure(client, {"filter": WORKFLOW["filter"],
-                             "queue": {"visibilityTimeoutInSeconds": 0, "MessageRetentionPeriodInSeconds": 3600}})
+    await configure(
+        client,
+        {
+            "filter": WORKFLOW["filter"],
+            "queue": {"visibilityTimeoutInSeconds": 0, "MessageRetentionPeriodInSeconds": 3600},
+        },
+    )
     await start_handling(client, ready_orders(sandbox, 1)[0])
     for _ in range(MAX_RECEIVES):
         assert len((await client.get("/api/orders/feed", params={"maxlot": "1"})).json()) == 1
@@ -191,9 +224,13 @@ async def test_commit_requires_handles(client):
 
 async def test_from_orders_jsonata_filter_and_single_fire(client, sandbox):
     ids = ready_orders(sandbox, 2)
-    await configure(client, {"filter": {"type": "FromOrders", "expression": f'orderId = "{ids[0]}"',
-                                        "disableSingleFire": False},
-                             "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600}})
+    await configure(
+        client,
+        {
+            "filter": {"type": "FromOrders", "expression": f'orderId = "{ids[0]}"', "disableSingleFire": False},
+            "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600},
+        },
+    )
     await start_handling(client, ids[1])  # does not match the expression
     await start_handling(client, ids[0])
     # a later non-status change of the same order (Store.touch is what every such route calls)
@@ -202,9 +239,13 @@ async def test_from_orders_jsonata_filter_and_single_fire(client, sandbox):
     assert [i["orderId"] for i in items] == [ids[0]]  # single fire: the later change is not re-sent
 
     # disableSingleFire=true: every matching change is an event, non-status changes included
-    await configure(client, {"filter": {"type": "FromOrders", "expression": f'orderId = "{ids[0]}"',
-                                        "disableSingleFire": True},
-                             "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600}})
+    await configure(
+        client,
+        {
+            "filter": {"type": "FromOrders", "expression": f'orderId = "{ids[0]}"', "disableSingleFire": True},
+            "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600},
+        },
+    )
     sandbox.store.touch(sandbox.store.orders[ids[0]])
     sandbox.store.touch(sandbox.store.orders[ids[0]])
     sandbox.clock.advance(60)
@@ -216,9 +257,17 @@ async def test_from_orders_jsonata_filter_and_single_fire(client, sandbox):
 async def test_from_orders_expression_over_the_whole_document(client, sandbox):
     ids = ready_orders(sandbox, 4)
     big = [oid for oid in ids if sandbox.store.orders[oid]["value"] > 50000]
-    await configure(client, {"filter": {"type": "FromOrders", "expression": 'value > 50000 and status = "handling"',
-                                        "disableSingleFire": False},
-                             "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600}})
+    await configure(
+        client,
+        {
+            "filter": {
+                "type": "FromOrders",
+                "expression": 'value > 50000 and status = "handling"',
+                "disableSingleFire": False,
+            },
+            "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600},
+        },
+    )
     for oid in ids:
         await start_handling(client, oid)
     items = (await client.get("/api/orders/feed", params={"maxlot": "10"})).json()
@@ -229,27 +278,34 @@ async def test_from_orders_expression_over_the_whole_document(client, sandbox):
 # JSONata test (#26)
 
 
-@pytest.mark.parametrize("expression, document, expected", [
-    ('status = "canceled"', {"status": "canceled"}, True),
-    ('status = "canceled"', {"status": "invoiced"}, False),
-    ("value > 100", {"value": 50}, False),
-    ("items[quantity > 1]", {"items": [{"quantity": 3}]}, True),
-    ("missing.field", {"value": 1}, False),
-])
+@pytest.mark.parametrize(
+    "expression, document, expected",
+    [
+        ('status = "canceled"', {"status": "canceled"}, True),
+        ('status = "canceled"', {"status": "invoiced"}, False),
+        ("value > 100", {"value": 50}, False),
+        ("items[quantity > 1]", {"items": [{"quantity": 3}]}, True),
+        ("missing.field", {"value": 1}, False),
+    ],
+)
 async def test_jsonata_expression(client, expression, document, expected):
-    r = await client.post("/api/orders/expressions/jsonata",
-                          json={"Expression": expression, "Document": json.dumps(document)})
+    r = await client.post(
+        "/api/orders/expressions/jsonata", json={"Expression": expression, "Document": json.dumps(document)}
+    )
     assert r.status_code == 200
     check_ext_schema("POST /api/orders/expressions/jsonata", "200", r.json())
     assert r.json() is expected
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"Expression": "status = ", "Document": "{}"}, "Expression"),
-    ({"Expression": "status", "Document": "{not json"}, "Document"),
-    ({"Expression": "status", "Document": {"status": "x"}}, "Document"),
-    ({"Document": "{}"}, "Expression"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"Expression": "status = ", "Document": "{}"}, "Expression"),
+        ({"Expression": "status", "Document": "{not json"}, "Document"),
+        ({"Expression": "status", "Document": {"status": "x"}}, "Document"),
+        ({"Document": "{}"}, "Expression"),
+    ],
+)
 async def test_jsonata_refusals_name_the_field(client, body, fragment):
     r = await client.post("/api/orders/expressions/jsonata", json=body)
     assert r.status_code == 400
@@ -258,14 +314,26 @@ async def test_jsonata_refusals_name_the_field(client, body, fragment):
 
 def test_jsonata_boolean_casting():
     assert [jsonata_truthy(v) for v in (None, 0, "", [], {}, [0, ""], "a", 1, [0, 2], {"a": 1})] == [
-        False, False, False, False, False, False, True, True, True, True]
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
 # hook (#20-#22)
 
-HOOK = {"filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]},
-        "hook": {"url": "https://erp.example.com/vtex/orders", "headers": {"X-Erp-Token": "abc"}}}
+HOOK = {
+    "filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]},
+    "hook": {"url": "https://erp.example.com/vtex/orders", "headers": {"X-Erp-Token": "abc"}},
+}
 
 
 async def test_hook_configuration_and_deliveries(client, sandbox):
@@ -288,7 +356,10 @@ async def test_hook_configuration_and_deliveries(client, sandbox):
     assert sent["url"] == HOOK["hook"]["url"] and sent["headers"] == {"X-Erp-Token": "abc"}
     check_ext_schema("POST /api/orders/hook/config", "200", sent["payload"])
     assert (sent["payload"]["OrderId"], sent["payload"]["State"], sent["payload"]["LastState"]) == (
-        oid, "handling", "ready-for-handling")
+        oid,
+        "handling",
+        "ready-for-handling",
+    )
 
     r = await client.delete("/api/orders/hook/config")
     assert r.status_code == 200
@@ -299,21 +370,25 @@ async def test_hook_configuration_and_deliveries(client, sandbox):
 
 
 async def test_hook_refuses_http_scheme(client):
-    r = await client.post("/api/orders/hook/config", json={**HOOK, "hook": {"url": "http://erp.example.com/x",
-                                                                           "headers": {}}})
+    r = await client.post(
+        "/api/orders/hook/config", json={**HOOK, "hook": {"url": "http://erp.example.com/x", "headers": {}}}
+    )
     assert r.status_code == 400
     assert r.text == "Only https scheme is accepted."
     assert (await client.get("/api/orders/hook/config")).status_code == 404
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"filter": {"type": "FromWorkflow"}, "hook": HOOK["hook"]}, "at least one"),
-    ({"filter": {"type": "FromOrders", "expression": "value > 1"}, "hook": HOOK["hook"]}, "disableSingleFire"),
-    ({"filter": {"type": "FromOrders", "disableSingleFire": False}, "hook": HOOK["hook"]}, "expression"),
-    ({"filter": HOOK["filter"], "hook": {"url": "https://x.example.com"}}, "headers"),
-    ({"filter": HOOK["filter"], "hook": {"url": "https://x.example.com", "headers": {"a": 1}}}, "headers"),
-    ({"filter": HOOK["filter"]}, "hook.url"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"filter": {"type": "FromWorkflow"}, "hook": HOOK["hook"]}, "at least one"),
+        ({"filter": {"type": "FromOrders", "expression": "value > 1"}, "hook": HOOK["hook"]}, "disableSingleFire"),
+        ({"filter": {"type": "FromOrders", "disableSingleFire": False}, "hook": HOOK["hook"]}, "expression"),
+        ({"filter": HOOK["filter"], "hook": {"url": "https://x.example.com"}}, "headers"),
+        ({"filter": HOOK["filter"], "hook": {"url": "https://x.example.com", "headers": {"a": 1}}}, "headers"),
+        ({"filter": HOOK["filter"]}, "hook.url"),
+    ],
+)
 async def test_hook_validation(client, body, fragment):
     r = await client.post("/api/orders/hook/config", json=body)
     assert r.status_code == 400
@@ -322,9 +397,13 @@ async def test_hook_validation(client, body, fragment):
 
 async def test_hook_from_orders_filter(client, sandbox):
     ids = ready_orders(sandbox, 2)
-    r = await client.post("/api/orders/hook/config", json={
-        "filter": {"type": "FromOrders", "expression": f'orderId = "{ids[1]}"', "disableSingleFire": False},
-        "hook": {"url": "https://erp.example.com/hook", "headers": {"key": "value"}}})
+    r = await client.post(
+        "/api/orders/hook/config",
+        json={
+            "filter": {"type": "FromOrders", "expression": f'orderId = "{ids[1]}"', "disableSingleFire": False},
+            "hook": {"url": "https://erp.example.com/hook", "headers": {"key": "value"}},
+        },
+    )
     assert r.status_code == 200
     assert r.json()["OrderId"] == ids[1]
     await start_handling(client, ids[0])

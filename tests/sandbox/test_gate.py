@@ -27,11 +27,14 @@ async def test_missing_credentials_are_401_envelope(anon, sb):
     assert [r.status for r in sb.requests] == [401, 401]  # refused requests are logged too
 
 
-@pytest.mark.parametrize("headers", [
-    {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": "wrong"},
-    {"X-VTEX-API-AppKey": "vtexappkey-other", "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN},
-    {"VtexIdclientAutCookie": "some-user-token"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": "wrong"},
+        {"X-VTEX-API-AppKey": "vtexappkey-other", "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN},
+        {"VtexIdclientAutCookie": "some-user-token"},
+    ],
+)
 async def test_wrong_credentials_are_403_text(anon, headers):
     response = await anon.get(EXAMPLE, headers=headers)
     assert response.status_code == 403 and response.text == FORBIDDEN
@@ -57,7 +60,9 @@ async def test_user_token_cookie_auth():
 async def test_custom_app_key_and_token():
     sb = Sandbox(orders=20, now=NOW, app_key="vtexappkey-mystore-ABC", app_token="TOKEN")
     async with httpx2.AsyncClient(transport=sb.transport(), base_url=BASE_URL) as c:
-        ok = await c.get(EXAMPLE, headers={"X-VTEX-API-AppKey": "vtexappkey-mystore-ABC", "X-VTEX-API-AppToken": "TOKEN"})
+        ok = await c.get(
+            EXAMPLE, headers={"X-VTEX-API-AppKey": "vtexappkey-mystore-ABC", "X-VTEX-API-AppToken": "TOKEN"}
+        )
         assert ok.status_code == 200
         assert (await c.get(EXAMPLE, headers=AUTH)).status_code == 403
 
@@ -142,6 +147,7 @@ async def test_fault_rate_is_deterministic_under_the_seed():
 
 async def test_latency_fault_delays_then_answers(client, sb):
     import time
+
     sb.faults.add(Fault(kind="latency", delay=0.2))
     start = time.perf_counter()
     response = await client.get(EXAMPLE)

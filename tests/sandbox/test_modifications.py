@@ -7,7 +7,7 @@ vtex_orders_responses_ext.json); every refusal is checked for status and body.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sandbox_support import check_ext_schema, http
@@ -23,7 +23,7 @@ ACCOUNT = "sandbox"
 
 @pytest.fixture
 def sandbox():
-    return Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
+    return Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=UTC), account=ACCOUNT)
 
 
 @pytest.fixture
@@ -46,7 +46,11 @@ def pick(store: Store, *, status: str = "handling", group: str | None = "creditC
     for oid in sorted(store.orders):
         order = store.orders[oid]
         groups = {p["group"] for t in order["paymentData"]["transactions"] for p in t["payments"]}
-        if order["status"] == status and (group is None or groups == {group}) and not order["packageAttachment"]["packages"]:
+        if (
+            order["status"] == status
+            and (group is None or groups == {group})
+            and not order["packageAttachment"]["packages"]
+        ):
             return order
     raise AssertionError(f"no seeded {status} order paid by {group}")
 
@@ -58,8 +62,7 @@ def catalog_sku_not_in(service: ModificationsService, order: dict) -> str:
 
 def remove_one(order: dict) -> dict:
     item = order["items"][0]
-    return {"reason": "Customer gave up one unit",
-            "remove": {"items": [{"id": item["id"], "quantity": 1}]}}
+    return {"reason": "Customer gave up one unit", "remove": {"items": [{"id": item["id"], "quantity": 1}]}}
 
 
 async def patch(client, order_id: str, body, account: str | None = ACCOUNT):
@@ -86,9 +89,14 @@ async def test_settings_default_and_update(client):
     assert r.json()["rolloutConfiguration"]["enableApi"] is True
     assert r.json()["rolloutConfiguration"]["usingDefaultBehavior"] is True
 
-    r = await client.put(f"{BASE}/changes/settings", params={"an": ACCOUNT},
-                         json={"paymentConfiguration": {"customPaymentSystemsAllowed": ["6"]},
-                               "pipelineConfiguration": {"compensateShippingChanges": True}})
+    r = await client.put(
+        f"{BASE}/changes/settings",
+        params={"an": ACCOUNT},
+        json={
+            "paymentConfiguration": {"customPaymentSystemsAllowed": ["6"]},
+            "pipelineConfiguration": {"compensateShippingChanges": True},
+        },
+    )
     assert r.status_code == 200
     check_ext_schema("PUT /api/order-system/orders/changes/settings", "200", r.json())
     body = r.json()
@@ -101,8 +109,9 @@ async def test_settings_default_and_update(client):
 
 
 async def test_settings_refuse_wrong_types(client):
-    r = await client.put(f"{BASE}/changes/settings", params={"an": ACCOUNT},
-                         json={"rolloutConfiguration": {"enableApi": "yes"}})
+    r = await client.put(
+        f"{BASE}/changes/settings", params={"an": ACCOUNT}, json={"rolloutConfiguration": {"enableApi": "yes"}}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "ORDMOD002"
     assert "enableApi" in r.json()["error"]["message"]
@@ -114,8 +123,11 @@ async def test_account_query_param_is_required_and_checked(client, store, params
     r = await client.get(f"{BASE}/{order['orderId']}/changes", params=params)
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "ORDMOD001"
-    r = await client.patch(f"{BASE}/{order['orderId']}/changes",
-                           params={"accountName": params["an"]} if params else {}, json=remove_one(order))
+    r = await client.patch(
+        f"{BASE}/{order['orderId']}/changes",
+        params={"accountName": params["an"]} if params else {},
+        json=remove_one(order),
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "ORDMOD001"
 
@@ -142,9 +154,19 @@ async def test_create_progresses_to_done_and_changes_the_order(client, store):
     store.recompute_totals(order)
     value_before = order["value"]
 
-    r = await patch(client, oid, {"reason": "Customer asked for one unit less", "replace": [
-        {"from": {"items": [{"id": item["id"], "quantity": item_qty}]},
-         "to": {"items": [{"id": item["id"], "quantity": item_qty - 1}]}}]})
+    r = await patch(
+        client,
+        oid,
+        {
+            "reason": "Customer asked for one unit less",
+            "replace": [
+                {
+                    "from": {"items": [{"id": item["id"], "quantity": item_qty}]},
+                    "to": {"items": [{"id": item["id"], "quantity": item_qty - 1}]},
+                }
+            ],
+        },
+    )
     assert r.status_code == 202, r.text
     accepted = r.json()
     check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", accepted)
@@ -199,9 +221,15 @@ async def test_add_new_sku_with_manual_discount_on_credit_card(client, store, se
     sku = catalog_sku_not_in(service, order)
     price = service.catalog()[sku]["sellingPrice"]
     lines_before, value_before = len(order["items"]), order["value"]
-    r = await patch(client, oid, {"reason": "Gift added", "manualDiscountValue": 500,
-                                  "add": {"items": [{"id": sku, "quantity": 2, "measurementUnit": "un",
-                                                     "unitMultiplier": 1}]}})
+    r = await patch(
+        client,
+        oid,
+        {
+            "reason": "Gift added",
+            "manualDiscountValue": 500,
+            "add": {"items": [{"id": sku, "quantity": 2, "measurementUnit": "un", "unitMultiplier": 1}]},
+        },
+    )
     assert r.status_code == 202, r.text
     body = r.json()
     check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", body)
@@ -232,8 +260,14 @@ async def test_remove_whole_line_drops_its_logistics(client, store):
         order["shippingData"]["logisticsInfo"].append(dict(order["shippingData"]["logisticsInfo"][0], itemIndex=1))
         store.recompute_totals(order)
     n = len(order["items"])
-    r = await patch(client, oid, {"reason": "Out of stock", "remove": {"items": [
-        {"id": first["id"], "uniqueId": first["uniqueId"], "quantity": first["quantity"]}]}})
+    r = await patch(
+        client,
+        oid,
+        {
+            "reason": "Out of stock",
+            "remove": {"items": [{"id": first["id"], "uniqueId": first["uniqueId"], "quantity": first["quantity"]}]},
+        },
+    )
     assert r.status_code == 202, r.text
     advance_to_done(store)
     assert (await detail(client, oid, r.json()["requestId"])).json()["status"] == "done"
@@ -247,8 +281,13 @@ async def test_remove_whole_line_drops_its_logistics(client, store):
 @pytest.mark.parametrize("status", ["waiting-for-fulfillment", "ready-for-invoicing"])
 async def test_other_allowed_statuses(client, store, status):
     order = pick(store, status=status, group=None)
-    r = await patch(client, order["orderId"], remove_one(order) if order["items"][0]["quantity"] > 1 else
-                    {"reason": "Manual discount", "manualDiscountValue": 100})
+    r = await patch(
+        client,
+        order["orderId"],
+        remove_one(order)
+        if order["items"][0]["quantity"] > 1
+        else {"reason": "Manual discount", "manualDiscountValue": 100},
+    )
     assert r.status_code == 202, r.text
 
 
@@ -258,8 +297,11 @@ async def test_other_allowed_statuses(client, store, status):
 
 @pytest.mark.parametrize("status", ["invoiced", "canceled", "ready-for-handling", "payment-pending"])
 async def test_refused_outside_allowed_statuses(client, store, status):
-    order = pick(store, status=status, group=None) if status != "invoiced" else next(
-        o for o in store.orders.values() if o["status"] == "invoiced")
+    order = (
+        pick(store, status=status, group=None)
+        if status != "invoiced"
+        else next(o for o in store.orders.values() if o["status"] == "invoiced")
+    )
     r = await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 100})
     assert r.status_code == 409
     err = r.json()["error"]
@@ -278,8 +320,9 @@ async def test_refused_when_payment_transaction_finished(client, store):
 
 async def test_refused_when_api_disabled_in_settings(client, store):
     order = pick(store)
-    r = await client.put(f"{BASE}/changes/settings", params={"an": ACCOUNT},
-                         json={"rolloutConfiguration": {"enableApi": False}})
+    r = await client.put(
+        f"{BASE}/changes/settings", params={"an": ACCOUNT}, json={"rolloutConfiguration": {"enableApi": False}}
+    )
     assert r.status_code == 200
     r = await patch(client, order["orderId"], remove_one(order))
     assert r.status_code == 403
@@ -287,19 +330,26 @@ async def test_refused_when_api_disabled_in_settings(client, store):
     assert "enableApi" in r.json()["error"]["message"]
     # VTEX: `settings` in the body "override the account's default ... settings for this request only",
     # so a request that carries enableApi=true goes through
-    r = await patch(client, order["orderId"], dict(remove_one(order), settings={"rolloutConfiguration": {"enableApi": True}}))
+    r = await patch(
+        client, order["orderId"], dict(remove_one(order), settings={"rolloutConfiguration": {"enableApi": True}})
+    )
     assert r.status_code == 202
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"remove": {"items": [{"id": "1", "quantity": 1}]}}, "reason"),
-    ({"reason": "x"}, "Nothing to modify"),
-    ({"reason": "x", "replace": [{"from": {"items": [{"id": "1", "quantity": 0}]}, "to": {"items": []}}]},
-     "quantity"),
-    ({"reason": "x", "replace": [{"from": {"items": []}}]}, "'from' and a 'to'"),
-    ({"reason": "x", "manualDiscountValue": 10.5}, "manualDiscountValue"),
-    ({"reason": "x", "add": {"items": [{"id": "1", "quantity": 1, "unitMultiplier": -1}]}}, "unitMultiplier"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"remove": {"items": [{"id": "1", "quantity": 1}]}}, "reason"),
+        ({"reason": "x"}, "Nothing to modify"),
+        (
+            {"reason": "x", "replace": [{"from": {"items": [{"id": "1", "quantity": 0}]}, "to": {"items": []}}]},
+            "quantity",
+        ),
+        ({"reason": "x", "replace": [{"from": {"items": []}}]}, "'from' and a 'to'"),
+        ({"reason": "x", "manualDiscountValue": 10.5}, "manualDiscountValue"),
+        ({"reason": "x", "add": {"items": [{"id": "1", "quantity": 1, "unitMultiplier": -1}]}}, "unitMultiplier"),
+    ],
+)
 async def test_refused_invalid_bodies(client, store, body, fragment):
     order = pick(store)
     r = await patch(client, order["orderId"], body)
@@ -311,11 +361,16 @@ async def test_refused_invalid_bodies(client, store, body, fragment):
 async def test_refused_items_that_do_not_fit_the_order(client, store):
     order = pick(store)
     item = order["items"][0]
-    r = await patch(client, order["orderId"], {"reason": "x", "remove": {"items": [
-        {"id": item["id"], "quantity": item["quantity"] + 1}]}})
+    r = await patch(
+        client,
+        order["orderId"],
+        {"reason": "x", "remove": {"items": [{"id": item["id"], "quantity": item["quantity"] + 1}]}},
+    )
     assert r.status_code == 400
     assert f"has {item['quantity']}" in r.json()["error"]["message"]
-    r = await patch(client, order["orderId"], {"reason": "x", "remove": {"items": [{"id": "no-such-sku", "quantity": 1}]}})
+    r = await patch(
+        client, order["orderId"], {"reason": "x", "remove": {"items": [{"id": "no-such-sku", "quantity": 1}]}}
+    )
     assert r.status_code == 400
     assert "not in order" in r.json()["error"]["message"]
     r = await patch(client, order["orderId"], {"reason": "x", "add": {"items": [{"id": "no-such-sku", "quantity": 1}]}})
@@ -327,8 +382,11 @@ async def test_refused_new_sku_on_multi_address_order(client, store, service):
     order = pick(store)
     addresses = order["shippingData"]["selectedAddresses"]
     addresses.append(dict(addresses[0], addressId="second-address"))
-    r = await patch(client, order["orderId"], {"reason": "x", "add": {"items": [
-        {"id": catalog_sku_not_in(service, order), "quantity": 1}]}})
+    r = await patch(
+        client,
+        order["orderId"],
+        {"reason": "x", "add": {"items": [{"id": catalog_sku_not_in(service, order), "quantity": 1}]}},
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "ORDMOD009"
 
@@ -364,8 +422,11 @@ async def test_one_modification_at_a_time(client, store):
 async def price_increase_on_boleto(client, store, service):
     order = pick(store, group="bankInvoice")
     sku = catalog_sku_not_in(service, order)
-    r = await patch(client, order["orderId"], {"reason": "Customer wants one more product",
-                                              "add": {"items": [{"id": sku, "quantity": 1}]}})
+    r = await patch(
+        client,
+        order["orderId"],
+        {"reason": "Customer wants one more product", "add": {"items": [{"id": sku, "quantity": 1}]}},
+    )
     assert r.status_code == 202, r.text
     rid = r.json()["requestId"]
     advance_to_done(store)
@@ -388,9 +449,14 @@ async def test_price_increase_on_boleto_stops_on_error(client, store, service):
 
 async def test_retry_with_allowed_custom_payment_system_completes(client, store, service):
     order, rid, sku = await price_increase_on_boleto(client, store, service)
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/{rid}/retry", params={"an": ACCOUNT},
-                          json={"reason": "Boleto complement agreed",
-                                "settings": {"paymentConfiguration": {"customPaymentSystemsAllowed": ["6"]}}})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/{rid}/retry",
+        params={"an": ACCOUNT},
+        json={
+            "reason": "Boleto complement agreed",
+            "settings": {"paymentConfiguration": {"customPaymentSystemsAllowed": ["6"]}},
+        },
+    )
     assert r.status_code == 204 and r.content == b""
     body = (await detail(client, order["orderId"], rid)).json()
     assert (body["status"], body["inProgress"], body["error"]) == ("waiting-acknowledgement", True, None)
@@ -406,8 +472,11 @@ async def test_retry_with_allowed_custom_payment_system_completes(client, store,
 
 async def test_retry_with_corrected_body_that_lowers_the_price(client, store, service):
     order, rid, _ = await price_increase_on_boleto(client, store, service)
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/{rid}/retry", params={"an": ACCOUNT},
-                          json={"reason": "Discount instead", "manualDiscountValue": 300})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/{rid}/retry",
+        params={"an": ACCOUNT},
+        json={"reason": "Discount instead", "manualDiscountValue": 300},
+    )
     assert r.status_code == 204
     advance_to_done(store)
     body = (await detail(client, order["orderId"], rid)).json()
@@ -464,8 +533,9 @@ async def test_cancel_refused_once_done(client, store):
     order = pick(store)
     rid = (await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 100})).json()["requestId"]
     advance_to_done(store)
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/{rid}/cancel", params={"an": ACCOUNT},
-                          json={"reason": "too late"})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/{rid}/cancel", params={"an": ACCOUNT}, json={"reason": "too late"}
+    )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "ORDMOD007"
     assert (await detail(client, order["orderId"], rid)).json()["status"] == "done"
@@ -475,8 +545,9 @@ async def test_cancel_in_progress_request(client, store):
     order = pick(store)
     value = order["value"]
     rid = (await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 100})).json()["requestId"]
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/{rid}/cancel", params={"an": ACCOUNT},
-                          json={"reason": "changed my mind"})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/{rid}/cancel", params={"an": ACCOUNT}, json={"reason": "changed my mind"}
+    )
     assert r.status_code == 200
     advance_to_done(store)
     await client.get(f"{BASE}/{order['orderId']}/changes", params={"an": ACCOUNT})
@@ -492,20 +563,41 @@ async def test_preview_persists_nothing(client, store, service):
     snapshot = json.dumps(order, sort_keys=True)
     sku = catalog_sku_not_in(service, order)
     item = order["items"][0]
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/preview", params={"an": ACCOUNT}, json={
-        "reason": "Swap product",
-        "replace": [{"from": {"items": [{"id": item["id"], "quantity": 1}]},
-                     "to": {"items": [{"id": sku, "quantity": 1}],
-                            "shippingData": {"logisticsInfo": [{"itemIndex": 0, "selectedSla": "Normal",
-                                                                "selectedDeliveryChannel": "delivery",
-                                                                "addressId": "a1", "price": 1000}]}}}]})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/preview",
+        params={"an": ACCOUNT},
+        json={
+            "reason": "Swap product",
+            "replace": [
+                {
+                    "from": {"items": [{"id": item["id"], "quantity": 1}]},
+                    "to": {
+                        "items": [{"id": sku, "quantity": 1}],
+                        "shippingData": {
+                            "logisticsInfo": [
+                                {
+                                    "itemIndex": 0,
+                                    "selectedSla": "Normal",
+                                    "selectedDeliveryChannel": "delivery",
+                                    "addressId": "a1",
+                                    "price": 1000,
+                                }
+                            ]
+                        },
+                    },
+                }
+            ],
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     check_ext_schema(f"POST {BASE}/{{changeOrderId}}/changes/preview", "200", body)
     assert "requestId" not in body and "workflowId" not in body
     expected = service.catalog()[sku]["sellingPrice"] - item["sellingPrice"]
     deltas = {t["id"]: t["value"] for t in body["totals"]}
-    assert deltas["Shipping"] == 1000 - (0 if item["quantity"] > 1 else order["shippingData"]["logisticsInfo"][0]["sellingPrice"])
+    assert deltas["Shipping"] == 1000 - (
+        0 if item["quantity"] > 1 else order["shippingData"]["logisticsInfo"][0]["sellingPrice"]
+    )
     assert body["totalChangeValue"] == expected + deltas["Shipping"]
     assert body["replace"][0]["to"]["shippingData"]["logisticsInfo"][0]["price"] == 1000
     assert json.dumps(order, sort_keys=True) == snapshot
@@ -515,12 +607,18 @@ async def test_preview_persists_nothing(client, store, service):
 
 async def test_preview_requires_replace_and_applies_the_same_gates(client, store):
     order = pick(store)
-    r = await client.post(f"{BASE}/{order['orderId']}/changes/preview", params={"an": ACCOUNT},
-                          json={"reason": "x", "manualDiscountValue": 10})
+    r = await client.post(
+        f"{BASE}/{order['orderId']}/changes/preview",
+        params={"an": ACCOUNT},
+        json={"reason": "x", "manualDiscountValue": 10},
+    )
     assert r.status_code == 400 and "replace is required" in r.json()["error"]["message"]
     invoiced = next(o for o in store.orders.values() if o["status"] == "invoiced")
-    r = await client.post(f"{BASE}/{invoiced['orderId']}/changes/preview", params={"an": ACCOUNT},
-                          json={"reason": "x", "replace": [], "manualDiscountValue": 10})
+    r = await client.post(
+        f"{BASE}/{invoiced['orderId']}/changes/preview",
+        params={"an": ACCOUNT},
+        json={"reason": "x", "replace": [], "manualDiscountValue": 10},
+    )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "ORDMOD004"
 
@@ -538,7 +636,9 @@ async def test_change_summary_without_modifications(client, store):
 
 async def test_reset_forgets_requests_and_settings(client, store, service):
     order = pick(store)
-    await client.put(f"{BASE}/changes/settings", params={"an": ACCOUNT}, json={"rolloutConfiguration": {"enableApi": False}})
+    await client.put(
+        f"{BASE}/changes/settings", params={"an": ACCOUNT}, json={"rolloutConfiguration": {"enableApi": False}}
+    )
     store.reset()
     assert service.requests == {} and service.settings["rolloutConfiguration"]["enableApi"] is True
     assert (await patch(client, order["orderId"], {"reason": "x", "manualDiscountValue": 1})).status_code == 202
@@ -549,12 +649,32 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
     oid = order["orderId"]
     item = order["items"][0]
     sku = catalog_sku_not_in(service, order)
-    r = await patch(client, oid, {"reason": "Swap for another product, faster delivery", "replace": [
-        {"from": {"items": [{"id": item["id"], "uniqueId": item["uniqueId"], "quantity": 1}]},
-         "to": {"items": [{"id": sku, "quantity": 1, "manualDiscountValue": 200}],
-                "shippingData": {"logisticsInfo": [{"itemIndex": 0, "selectedSla": "Expressa",
-                                                    "selectedDeliveryChannel": "delivery",
-                                                    "addressId": "a1", "price": 1500}]}}}]})
+    r = await patch(
+        client,
+        oid,
+        {
+            "reason": "Swap for another product, faster delivery",
+            "replace": [
+                {
+                    "from": {"items": [{"id": item["id"], "uniqueId": item["uniqueId"], "quantity": 1}]},
+                    "to": {
+                        "items": [{"id": sku, "quantity": 1, "manualDiscountValue": 200}],
+                        "shippingData": {
+                            "logisticsInfo": [
+                                {
+                                    "itemIndex": 0,
+                                    "selectedSla": "Expressa",
+                                    "selectedDeliveryChannel": "delivery",
+                                    "addressId": "a1",
+                                    "price": 1500,
+                                }
+                            ]
+                        },
+                    },
+                }
+            ],
+        },
+    )
     assert r.status_code == 202, r.text
     check_ext_schema(f"PATCH {BASE}/{{changeOrderId}}/changes", "202", r.json())
     assert r.json()["manualDiscountValue"] == 200  # item-level manual values add up to the request's
@@ -565,8 +685,7 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
     assert body["status"] == "done", body
     history = (await client.get(f"{BASE}/{oid}/changes", params={"an": ACCOUNT})).json()
     check_ext_schema(f"GET {BASE}/{{changeOrderId}}/changes", "200", history)
-    new_line = next(li for li in order["shippingData"]["logisticsInfo"]
-                    if order["items"][li["itemIndex"]]["id"] == sku)
+    new_line = next(li for li in order["shippingData"]["logisticsInfo"] if order["items"][li["itemIndex"]]["id"] == sku)
     assert (new_line["selectedSla"], new_line["sellingPrice"]) == ("Expressa", 1500)
     summary = (await client.get(f"/api/orders/pvt/document/{oid}/change-summary")).json()
     check_ext_schema("GET /api/orders/pvt/document/{orderId}/change-summary", "200", summary)
@@ -575,11 +694,17 @@ async def test_replace_with_shipping_renders_valid_everywhere(client, store, ser
 
 async def test_deterministic_ids_for_the_same_calls():
     async def run() -> dict:
-        sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc), account=ACCOUNT)
+        sb = Sandbox(orders=150, now=datetime(2025, 6, 2, 15, 0, tzinfo=UTC), account=ACCOUNT)
         async with http(sb) as c:
             order = pick(sb.store)
-            r = await patch(c, order["orderId"], {"reason": "x", "add": {"items": [
-                {"id": catalog_sku_not_in(sb.services["modifications"], order), "quantity": 1}]}})
+            r = await patch(
+                c,
+                order["orderId"],
+                {
+                    "reason": "x",
+                    "add": {"items": [{"id": catalog_sku_not_in(sb.services["modifications"], order), "quantity": 1}]},
+                },
+            )
             return r.json()
 
     first, second = await run(), await run()

@@ -40,8 +40,9 @@ async def test_order_group_lists_every_order_of_the_purchase(client, sb):
     for o in sb.store.orders.values():
         groups.setdefault(o["orderGroup"], []).append(o["orderId"])
     group, ids = next((g, ids) for g, ids in sorted(groups.items()) if len(ids) >= 2)
-    body = check_response("GET /api/oms/pvt/orders/order-group/{orderGroup}",
-                          await client.get(f"{ORDERS}/order-group/{group}"))
+    body = check_response(
+        "GET /api/oms/pvt/orders/order-group/{orderGroup}", await client.get(f"{ORDERS}/order-group/{group}")
+    )
     assert [o["orderId"] for o in body] == sorted(ids)
     assert all(o["orderGroup"] == group and "cancellationRequests" in o for o in body)
 
@@ -71,6 +72,7 @@ async def test_list_defaults_rows_and_paging(client, sb):
 
 async def test_list_rows_have_exactly_the_spec_fields(client):
     from sandbox_support import _schemas
+
     row_schema = _schemas()["GET /api/oms/pvt/orders"]["200"]["properties"]["list"]["items"]
     body = (await client.get(ORDERS, params={"per_page": 100})).json()
     assert all(set(row) == set(row_schema["properties"]) for row in body["list"])
@@ -81,8 +83,10 @@ async def test_list_status_filter_and_paging(client, sb):
     seen = []
     page = 1
     while True:
-        body = check_response("GET /api/oms/pvt/orders", await client.get(
-            ORDERS, params={"f_status": "handling,invoiced", "per_page": 10, "page": page}))
+        body = check_response(
+            "GET /api/oms/pvt/orders",
+            await client.get(ORDERS, params={"f_status": "handling,invoiced", "per_page": 10, "page": page}),
+        )
         seen += [row["orderId"] for row in body["list"]]
         if page >= body["paging"]["pages"]:
             break
@@ -93,9 +97,13 @@ async def test_list_status_filter_and_paging(client, sb):
 
 async def test_list_creation_date_range(client, sb):
     low, high = "2025-05-30T00:00:00.000Z", "2025-06-01T23:59:59.999Z"
-    body = check_response("GET /api/oms/pvt/orders", await client.get(
-        ORDERS, params={"f_creationDate": f"creationDate:[{low} TO {high}]", "per_page": 100}))
-    expected = {o["orderId"] for o in sb.store.orders.values() if "2025-05-30" <= o["creationDate"][:10] <= "2025-06-01"}
+    body = check_response(
+        "GET /api/oms/pvt/orders",
+        await client.get(ORDERS, params={"f_creationDate": f"creationDate:[{low} TO {high}]", "per_page": 100}),
+    )
+    expected = {
+        o["orderId"] for o in sb.store.orders.values() if "2025-05-30" <= o["creationDate"][:10] <= "2025-06-01"
+    }
     assert {row["orderId"] for row in body["list"]} == expected and expected
 
 
@@ -121,22 +129,28 @@ async def test_list_other_filters(client, sb):
     rows = (await client.get(ORDERS, params={"f_paymentNames": "Pix", "per_page": 100})).json()["list"]
     assert rows and all("Pix" in r["paymentNames"] for r in rows)
     rows = (await client.get(ORDERS, params={"f_hasInputInvoice": "true", "per_page": 100})).json()["list"]
-    returned = {o["orderId"] for o in sb.store.orders.values()
-                if any(p["type"] == "Input" for p in (o["packageAttachment"] or {}).get("packages", []))}
+    returned = {
+        o["orderId"]
+        for o in sb.store.orders.values()
+        if any(p["type"] == "Input" for p in (o["packageAttachment"] or {}).get("packages", []))
+    }
     assert {r["orderId"] for r in rows} == returned
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"per_page": "101"}, "per_page must be at most 100"),
-    ({"page": "31"}, "page must be at most 30"),
-    ({"page": "0"}, "page must be a positive integer"),
-    ({"per_page": "ten"}, "per_page must be a positive integer"),
-    ({"orderBy": "price,desc"}, "orderBy field must be one of"),
-    ({"orderBy": "creationDate,up"}, "orderBy direction must be asc or desc"),
-    ({"q": "ana+silva"}, "The + character is not allowed"),
-    ({"f_creationDate": "2025-01-01 TO 2025-02-01"}, "f_creationDate must look like"),
-    ({"f_creationDate": "creationDate:[yesterday TO *]"}, "is not an ISO 8601 date"),
-])
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"per_page": "101"}, "per_page must be at most 100"),
+        ({"page": "31"}, "page must be at most 30"),
+        ({"page": "0"}, "page must be a positive integer"),
+        ({"per_page": "ten"}, "per_page must be a positive integer"),
+        ({"orderBy": "price,desc"}, "orderBy field must be one of"),
+        ({"orderBy": "creationDate,up"}, "orderBy direction must be asc or desc"),
+        ({"q": "ana+silva"}, "The + character is not allowed"),
+        ({"f_creationDate": "2025-01-01 TO 2025-02-01"}, "f_creationDate must look like"),
+        ({"f_creationDate": "creationDate:[yesterday TO *]"}, "is not an ISO 8601 date"),
+    ],
+)
 async def test_list_refuses_out_of_range_or_malformed_params(client, params, fragment):
     response = await client.get(ORDERS, params=params)
     assert response.status_code == 400
@@ -146,25 +160,36 @@ async def test_list_refuses_out_of_range_or_malformed_params(client, params, fra
 
 async def test_conversation_messages(client, sb):
     order_id = next(oid for oid in sorted(sb.store.meta) if sb.store.meta[oid].get("conversation"))
-    body = check_response("GET /api/oms/pvt/orders/{orderId}/conversation-message",
-                          await client.get(f"{ORDERS}/{order_id}/conversation-message"))
+    body = check_response(
+        "GET /api/oms/pvt/orders/{orderId}/conversation-message",
+        await client.get(f"{ORDERS}/{order_id}/conversation-message"),
+    )
     assert body and body == sb.store.meta[order_id]["conversation"]
     assert all(order_id in m["subject"] for m in body)
 
 
 async def test_conversation_empty_and_unknown(client, sb):
     order = pick(sb, None, quiet=lambda o: not sb.store.meta.get(o["orderId"], {}).get("conversation"))
-    assert check_response("GET /api/oms/pvt/orders/{orderId}/conversation-message",
-                          await client.get(f"{ORDERS}/{order['orderId']}/conversation-message")) == []
+    assert (
+        check_response(
+            "GET /api/oms/pvt/orders/{orderId}/conversation-message",
+            await client.get(f"{ORDERS}/{order['orderId']}/conversation-message"),
+        )
+        == []
+    )
     assert (await client.get(f"{ORDERS}/nope-01/conversation-message")).status_code == 404
 
 
-@pytest.mark.parametrize("status, expected", [("invoiced", "Finished"), ("handling", "Approved"),
-                                              ("canceled", "Cancelled"), ("payment-pending", "Authorizing")])
+@pytest.mark.parametrize(
+    "status, expected",
+    [("invoiced", "Finished"), ("handling", "Approved"), ("canceled", "Cancelled"), ("payment-pending", "Authorizing")],
+)
 async def test_payment_transaction(client, sb, status, expected):
     order = pick(sb, status, own=lambda o: o["origin"] == "Marketplace")
-    body = check_response("GET /api/oms/pvt/orders/{orderId}/payment-transaction",
-                          await client.get(f"{ORDERS}/{order['orderId']}/payment-transaction"))
+    body = check_response(
+        "GET /api/oms/pvt/orders/{orderId}/payment-transaction",
+        await client.get(f"{ORDERS}/{order['orderId']}/payment-transaction"),
+    )
     transaction = order["paymentData"]["transactions"][0]
     assert body["status"] == expected
     assert body["transactionId"] == transaction["transactionId"]
@@ -181,8 +206,10 @@ async def test_payment_transaction_refuses_fulfillment_orders(client, sb):
 async def test_user_orders_only_those_of_the_client_email(client, sb):
     emails = [o["clientProfileData"]["email"] for o in sb.store.orders.values()]
     email = max(set(emails), key=emails.count)
-    body = check_response("GET /api/oms/user/orders", await client.get(
-        "/api/oms/user/orders", params={"clientEmail": email, "per_page": "100"}))
+    body = check_response(
+        "GET /api/oms/user/orders",
+        await client.get("/api/oms/user/orders", params={"clientEmail": email, "per_page": "100"}),
+    )
     expected = {o["orderId"] for o in sb.store.orders.values() if o["clientProfileData"]["email"] == email}
     assert {r["orderId"] for r in body["list"]} == expected and len(expected) >= 2
     assert body["paging"]["total"] == len(expected)
@@ -199,8 +226,10 @@ async def test_user_orders_requires_client_email(client):
 async def test_user_order_detail_matches_email_or_404(client, sb):
     order = pick(sb, "handling")
     email = order["clientProfileData"]["email"]
-    body = check_response("GET /api/oms/user/orders/{orderId}", await client.get(
-        f"/api/oms/user/orders/{order['orderId']}", params={"clientEmail": email}))
+    body = check_response(
+        "GET /api/oms/user/orders/{orderId}",
+        await client.get(f"/api/oms/user/orders/{order['orderId']}", params={"clientEmail": email}),
+    )
     assert body["orderId"] == order["orderId"]
     other = await client.get(f"/api/oms/user/orders/{order['orderId']}", params={"clientEmail": "someone@else.com"})
     assert other.status_code == 404
@@ -208,6 +237,8 @@ async def test_user_order_detail_matches_email_or_404(client, sb):
 
 
 async def test_user_order_detail_of_the_example_fills_the_spec_keys(client):
-    body = check_response("GET /api/oms/user/orders/{orderId}", await client.get(
-        f"/api/oms/user/orders/{EXAMPLE_ORDER_ID}", params={"clientEmail": "[email protected]"}))
+    body = check_response(
+        "GET /api/oms/user/orders/{orderId}",
+        await client.get(f"/api/oms/user/orders/{EXAMPLE_ORDER_ID}", params={"clientEmail": "[email protected]"}),
+    )
     assert body["cancellationData"] is None and body["clientPreferencesData"]["locale"] == "pt-BR"

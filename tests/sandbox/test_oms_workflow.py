@@ -66,7 +66,8 @@ async def test_cancel_refuses_invoiced(client, sb):
     response = await client.post(f"{ORDERS}/{order['orderId']}/cancel", json={"reason": "x"})
     assert response.status_code == 400
     assert response.json() == envelope(
-        "1", "Orders with invoiced status cannot be canceled; send a return (Input) invoice instead")
+        "1", "Orders with invoiced status cannot be canceled; send a return (Input) invoice instead"
+    )
     assert order["status"] == "invoiced"
 
 
@@ -104,9 +105,14 @@ async def test_cancel_refuses_bad_reason_type(client, sb):
 # -- register changes (deprecated) ---------------------------------------------------------------
 def change_body(order, request_id="req-1", discount=None, **extra):
     item = order["items"][0]
-    body = {"requestId": request_id, "reason": "Produto indisponível",
-            "discountValue": item["price"] if discount is None else discount, "incrementValue": 0,
-            "itemsRemoved": [{"id": item["id"], "price": item["price"], "quantity": 1}], "itemsAdded": []}
+    body = {
+        "requestId": request_id,
+        "reason": "Produto indisponível",
+        "discountValue": item["price"] if discount is None else discount,
+        "incrementValue": 0,
+        "itemsRemoved": [{"id": item["id"], "price": item["price"], "quantity": 1}],
+        "itemsAdded": [],
+    }
     body.update(extra)
     return body
 
@@ -141,20 +147,34 @@ async def test_register_changes_refused_outside_allowed_statuses(client, sb, sta
     response = await client.post(f"{ORDERS}/{order['orderId']}/changes", json=change_body(order))
     assert response.status_code == 409
     assert response.json() == envelope(
-        "OMS003", "Order status should be handling, waiting-for-fulfillment or ready-for-invoicing to register "
-                  f"changes (it is {status})")
+        "OMS003",
+        "Order status should be handling, waiting-for-fulfillment or ready-for-invoicing to register "
+        f"changes (it is {status})",
+    )
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda b: b.pop("requestId"), "The field 'requestId' is required"),
-    (lambda b: b.pop("reason"), "The field 'reason' is required"),
-    (lambda b: b.update(discountValue="10.00"), "The field 'discountValue' must be an integer"),
-    (lambda b: b.update(incrementValue=None), "The field 'incrementValue' must not be null"),
-    (lambda b: b.update(discountValue=-5), "discountValue and incrementValue are amounts in cents and must not be negative"),
-    (lambda b: b.update(itemsRemoved=[{"id": "1", "price": 1}]), "The field 'itemsRemoved[0].quantity' is required"),
-    (lambda b: b.update(itemsRemoved=[{"id": "999999", "price": 1, "quantity": 1}]), "itemsRemoved[0].id: SKU 999999"),
-    (lambda b: b.update(itemsRemoved="all"), "The field 'itemsRemoved' must be an array"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b.pop("requestId"), "The field 'requestId' is required"),
+        (lambda b: b.pop("reason"), "The field 'reason' is required"),
+        (lambda b: b.update(discountValue="10.00"), "The field 'discountValue' must be an integer"),
+        (lambda b: b.update(incrementValue=None), "The field 'incrementValue' must not be null"),
+        (
+            lambda b: b.update(discountValue=-5),
+            "discountValue and incrementValue are amounts in cents and must not be negative",
+        ),
+        (
+            lambda b: b.update(itemsRemoved=[{"id": "1", "price": 1}]),
+            "The field 'itemsRemoved[0].quantity' is required",
+        ),
+        (
+            lambda b: b.update(itemsRemoved=[{"id": "999999", "price": 1, "quantity": 1}]),
+            "itemsRemoved[0].id: SKU 999999",
+        ),
+        (lambda b: b.update(itemsRemoved="all"), "The field 'itemsRemoved' must be an array"),
+    ],
+)
 async def test_register_changes_refuses_invalid_bodies(client, sb, mutate, message):
     order = pick(sb, "handling")
     body = change_body(order)
@@ -174,8 +194,9 @@ async def test_register_changes_refuses_discount_beyond_total(client, sb):
 
 async def test_register_changes_refuses_non_json(client, sb):
     order = pick(sb, "handling")
-    response = await client.post(f"{ORDERS}/{order['orderId']}/changes", content=b"requestId=1",
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        f"{ORDERS}/{order['orderId']}/changes", content=b"requestId=1", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "not valid JSON" in response.json()["error"]["message"]
 
 
@@ -183,8 +204,9 @@ async def test_register_changes_refuses_non_json(client, sb):
 async def test_interactions_append_to_the_order_log(client, sb):
     order = pick(sb, "handling")
     last_change = order["lastChange"]
-    response = await client.post(f"{ORDERS}/{order['orderId']}/interactions",
-                                 json={"source": "Postman", "message": "Cliente pediu presente"})
+    response = await client.post(
+        f"{ORDERS}/{order['orderId']}/interactions", json={"source": "Postman", "message": "Cliente pediu presente"}
+    )
     check_response("POST /api/oms/pvt/orders/{orderId}/interactions", response)
     log = sb.store.meta[order["orderId"]]["interactions"]
     assert log[-1] == {"source": "Postman", "message": "Cliente pediu presente", "date": sb.store.iso()}
@@ -193,9 +215,14 @@ async def test_interactions_append_to_the_order_log(client, sb):
     assert admin.json() == log
 
 
-@pytest.mark.parametrize("body, message", [({"source": "x"}, "The field 'message' is required"),
-                                           ({"source": 1, "message": "m"}, "The field 'source' must be a string"),
-                                           ([], "The body must be a JSON object")])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"source": "x"}, "The field 'message' is required"),
+        ({"source": 1, "message": "m"}, "The field 'source' must be a string"),
+        ([], "The body must be a JSON object"),
+    ],
+)
 async def test_interactions_refuse_invalid_bodies(client, sb, body, message):
     order = pick(sb, "handling")
     response = await client.post(f"{ORDERS}/{order['orderId']}/interactions", json=body)
@@ -230,27 +257,44 @@ async def test_payment_notification_is_a_no_op_after_approval(client, sb):
 async def test_payment_notification_refused_on_canceled_and_incomplete(client, sb):
     canceled = pick(sb, "canceled")
     response = await client.post(
-        f"{ORDERS}/{canceled['orderId']}/payments/{first_payment(canceled)}/payment-notification")
+        f"{ORDERS}/{canceled['orderId']}/payments/{first_payment(canceled)}/payment-notification"
+    )
     assert response.status_code == 400  # VTEX lists 200/400/403/404/429 for this route, no 409
     assert response.json() == envelope("1", "Order is canceled: a payment notification can no longer be applied")
     incomplete = pick(sb, None, incomplete=lambda o: not o["isCompleted"])
     response = await client.post(
-        f"{ORDERS}/{incomplete['orderId']}/payments/{first_payment(incomplete)}/payment-notification")
+        f"{ORDERS}/{incomplete['orderId']}/payments/{first_payment(incomplete)}/payment-notification"
+    )
     assert response.status_code == 400
     assert response.json() == envelope("1", "Incomplete orders do not accept payment notifications")
 
 
-@pytest.mark.parametrize("method, suffix, body", [
-    ("GET", "", None), ("POST", "/start-handling", None), ("POST", "/cancel", {}),
-    ("POST", "/changes", {"requestId": "r", "reason": "r", "discountValue": 0, "incrementValue": 0}),
-    ("POST", "/interactions", {"source": "s", "message": "m"}),
-    ("POST", "/invoice", {"type": "Output", "issuanceDate": "2025-01-01", "invoiceNumber": "1",
-                          "invoiceValue": "100", "items": [{"id": "1", "price": 100, "quantity": 1}]}),
-    ("PATCH", "/invoice/1", {"trackingNumber": "T", "trackingUrl": None, "dispatchedDate": None, "courier": None}),
-    ("PUT", "/invoice/1/tracking", {"isDelivered": False, "deliveredDate": None, "events": []}),
-    ("GET", "/conversation-message", None), ("GET", "/payment-transaction", None),
-    ("POST", "/payments/ABC/payment-notification", None),
-])
+@pytest.mark.parametrize(
+    "method, suffix, body",
+    [
+        ("GET", "", None),
+        ("POST", "/start-handling", None),
+        ("POST", "/cancel", {}),
+        ("POST", "/changes", {"requestId": "r", "reason": "r", "discountValue": 0, "incrementValue": 0}),
+        ("POST", "/interactions", {"source": "s", "message": "m"}),
+        (
+            "POST",
+            "/invoice",
+            {
+                "type": "Output",
+                "issuanceDate": "2025-01-01",
+                "invoiceNumber": "1",
+                "invoiceValue": "100",
+                "items": [{"id": "1", "price": 100, "quantity": 1}],
+            },
+        ),
+        ("PATCH", "/invoice/1", {"trackingNumber": "T", "trackingUrl": None, "dispatchedDate": None, "courier": None}),
+        ("PUT", "/invoice/1/tracking", {"isDelivered": False, "deliveredDate": None, "events": []}),
+        ("GET", "/conversation-message", None),
+        ("GET", "/payment-transaction", None),
+        ("POST", "/payments/ABC/payment-notification", None),
+    ],
+)
 async def test_every_order_route_answers_404_for_an_unknown_order(client, sb, method, suffix, body):
     response = await client.request(method, f"{ORDERS}/9999999999999-01{suffix}", json=body)
     assert response.status_code == 404

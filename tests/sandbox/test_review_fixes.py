@@ -52,8 +52,13 @@ def _total(order) -> int:
 
 
 def _invoice(number: str, value: int, sku: str) -> dict:
-    return {"type": "Output", "issuanceDate": "2025-06-02T10:00:00Z", "invoiceNumber": number,
-            "invoiceValue": str(value), "items": [{"id": sku, "price": value, "quantity": 1}]}
+    return {
+        "type": "Output",
+        "issuanceDate": "2025-06-02T10:00:00Z",
+        "invoiceNumber": number,
+        "invoiceValue": str(value),
+        "items": [{"id": sku, "price": value, "quantity": 1}],
+    }
 
 
 def _error(response) -> dict:
@@ -62,6 +67,7 @@ def _error(response) -> dict:
 
 # -- 1. malformed input --------------------------------------------------------------------------
 
+
 def _nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
@@ -69,14 +75,16 @@ def _nested(depth: int) -> bytes:
 async def test_deeply_nested_bodies_are_400_not_500(sandbox, client):
     order = _first(sandbox, "handling")
     for depth in (100, 20000, 200000):
-        r = await client.post(f"{ORDERS}/{order['orderId']}/changes", content=_nested(depth),
-                              headers={"content-type": "application/json"})
+        r = await client.post(
+            f"{ORDERS}/{order['orderId']}/changes", content=_nested(depth), headers={"content-type": "application/json"}
+        )
         assert r.status_code == 400, (depth, r.text)
         assert _error(r)["code"] == "1" and "not valid JSON" in _error(r)["message"]
         r = await client.post("/api/orders/feed/config", content=_nested(depth))
         assert r.status_code == 400 and _error(r)["code"] == "FEED001"
-        r = await client.post("/api/orders/expressions/jsonata",
-                              json={"Expression": "status = 'x'", "Document": _nested(depth).decode()})
+        r = await client.post(
+            "/api/orders/expressions/jsonata", json={"Expression": "status = 'x'", "Document": _nested(depth).decode()}
+        )
         assert r.status_code == 400, r.text
     async with _client(sandbox) as anon:
         r = await anon.post(f"{ORDERS}/{order['orderId']}/cancel", content=_nested(200000))
@@ -112,9 +120,11 @@ async def test_shipping_estimate_out_of_range_refused(client):
 
 # -- 2. feed identity ----------------------------------------------------------------------------
 
+
 async def test_cookie_caller_cannot_use_another_keys_feed(sandbox, client):
-    r = await client.post("/api/orders/feed/config", json={"filter": {"type": "FromWorkflow", "status": ["handling"]},
-                                                           "queue": QUEUE})
+    r = await client.post(
+        "/api/orders/feed/config", json={"filter": {"type": "FromWorkflow", "status": ["handling"]}, "queue": QUEUE}
+    )
     assert r.status_code == 200
     ready = _first(sandbox, "ready-for-handling")
     assert (await client.post(f"{ORDERS}/{ready['orderId']}/start-handling")).status_code == 204
@@ -123,8 +133,9 @@ async def test_cookie_caller_cannot_use_another_keys_feed(sandbox, client):
         assert (await spoof.get("/api/orders/feed/config")).status_code == 404
         assert (await spoof.get("/api/orders/feed?maxlot=10")).status_code == 404
         assert (await spoof.delete("/api/orders/feed/config")).status_code in (200, 404)
-        r = await spoof.post("/api/orders/feed/config",
-                             json={"filter": {"type": "FromWorkflow", "status": ["invoiced"]}, "queue": QUEUE})
+        r = await spoof.post(
+            "/api/orders/feed/config", json={"filter": {"type": "FromWorkflow", "status": ["invoiced"]}, "queue": QUEUE}
+        )
         assert r.status_code == 200
     assert set(sandbox.feed.feeds) == {SANDBOX_APP_KEY, COOKIE_KEY}
     owner = (await client.get("/api/orders/feed/config")).json()
@@ -136,32 +147,41 @@ async def test_cookie_caller_cannot_use_another_keys_feed(sandbox, client):
 
 # -- 3. no negative order value through modifications --------------------------------------------
 
+
 async def test_modification_cannot_make_order_value_negative(sandbox, client):
     order = _first(sandbox, "handling", _uninvoiced)
     oid, before = order["orderId"], _total(order)
-    for method, url, param in (("PATCH", f"{MODS}/{oid}/changes", "accountName"),
-                               ("POST", f"{MODS}/{oid}/changes/preview", "an")):
-        r = await client.request(method, url, params={param: "sandbox"},
-                                 json={"reason": "r", "replace": [], "manualDiscountValue": 10**9})
+    for method, url, param in (
+        ("PATCH", f"{MODS}/{oid}/changes", "accountName"),
+        ("POST", f"{MODS}/{oid}/changes/preview", "an"),
+    ):
+        r = await client.request(
+            method, url, params={param: "sandbox"}, json={"reason": "r", "replace": [], "manualDiscountValue": 10**9}
+        )
         assert r.status_code == 400, r.text
         assert _error(r)["code"] == "ORDMOD002" and "negative" in _error(r)["message"]
     sandbox.clock.advance(6)
     assert _total(order) == before and order["value"] == before
     # A discount of the whole total is allowed (value 0, not below).
-    r = await client.patch(f"{MODS}/{oid}/changes", params={"accountName": "sandbox"},
-                           json={"reason": "r", "manualDiscountValue": before})
+    r = await client.patch(
+        f"{MODS}/{oid}/changes", params={"accountName": "sandbox"}, json={"reason": "r", "manualDiscountValue": before}
+    )
     assert r.status_code == 202, r.text
 
 
 async def test_modification_stops_on_error_when_order_shrank_meanwhile(sandbox, client):
     order = _first(sandbox, "handling", _uninvoiced)
     oid, total = order["orderId"], _total(order)
-    r = await client.patch(f"{MODS}/{oid}/changes", params={"accountName": "sandbox"},
-                           json={"reason": "r", "manualDiscountValue": total - 10})
+    r = await client.patch(
+        f"{MODS}/{oid}/changes",
+        params={"accountName": "sandbox"},
+        json={"reason": "r", "manualDiscountValue": total - 10},
+    )
     assert r.status_code == 202
     request_id = r.json()["requestId"]
-    r = await client.post(f"{ORDERS}/{oid}/changes", json={"requestId": "x1", "reason": "x", "discountValue": 100,
-                                                           "incrementValue": 0})
+    r = await client.post(
+        f"{ORDERS}/{oid}/changes", json={"requestId": "x1", "reason": "x", "discountValue": 100, "incrementValue": 0}
+    )
     assert r.status_code == 200
     sandbox.clock.advance(6)
     detail = (await client.get(f"{MODS}/{oid}/changes/{request_id}", params={"an": "sandbox"})).json()
@@ -171,13 +191,16 @@ async def test_modification_stops_on_error_when_order_shrank_meanwhile(sandbox, 
 
 # -- 4. invoiced once the invoices cover the total -----------------------------------------------
 
+
 async def test_register_changes_down_to_invoiced_sum_completes_invoicing(sandbox, client):
     order = _first(sandbox, "handling", _uninvoiced)
     oid, total, sku = order["orderId"], _total(order), order["items"][0]["id"]
     assert (await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV1", 1000, sku))).status_code == 200
     assert order["status"] == "handling"
-    r = await client.post(f"{ORDERS}/{oid}/changes", json={"requestId": "r1", "reason": "x",
-                                                           "discountValue": total - 1000, "incrementValue": 0})
+    r = await client.post(
+        f"{ORDERS}/{oid}/changes",
+        json={"requestId": "r1", "reason": "x", "discountValue": total - 1000, "incrementValue": 0},
+    )
     assert r.status_code == 200
     assert order["status"] == "invoiced" and order["isCompleted"] and order["invoicedDate"]
     r = await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV2", 1, sku))
@@ -188,8 +211,11 @@ async def test_modification_down_to_invoiced_sum_completes_invoicing(sandbox, cl
     order = _first(sandbox, "handling", _uninvoiced)
     oid, total, sku = order["orderId"], _total(order), order["items"][0]["id"]
     assert (await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV1", 1000, sku))).status_code == 200
-    r = await client.patch(f"{MODS}/{oid}/changes", params={"accountName": "sandbox"},
-                           json={"reason": "r", "manualDiscountValue": total - 1000})
+    r = await client.patch(
+        f"{MODS}/{oid}/changes",
+        params={"accountName": "sandbox"},
+        json={"reason": "r", "manualDiscountValue": total - 1000},
+    )
     assert r.status_code == 202, r.text
     sandbox.clock.advance(6)
     assert (await client.get(f"{ORDERS}/{oid}")).json()["status"] == "invoiced"
@@ -210,6 +236,7 @@ async def test_output_invoice_capped_at_amount_left(sandbox, client):
 
 
 # -- 5. f_salesChannel filters by name -----------------------------------------------------------
+
 
 async def test_sales_channel_name_and_id_filters(sandbox, client):
     main = sum(1 for o in sandbox.store.orders.values() if o["salesChannel"] == "1")

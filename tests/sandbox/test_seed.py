@@ -80,9 +80,18 @@ def test_example_order_is_present_unchanged():
 def test_coverage_of_what_a_store_sees():
     orders = list(Sandbox(seed=7, now=NOW).store.orders.values())
     statuses = Counter(o["status"] for o in orders)
-    for status in ("payment-pending", "payment-approved", "window-to-cancel", "waiting-for-sellers-confirmation",
-                   "ready-for-handling", "handling", "waiting-for-fulfillment", "ready-for-invoicing",
-                   "invoiced", "canceled"):
+    for status in (
+        "payment-pending",
+        "payment-approved",
+        "window-to-cancel",
+        "waiting-for-sellers-confirmation",
+        "ready-for-handling",
+        "handling",
+        "waiting-for-fulfillment",
+        "ready-for-invoicing",
+        "invoiced",
+        "canceled",
+    ):
         assert statuses[status] > 0, status
     assert {o["origin"] for o in orders} == {"Marketplace", "Fulfillment"}
     assert {o["affiliateId"] for o in orders} >= {"", "MLB", "AMZ", "MGZ"}
@@ -96,8 +105,11 @@ def test_coverage_of_what_a_store_sees():
     assert {o["orderId"][-3:] for o in multi} >= {"-01", "-02", "-03"}
     assert len({o["sellers"][0]["id"] for o in multi}) >= 3
     assert any(is_partially_invoiced(o) for o in orders)
-    assert any(p["type"] == "Input" and p["restitutions"]["Refund"]["value"] > 0
-               for o in orders for p in (o["packageAttachment"] or {}).get("packages", []))
+    assert any(
+        p["type"] == "Input" and p["restitutions"]["Refund"]["value"] > 0
+        for o in orders
+        for p in (o["packageAttachment"] or {}).get("packages", [])
+    )
     assert any(not o["isCompleted"] for o in orders)
     assert any(o.get("cancellationData") for o in orders if o["status"] == "canceled")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx2
 import pytest
@@ -19,13 +19,13 @@ from vtex_orders_mcp.sandbox.state import Clock, Store
 
 def test_frozen_clock_set_and_advance():
     clock = Clock(datetime(2025, 1, 1, 12, 0))  # naive means UTC
-    assert clock.now() == datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc) and clock.frozen
+    assert clock.now() == datetime(2025, 1, 1, 12, 0, tzinfo=UTC) and clock.frozen
     clock.advance(90.5)
-    assert clock.now() == datetime(2025, 1, 1, 12, 1, 30, 500000, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2025, 1, 1, 12, 1, 30, 500000, tzinfo=UTC)
     clock.set(datetime(2026, 2, 3, tzinfo=timezone(timedelta(hours=-3))))
-    assert clock.now() == datetime(2026, 2, 3, 3, 0, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2026, 2, 3, 3, 0, tzinfo=UTC)
     clock.restore()
-    assert clock.now() == datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_wall_clock_moves_and_can_be_advanced():
@@ -40,7 +40,7 @@ def test_wall_clock_moves_and_can_be_advanced():
 def test_iso_is_vtex_style():
     store = Store(orders=5, clock=Clock(NOW))
     assert store.iso() == "2025-06-02T15:00:00.0000000+00:00"
-    assert store.iso(datetime(2019, 1, 28, 20, 9, 43, 899958, tzinfo=timezone.utc)) == "2019-01-28T20:09:43.8999580+00:00"
+    assert store.iso(datetime(2019, 1, 28, 20, 9, 43, 899958, tzinfo=UTC)) == "2019-01-28T20:09:43.8999580+00:00"
 
 
 def test_order_lookup_by_id_and_sequence_and_404():

@@ -26,14 +26,14 @@ from .runner import arun_scenario
 from .transcript import Transcript
 
 __all__ = [
-    "run_scenario",
-    "arun_scenario",
-    "run_scenarios",
-    "Transcript",
-    "ScenarioError",
-    "load_scenario",
-    "scenario_files",
     "SCHEMA_PATH",
+    "ScenarioError",
+    "Transcript",
+    "arun_scenario",
+    "load_scenario",
+    "run_scenario",
+    "run_scenarios",
+    "scenario_files",
 ]
 
 

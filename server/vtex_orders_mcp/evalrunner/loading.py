@@ -16,7 +16,7 @@ from typing import Any
 
 from .paths import PathError, parse
 
-__all__ = ["ScenarioError", "SCHEMA_PATH", "load_scenario", "scenario_files", "schema"]
+__all__ = ["SCHEMA_PATH", "ScenarioError", "load_scenario", "scenario_files", "schema"]
 
 # The schema lives with the shipped scenarios (evals/ at the repository root).
 # Shipped inside the package (evals/scenario.schema.json in the repo is a link to it).
@@ -33,9 +33,7 @@ def schema() -> dict[str, Any]:
     try:
         return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ScenarioError(
-            f"the scenario schema is not at {SCHEMA_PATH}: the installation is incomplete"
-        ) from None
+        raise ScenarioError(f"the scenario schema is not at {SCHEMA_PATH}: the installation is incomplete") from None
 
 
 def _suffix(path: Path) -> str:
@@ -55,8 +53,7 @@ def _text(path: Path) -> str:
         offset = bom + exc.start
         line = data[:offset].count(b"\n") + 1
         raise ScenarioError(
-            f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}, line {line}); "
-            "save it as UTF-8"
+            f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}, line {line}); save it as UTF-8"
         ) from None
 
 
@@ -86,7 +83,8 @@ def _where(error: Any) -> str:
 
 def validate(doc: Any, origin: str) -> dict[str, Any]:
     """``doc`` checked against the schema and its paths parsed; ScenarioError otherwise."""
-    from jsonschema import Draft202012Validator
+    # jsonschema ships no type hints and types-jsonschema is not in the lint extra.
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
     validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.message))
@@ -139,9 +137,7 @@ def scenario_files(paths: list[str | Path]) -> list[Path]:
             out += sorted(
                 f
                 for f in p.iterdir()
-                if _suffix(f) in _SUFFIXES
-                and not f.name.lower().endswith(".schema.json")
-                and not f.is_dir()
+                if _suffix(f) in _SUFFIXES and not f.name.lower().endswith(".schema.json") and not f.is_dir()
             )
         else:
             out.append(p)

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MISSING", "PathError", "parse", "resolve", "Check", "OPERATORS", "evaluate"]
+__all__ = ["MISSING", "OPERATORS", "Check", "PathError", "evaluate", "parse", "resolve"]
 
 
 class _Missing:

@@ -7,8 +7,8 @@ callback is ``ScriptedApprovals``: it answers each approval the guard asks with 
 the current step scripted, and records the question (the guard's summary). A client without
 elicitation gets the two-step token path instead, and ``confirm`` steps redeem the confirmation a
 previous step returned. ``advance`` steps move the frozen sandbox clock forward (a modification
-finishing, a feed item becoming visible again), still deterministically. The client's response cache is off: a read after a write must reach the
-server.
+finishing, a feed item becoming visible again), still deterministically. The client's response
+cache is off: a read after a write must reach the server.
 
 Each step's outcome is a plain JSON document (see the schema's ``expect`` description) that the
 step's expectations are evaluated against (paths.py); earlier outcomes can be reused in later
@@ -23,7 +23,7 @@ import copy
 import json
 import tempfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from .loading import load_scenario, validate
 from .paths import MISSING, Check, evaluate, resolve, same
 from .transcript import Masker, Transcript, dumps
 
-__all__ = ["arun_scenario", "DEFAULT_NOW", "DEFAULT_ORDERS", "DEFAULT_SEED"]
+__all__ = ["DEFAULT_NOW", "DEFAULT_ORDERS", "DEFAULT_SEED", "arun_scenario"]
 
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
 DEFAULT_SEED = 7
@@ -80,7 +80,7 @@ class StepError(Exception):
 
 def _now(text: str) -> datetime:
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _merge(base: Any, patch: Any) -> Any:
@@ -175,8 +175,8 @@ class _Session:
         out: dict[str, Any] = {"isError": bool(r.is_error)}
         if r.structured_content is not None:
             out["structured"] = r.structured_content
-        out["text"] = "\n".join(c.text for c in r.content if getattr(c, "type", None) == "text")
-        others = [c.type for c in r.content if getattr(c, "type", None) != "text"]
+        out["text"] = "\n".join(c.text for c in r.content if isinstance(c, types.TextContent))
+        others = [c.type for c in r.content if not isinstance(c, types.TextContent)]
         if others:
             out["otherContent"] = others
         return out
@@ -211,7 +211,7 @@ class _Session:
             content = m.content
             message: dict[str, Any] = {"role": m.role, "type": content.type}
             text = getattr(content, "text", None)
-            if getattr(content, "resource", None) is not None:  # an embedded resource (order, reference)
+            if isinstance(content, types.EmbeddedResource):  # an embedded resource (order, reference)
                 message["uri"] = str(content.resource.uri)
                 text = getattr(content.resource, "text", None)
             message["text"] = text
@@ -293,7 +293,7 @@ class _Session:
             return await call
         except MCPError as exc:  # JSON-RPC level: unknown resource, protocol refusals
             return {"protocolError": {"code": exc.code, "message": exc.message}}
-        except Exception as exc:  # noqa: BLE001 - the client itself failed: fail this step, run the rest
+        except Exception as exc:  # the client itself failed: fail this step, run the rest
             return {"runnerError": f"the client failed: {type(exc).__name__}: {exc}"}
 
     def _checks(self, outcome: dict[str, Any], expect: dict[str, Any]) -> list[Check]:

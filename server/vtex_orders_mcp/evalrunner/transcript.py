@@ -9,11 +9,12 @@ Same scenario and seed give a byte-identical transcript. The sandbox is seeded a
 frozen, so what could still differ between runs is what the *server* makes up: confirmation
 tokens (a random id and a wall-clock expiry, sealed with a per-state-dir secret). ``Masker``
 replaces each distinct token the server issued with ``<token#N>``, numbered by first appearance,
-wherever it occurs (structured content, text, a later step's arguments), so a reused token still reads as
-the same one. Wall-clock values the server renders are masked too: today's date (a prompt's
-``{today}``) becomes ``<today>``, a timestamp of today ``<now>`` (audit rows read through the
-audit resource), and audit ``call_id``s ``<call#N>``. Audit rows in ``after`` are reported without their time and call id, request-log entries
-without their time; durations are never recorded.
+wherever it occurs (structured content, text, a later step's arguments), so a reused token still
+reads as the same one. Wall-clock values the server renders are masked too: today's date (a
+prompt's ``{today}``) becomes ``<today>``, a timestamp of today ``<now>`` (audit rows read through
+the audit resource), and audit ``call_id``s ``<call#N>``. Audit rows in ``after`` are reported
+without their time and call id, request-log entries without their time; durations are never
+recorded.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Transcript", "Masker", "dumps"]
+__all__ = ["Masker", "Transcript", "dumps"]
 
 # Confirmation tokens are JWTs: a JSON header ("eyJ") and two more base64url parts.
 _TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -43,7 +44,7 @@ class Masker:
         self._calls: dict[str, str] = {}
         # Wall-clock dates and times the server renders (a prompt's "today", audit rows read
         # through the audit resource): <today>, or <now> with a time of day.
-        today = re.escape(datetime.now(timezone.utc).date().isoformat())
+        today = re.escape(datetime.now(UTC).date().isoformat())
         self._now = re.compile(today + r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
         self._today = re.compile(today + r"(?![\d:])")
 

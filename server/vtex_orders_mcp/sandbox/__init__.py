@@ -5,8 +5,11 @@ Used in-process by the MCP server when no VTEX credentials are set, runnable sta
 
     from vtex_orders_mcp.sandbox import Sandbox, Fault
     sb = Sandbox(seed=7, orders=500)
-    client = httpx2.AsyncClient(transport=sb.transport(), base_url="http://sandbox.vtexcommercestable.com.br",
-                                headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN})
+    client = httpx2.AsyncClient(
+        transport=sb.transport(),
+        base_url="http://sandbox.vtexcommercestable.com.br",
+        headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN},
+    )
 """
 
 from .access import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
@@ -15,5 +18,13 @@ from .faults import Fault
 from .requestlog import LoggedRequest
 from .state import Clock, SandboxError, Store
 
-__all__ = ["Sandbox", "Fault", "LoggedRequest", "SANDBOX_APP_KEY", "SANDBOX_APP_TOKEN", "Clock", "SandboxError",
-           "Store"]
+__all__ = [
+    "SANDBOX_APP_KEY",
+    "SANDBOX_APP_TOKEN",
+    "Clock",
+    "Fault",
+    "LoggedRequest",
+    "Sandbox",
+    "SandboxError",
+    "Store",
+]

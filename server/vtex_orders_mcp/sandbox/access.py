@@ -79,9 +79,9 @@ class RateLimiter:
             self._hits.popleft()
         if len(self._hits) >= self.per_minute:
             wait = 60 - (now - self._hits[0]).total_seconds()
-            err = SandboxError(429, "429", "Too many requests: the account is limited to "
-                               f"{self.per_minute} requests per minute")
-            err.retry_after = max(1, math.ceil(wait))  # type: ignore[attr-defined]
+            err = SandboxError(
+                429, "429", f"Too many requests: the account is limited to {self.per_minute} requests per minute"
+            )
+            err.retry_after = max(1, math.ceil(wait))
             raise err
         self._hits.append(now)
-

@@ -53,9 +53,12 @@ async def _sandbox_error_handler(request: Request, exc: Exception) -> Response:
     return render_error(exc)
 
 
-def build_app(sandbox: "Sandbox", routes: list[Route]) -> Starlette:
-    return Starlette(routes=routes, middleware=[Middleware(Gate, sandbox=sandbox, routes=routes)],
-                     exception_handlers={SandboxError: _sandbox_error_handler})
+def build_app(sandbox: Sandbox, routes: list[Route]) -> Starlette:
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(Gate, sandbox=sandbox, routes=routes)],
+        exception_handlers={SandboxError: _sandbox_error_handler},
+    )
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -70,7 +73,7 @@ def _parse_body(raw: bytes) -> Any:
 class Gate:
     """Pure-ASGI middleware implementing the request pipeline described in the module docstring."""
 
-    def __init__(self, app, sandbox: "Sandbox", routes: list[Route]):
+    def __init__(self, app, sandbox: Sandbox, routes: list[Route]):
         self.app = app
         self.sandbox = sandbox
         self.routes = routes
@@ -101,9 +104,15 @@ class Gate:
             return
 
         method, path = scope["method"], scope["path"]
-        entry = LoggedRequest(method=method, path=path, query=parse_qs(scope.get("query_string", b"").decode(),
-                                                                        keep_blank_values=True),
-                              body=_parse_body(body), time=sb.store.iso(), status=0, route=self.template(scope))
+        entry = LoggedRequest(
+            method=method,
+            path=path,
+            query=parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True),
+            body=_parse_body(body),
+            time=sb.store.iso(),
+            status=0,
+            route=self.template(scope),
+        )
         sb.log(entry)
 
         async def logged_send(message):
@@ -167,8 +176,14 @@ async def _inject(fault: Fault, captured: _Captured | None, send, entry: LoggedR
     if fault.kind == "status":
         headers = [(b"content-type", b"text/plain; charset=utf-8")]
         if fault.retry_after is not None:
-            headers.append((b"retry-after", str(int(fault.retry_after) if float(fault.retry_after).is_integer()
-                                                else fault.retry_after).encode()))
+            headers.append(
+                (
+                    b"retry-after",
+                    str(
+                        int(fault.retry_after) if float(fault.retry_after).is_integer() else fault.retry_after
+                    ).encode(),
+                )
+            )
         text = f"Sandbox injected fault: HTTP {fault.status}".encode()
         headers.append((b"content-length", str(len(text)).encode()))
         await send({"type": "http.response.start", "status": fault.status, "headers": headers})
@@ -176,15 +191,22 @@ async def _inject(fault: Fault, captured: _Captured | None, send, entry: LoggedR
     elif fault.kind == "malformed":
         real = captured.body if captured is not None else b""
         broken = real[: max(1, len(real) // 2)] if len(real) > 2 else b'{"orderId": "'
-        headers = [(b"content-type", b"application/json; charset=utf-8"),
-                   (b"content-length", str(len(broken)).encode())]
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(broken)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": broken})
     elif fault.kind == "reset":
         # Promise a body, send a piece of it, then drop the connection (over HTTP the server
         # closes the socket mid-response; the in-process transport maps this to an httpx2 error).
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"{", "more_body": True})
         entry.status = 0  # the client never got a response
         raise InjectedReset(after=fault.after)
@@ -220,13 +242,13 @@ def _replay(body: bytes, receive):
 class Admin:
     """/_sandbox endpoints for standalone use (tests in-process use the Sandbox object directly)."""
 
-    def __init__(self, sandbox: "Sandbox"):
+    def __init__(self, sandbox: Sandbox):
         self.sb = sandbox
 
     async def dispatch(self, request: Request, raw: bytes) -> Response:
         sb = self.sb
         method = request.method
-        tail = request.url.path[len(ADMIN_PREFIX):].strip("/")
+        tail = request.url.path[len(ADMIN_PREFIX) :].strip("/")
         if tail == "reset" and method == "POST":
             sb.reset()
             return JSONResponse({"reset": True, "orders": len(sb.store.orders), "now": sb.store.iso()})

@@ -21,8 +21,14 @@ from typing import Any
 from .state import SandboxError
 
 _MISSING = object()
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "an array", dict: "an object",
-               float: "a number"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    list: "an array",
+    dict: "an object",
+    float: "a number",
+}
 
 
 MAX_JSON_DEPTH = 64
@@ -82,8 +88,7 @@ def require_object(body: Any, where: str = "body") -> dict:
     return body
 
 
-def field(obj: dict, name: str, kind: type, *, required: bool = True, nullable: bool = False,
-          where: str = "") -> Any:
+def field(obj: dict, name: str, kind: type, *, required: bool = True, nullable: bool = False, where: str = "") -> Any:
     """obj[name] checked against `kind`; absent -> None when optional, 400 when required."""
     label = f"{where}.{name}" if where else name
     value = obj.get(name, _MISSING)
@@ -117,8 +122,10 @@ def non_empty(value: str, label: str) -> str:
 def cents_string(value: str, label: str) -> int:
     """VTEX's invoiceValue: a string of integer cents, no decimal separator, > 0."""
     if not is_ascii_digits(value):
-        raise invalid(f"The field '{label}' must be a string of integer cents without decimal separator "
-                      f"(e.g. \"2499\" for 24.99), got {value!r}")
+        raise invalid(
+            f"The field '{label}' must be a string of integer cents without decimal separator "
+            f'(e.g. "2499" for 24.99), got {value!r}'
+        )
     if len(value.lstrip("0")) > 15:
         raise invalid(f"The field '{label}' is out of range (at most 15 digits), got {value[:20]!r}...")
     cents = int(value)
@@ -127,8 +134,9 @@ def cents_string(value: str, label: str) -> int:
     return cents
 
 
-def sku_lines(obj: dict, name: str, *, required: bool, price_required: bool = True,
-              allow_empty: bool = True) -> list[dict]:
+def sku_lines(
+    obj: dict, name: str, *, required: bool, price_required: bool = True, allow_empty: bool = True
+) -> list[dict]:
     """An array of {id, price, quantity[, description]} (invoice items, register-changes items)."""
     lines = field(obj, name, list, required=required)
     if lines is None:

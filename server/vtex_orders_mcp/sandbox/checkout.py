@@ -24,7 +24,7 @@ from starlette.routing import Route
 from .bodies import loads
 from .state import SandboxError, Store
 
-__all__ = ["CheckoutService", "routes", "DEFAULT_WAITING_DAYS", "MAX_WAITING_DAYS"]
+__all__ = ["DEFAULT_WAITING_DAYS", "MAX_WAITING_DAYS", "CheckoutService", "routes"]
 
 DEFAULT_WAITING_DAYS = 2
 MAX_WAITING_DAYS = 30

@@ -24,9 +24,18 @@ REQUEST_LOG_LIMIT = 10_000
 
 
 class Sandbox:
-    def __init__(self, seed: int = 7, orders: int = 500, now: datetime | None = None, account: str = "sandbox",
-                 app_key: str = SANDBOX_APP_KEY, app_token: str = SANDBOX_APP_TOKEN, auth_cookie: str | None = None,
-                 rate_limit_per_minute: int = 6000, request_log_limit: int | None = REQUEST_LOG_LIMIT):
+    def __init__(
+        self,
+        seed: int = 7,
+        orders: int = 500,
+        now: datetime | None = None,
+        account: str = "sandbox",
+        app_key: str = SANDBOX_APP_KEY,
+        app_token: str = SANDBOX_APP_TOKEN,
+        auth_cookie: str | None = None,
+        rate_limit_per_minute: int = 6000,
+        request_log_limit: int | None = REQUEST_LOG_LIMIT,
+    ):
         self.seed = seed
         # The log keeps the newest `request_log_limit` entries (None: all). Unbounded, a server left
         # running on the sandbox grew ~0.7 KB per request (bench/soak.py measured it).
@@ -42,12 +51,19 @@ class Sandbox:
         self.modifications = modifications.ModificationsService(self.store)
         self.feed = feed.FeedService(self.store)
         self.checkout = checkout.CheckoutService(self.store)
-        self.services: dict[str, object] = {"modifications": self.modifications, "feed": self.feed,
-                                            "checkout": self.checkout}
+        self.services: dict[str, modifications.ModificationsService | feed.FeedService | checkout.CheckoutService] = {
+            "modifications": self.modifications,
+            "feed": self.feed,
+            "checkout": self.checkout,
+        }
         for service in self.services.values():
             self.store.register_service(service)
-        routes: list[Route] = [*oms.routes(self.store), *modifications.routes(self.modifications),
-                               *feed.routes(self.feed), *checkout.routes(self.checkout)]
+        routes: list[Route] = [
+            *oms.routes(self.store),
+            *modifications.routes(self.modifications),
+            *feed.routes(self.feed),
+            *checkout.routes(self.checkout),
+        ]
         self.routes = routes
         self.app = build_app(self, routes)
 

@@ -61,7 +61,7 @@ class Fault:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Fault":
+    def from_dict(cls, data: dict[str, Any]) -> Fault:
         allowed = {"kind", "method", "path", "rate", "status", "retry_after", "delay", "after", "times"}
         unknown = set(data) - allowed
         if unknown:

@@ -61,7 +61,7 @@ from .access import COOKIE_KEY, IDENTITY_SCOPE_KEY
 from .bodies import is_ascii_digits, loads, read_json
 from .state import SandboxError, Store
 
-__all__ = ["FeedService", "routes", "jsonata_truthy", "MAX_RETENTION", "MAX_VISIBILITY", "MAX_LOT", "COOKIE_KEY"]
+__all__ = ["COOKIE_KEY", "MAX_LOT", "MAX_RETENTION", "MAX_VISIBILITY", "FeedService", "jsonata_truthy", "routes"]
 
 MAX_LOT = 10
 MAX_RETENTION = 1209600  # stated by VTEX
@@ -145,8 +145,10 @@ def parse_queue(raw: Any) -> dict:
     # The request schema spells MessageRetentionPeriodInSeconds, VTEX's GET example answers
     # messageRetentionPeriodInSeconds: both spellings are accepted.
     retention = raw.get("MessageRetentionPeriodInSeconds", raw.get("messageRetentionPeriodInSeconds"))
-    for name, value, low, high in (("queue.visibilityTimeoutInSeconds", visibility, 0, MAX_VISIBILITY),
-                                   ("queue.MessageRetentionPeriodInSeconds", retention, MIN_RETENTION, MAX_RETENTION)):
+    for name, value, low, high in (
+        ("queue.visibilityTimeoutInSeconds", visibility, 0, MAX_VISIBILITY),
+        ("queue.MessageRetentionPeriodInSeconds", retention, MIN_RETENTION, MAX_RETENTION),
+    ):
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(f"{name} is required (integer seconds)")
         if not low <= value <= high:
@@ -164,7 +166,11 @@ class _Subscription:
 
     def matches(self, order: dict, previous: str | None) -> bool:
         if self.filter["type"] == "FromWorkflow":
-            return previous is not None and previous != order.get("status") and order.get("status") in self.filter["status"]
+            return (
+                previous is not None
+                and previous != order.get("status")
+                and order.get("status") in self.filter["status"]
+            )
         if not evaluate(self.compiled, order):
             return False
         if not self.filter["disableSingleFire"]:
@@ -214,32 +220,52 @@ class FeedService:
         }
         self._last_seen[oid] = (order.get("lastChange"), state)
         if previous is not None and previous != state:
-            self.status_log.append({"orderId": oid, "status": state, "dateTime": event["currentChange"],
-                                    "commitToken": f"{self._next():012d}"})
+            self.status_log.append(
+                {
+                    "orderId": oid,
+                    "status": state,
+                    "dateTime": event["currentChange"],
+                    "commitToken": f"{self._next():012d}",
+                }
+            )
         for key, feed in self.feeds.items():
             if feed["sub"].matches(order, previous):
                 self._enqueue(key, feed, event)
         for key, hook in self.hooks.items():
             if hook["sub"].matches(order, previous):
-                self.deliveries.append({"url": hook["hook"]["url"], "headers": dict(hook["hook"]["headers"]),
-                                        "payload": self.hook_payload(key, event), "date": self.store.iso()})
+                self.deliveries.append(
+                    {
+                        "url": hook["hook"]["url"],
+                        "headers": dict(hook["hook"]["headers"]),
+                        "payload": self.hook_payload(key, event),
+                        "date": self.store.iso(),
+                    }
+                )
 
     def hook_payload(self, key: str, event: dict) -> dict:
-        return {"Domain": event["domain"], "OrderId": event["orderId"], "State": event["state"],
-                "LastState": event["lastState"], "LastChange": event["lastChange"],
-                "CurrentChange": event["currentChange"], "Origin": {"Account": self.store.account, "Key": key}}
+        return {
+            "Domain": event["domain"],
+            "OrderId": event["orderId"],
+            "State": event["state"],
+            "LastState": event["lastState"],
+            "LastChange": event["lastChange"],
+            "CurrentChange": event["currentChange"],
+            "Origin": {"Account": self.store.account, "Key": key},
+        }
 
     def _enqueue(self, key: str, feed: dict, event: dict) -> None:
         n = self._next()
-        feed["items"].append({
-            **event,
-            "eventId": "%032X" % (self.store.rng.getrandbits(128)),
-            "enqueued": self._now(),
-            "visibleAt": self._now(),
-            "handle": None,
-            "receives": 0,
-            "seq": n,
-        })
+        feed["items"].append(
+            {
+                **event,
+                "eventId": f"{self.store.rng.getrandbits(128):032X}",
+                "enqueued": self._now(),
+                "visibleAt": self._now(),
+                "handle": None,
+                "receives": 0,
+                "seq": n,
+            }
+        )
 
     # -- feed v3 ---------------------------------------------------------------------------
     def _feed(self, key: str) -> dict:
@@ -252,8 +278,11 @@ class FeedService:
     def _expire(self, feed: dict) -> None:
         now = self._now()
         keep = feed["queue"]["MessageRetentionPeriodInSeconds"]
-        feed["items"] = [it for it in feed["items"]
-                         if (now - it["enqueued"]).total_seconds() < keep and it["receives"] < MAX_RECEIVES]
+        feed["items"] = [
+            it
+            for it in feed["items"]
+            if (now - it["enqueued"]).total_seconds() < keep and it["receives"] < MAX_RECEIVES
+        ]
 
     def set_feed(self, key: str, body: Any) -> None:
         if not isinstance(body, dict):
@@ -288,7 +317,7 @@ class FeedService:
         feed = self._feed(key)
         now = self._now()
         hide = feed["queue"]["visibilityTimeoutInSeconds"]
-        out = []
+        out: list[dict] = []
         for it in sorted(feed["items"], key=lambda i: i["seq"]):
             if len(out) >= lot:
                 break
@@ -297,17 +326,33 @@ class FeedService:
             it["receives"] += 1
             it["handle"] = self._handle(key, it)
             it["visibleAt"] = now + timedelta(seconds=hide)
-            out.append({k: it[k] for k in ("eventId", "handle", "domain", "state", "lastState", "orderId",
-                                            "lastChange", "currentChange")})
+            out.append(
+                {
+                    k: it[k]
+                    for k in (
+                        "eventId",
+                        "handle",
+                        "domain",
+                        "state",
+                        "lastState",
+                        "orderId",
+                        "lastChange",
+                        "currentChange",
+                    )
+                }
+            )
         return out
 
     def _handle(self, key: str, item: dict) -> str:
         # opaque, unique per retrieval (SQS receipt handles change on every receive)
-        return "AQEB" + "%064x" % self.store.rng.getrandbits(256) + f".{item['seq']}.{item['receives']}"
+        return f"AQEB{self.store.rng.getrandbits(256):064x}.{item['seq']}.{item['receives']}"
 
     def commit(self, key: str, body: Any) -> None:
-        if not isinstance(body, dict) or not isinstance(body.get("handles"), list) or not all(
-                isinstance(h, str) for h in body["handles"]):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("handles"), list)
+            or not all(isinstance(h, str) for h in body["handles"])
+        ):
             raise _bad("handles is required (array of strings)")
         feed = self._feed(key)
         handles = set(body["handles"])
@@ -326,15 +371,18 @@ class FeedService:
         headers = hook.get("headers")
         # The schema requires `headers` and shows {"key": "value"}: a free-form map of header names
         # to values sent with each notification [inference].
-        if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
             raise _bad("hook.headers is required (object mapping header names to string values)")
         sub = _Subscription(filt)
         self.hooks[key] = {"sub": sub, "hook": {"url": hook["url"], "headers": dict(headers)}}
         return self._sample_payload(key, sub)
 
     def _sample_payload(self, key: str, sub: _Subscription) -> dict:
-        candidates = sorted(self.store.orders.values(), key=lambda o: (o.get("lastChange") or "", o["orderId"]),
-                            reverse=True)
+        candidates = sorted(
+            self.store.orders.values(), key=lambda o: (o.get("lastChange") or "", o["orderId"]), reverse=True
+        )
 
         def fits(order: dict) -> bool:
             if sub.filter["type"] == "FromWorkflow":
@@ -344,20 +392,34 @@ class FeedService:
         order = next((o for o in candidates if fits(o)), candidates[0] if candidates else None)
         if order is None:
             now = self.store.iso()
-            return {"Domain": DOMAIN, "OrderId": "", "State": "", "LastState": "", "LastChange": now,
-                    "CurrentChange": now, "Origin": {"Account": self.store.account, "Key": key}}
+            return {
+                "Domain": DOMAIN,
+                "OrderId": "",
+                "State": "",
+                "LastState": "",
+                "LastChange": now,
+                "CurrentChange": now,
+                "Origin": {"Account": self.store.account, "Key": key},
+            }
         last_change, last_status = self._last_seen.get(order["orderId"], (order.get("lastChange"), order.get("status")))
-        event = {"domain": DOMAIN, "orderId": order["orderId"], "state": order.get("status"),
-                 "lastState": last_status or order.get("status"), "lastChange": last_change or order.get("lastChange"),
-                 "currentChange": order.get("lastChange")}
+        event = {
+            "domain": DOMAIN,
+            "orderId": order["orderId"],
+            "state": order.get("status"),
+            "lastState": last_status or order.get("status"),
+            "lastChange": last_change or order.get("lastChange"),
+            "currentChange": order.get("lastChange"),
+        }
         return self.hook_payload(key, event)
 
     def hook_config(self, key: str) -> dict:
         hook = self.hooks.get(key)
         if hook is None:
             raise _not_found()
-        return {"filter": dict(hook["sub"].filter), "hook": {"url": hook["hook"]["url"],
-                                                              "headers": dict(hook["hook"]["headers"])}}
+        return {
+            "filter": dict(hook["sub"].filter),
+            "hook": {"url": hook["hook"]["url"], "headers": dict(hook["hook"]["headers"])},
+        }
 
     def delete_hook(self, key: str) -> None:
         if self.hooks.pop(key, None) is None:

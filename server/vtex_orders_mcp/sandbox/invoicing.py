@@ -41,7 +41,7 @@ def remaining(order: dict) -> int:
 
 
 def is_partially_invoiced(order: dict) -> bool:
-    return order.get("status") != "invoiced" and 0 < invoiced_total(order)
+    return order.get("status") != "invoiced" and invoiced_total(order) > 0
 
 
 def find_package(order: dict, invoice_number: str) -> dict | None:

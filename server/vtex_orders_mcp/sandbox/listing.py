@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .bodies import invalid, is_ascii_digits
 from .invoicing import has_input_invoice
@@ -49,8 +50,10 @@ def paging_params(query: Query, page_name: str = "page", per_page_name: str = "p
     if per_page > MAX_PER_PAGE:
         raise invalid(f"per_page must be at most {MAX_PER_PAGE} (got {per_page})")
     if page > MAX_PAGE:
-        raise invalid(f"page must be at most {MAX_PAGE}: the list is limited to 30 pages; narrow the "
-                      f"filters (e.g. f_creationDate) instead (got {page})")
+        raise invalid(
+            f"page must be at most {MAX_PAGE}: the list is limited to 30 pages; narrow the "
+            f"filters (e.g. f_creationDate) instead (got {page})"
+        )
     return page, per_page
 
 
@@ -80,14 +83,19 @@ def date_range(raw: str, name: str) -> tuple[datetime | None, datetime | None]:
     """`creationDate:[2022-01-01T02:00:00.000Z TO 2022-01-02T01:59:59.999Z]` (prefix optional)."""
     match = _RANGE.match(raw.strip())
     if not match:
-        raise invalid(f"{name} must look like creationDate:[2024-01-01T00:00:00.000Z TO "
-                      f"2024-01-31T23:59:59.999Z] (got {raw!r})")
+        raise invalid(
+            f"{name} must look like creationDate:[2024-01-01T00:00:00.000Z TO 2024-01-31T23:59:59.999Z] (got {raw!r})"
+        )
     return parse_date(match.group(2), name), parse_date(match.group(3), name)
 
 
 def order_date(value: str | None) -> datetime | None:
     if not value:
         return None
+    return _vtex_date(value)
+
+
+def _vtex_date(value: str) -> datetime:
     # VTEX writes 7 fraction digits; Python's parser takes at most 6.
     value = re.sub(r"(\.\d{6})\d+", r"\1", value)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -107,8 +115,11 @@ def client_name(order: dict) -> str:
 
 
 def payment_names(order: dict) -> str:
-    names = [p.get("paymentSystemName") for t in (order.get("paymentData") or {}).get("transactions") or []
-             for p in t.get("payments") or []]
+    names = [
+        p.get("paymentSystemName")
+        for t in (order.get("paymentData") or {}).get("transactions") or []
+        for p in t.get("payments") or []
+    ]
     return ", ".join(dict.fromkeys(n for n in names if n))
 
 
@@ -180,9 +191,13 @@ def sort_orders(orders: list[dict], order_by: str | None) -> list[dict]:
 def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]]:
     total = len(items)
     start = (page - 1) * per_page
-    paging = {"total": total, "pages": math.ceil(total / per_page) if total else 0,
-              "currentPage": page, "perPage": per_page}
-    return items[start:start + per_page], paging
+    paging = {
+        "total": total,
+        "pages": math.ceil(total / per_page) if total else 0,
+        "currentPage": page,
+        "perPage": per_page,
+    }
+    return items[start : start + per_page], paging
 
 
 def _stat(values: list[int], integral: bool) -> dict[str, Any]:
@@ -195,8 +210,17 @@ def _stat(values: list[int], integral: bool) -> dict[str, Any]:
         mean, std = round(mean), round(std)
     else:
         mean, std = round(mean, 4), round(std, 4)
-    return {"Count": count, "Max": max(values) if values else 0, "Mean": mean, "Min": min(values) if values else 0,
-            "Missing": 0, "StdDev": std, "Sum": total, "SumOfSquares": squares, "Facets": None}
+    return {
+        "Count": count,
+        "Max": max(values) if values else 0,
+        "Mean": mean,
+        "Min": min(values) if values else 0,
+        "Missing": 0,
+        "StdDev": std,
+        "Sum": total,
+        "SumOfSquares": squares,
+        "Facets": None,
+    }
 
 
 def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True) -> dict[str, Any]:
@@ -212,14 +236,16 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
         out = _stat(values, integral)
         if facets:
             by_currency: dict[str, list[int]] = {"BRL": []}
-            for o, v in zip(orders, values):
+            for o, v in zip(orders, values, strict=True):
                 code = (o.get("storePreferencesData") or {}).get("currencyCode") or "BRL"
                 by_currency.setdefault(code, []).append(v)
             out["Facets"] = {
                 "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
                 "origin": {
-                    origin: _stat([v for o, v in zip(orders, values) if o["origin"] == origin],
-                                  integral or (integral_fulfillment and origin == "Fulfillment"))
+                    origin: _stat(
+                        [v for o, v in zip(orders, values, strict=True) if o["origin"] == origin],
+                        integral or (integral_fulfillment and origin == "Fulfillment"),
+                    )
                     for origin in ("Fulfillment", "Marketplace")
                 },
             }
@@ -227,16 +253,20 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
             out["Facets"] = {}
         return out
 
-    return {"stats": {"totalValue": block(lambda o: o["value"], False),
-                      "totalItems": block(total_items, True)}}
+    return {"stats": {"totalValue": block(lambda o: o["value"], False), "totalItems": block(total_items, True)}}
 
 
 def matches_text(order: dict, text: str) -> bool:
     """Fulltext over order id, client e-mail, document and name (case-insensitive substring)."""
     needle = text.strip().lower()
     profile = order.get("clientProfileData") or {}
-    haystack = (order["orderId"], order.get("sequence") or "", profile.get("email") or "",
-                profile.get("document") or "", client_name(order))
+    haystack = (
+        order["orderId"],
+        order.get("sequence") or "",
+        profile.get("email") or "",
+        profile.get("document") or "",
+        client_name(order),
+    )
     return any(needle in h.lower() for h in haystack)
 
 
@@ -247,12 +277,13 @@ def shipping_window(raw: str, now: datetime) -> Callable[[dict], bool]:
         raise invalid(f"f_shippingEstimate must look like 7.days, 1.days, 0.days or -1.days (got {raw!r})")
     days = int(match.group(1))
     if abs(days) > MAX_SHIPPING_DAYS:
-        raise invalid(f"f_shippingEstimate must be between -{MAX_SHIPPING_DAYS}.days and "
-                      f"{MAX_SHIPPING_DAYS}.days (got {raw!r})")
+        raise invalid(
+            f"f_shippingEstimate must be between -{MAX_SHIPPING_DAYS}.days and {MAX_SHIPPING_DAYS}.days (got {raw!r})"
+        )
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def check(order: dict) -> bool:
-        dates = [order_date(d) for d in shipping_dates(order)]
+        dates = [_vtex_date(d) for d in shipping_dates(order)]  # shipping_dates() has no empty ones
         if not dates or order["status"] in ("invoiced", "canceled"):
             return False
         estimate = max(dates)
@@ -278,12 +309,15 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
     statuses = [s.strip() for raw in query.get("f_status", []) for s in raw.split(",") if s.strip()]
     if statuses:
         checks.append(lambda o: o["status"] in statuses)
-    for name, key in (("f_creationDate", "creationDate"), ("f_invoicedDate", "invoicedDate"),
-                      ("f_authorizedDate", "authorizedDate")):
+    for name, key in (
+        ("f_creationDate", "creationDate"),
+        ("f_invoicedDate", "invoicedDate"),
+        ("f_authorizedDate", "authorizedDate"),
+    ):
         raw = first(query, name)
         if raw:
             bounds = date_range(raw, name)
-            checks.append(lambda o, k=key, b=bounds: in_range(o.get(k), b))
+            checks.append(_date_filter(key, bounds))
     q = first(query, "q")
     if q:
         if "+" in q:
@@ -316,14 +350,28 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
         ("f_paymentNames", lambda o: [n.strip() for n in payment_names(o).split(",")]),
         ("f_callCenterOperatorName", lambda o: [(o.get("callCenterOperatorData") or {}).get("userName")]),
         ("f_UtmSource", lambda o: [(o.get("marketingData") or {}).get("utmSource")]),
-        ("f_RnB", lambda o: [r.get("name") for r in
-                             (o.get("ratesAndBenefitsData") or {}).get("rateAndBenefitsIdentifiers") or []]),
+        (
+            "f_RnB",
+            lambda o: [
+                r.get("name") for r in (o.get("ratesAndBenefitsData") or {}).get("rateAndBenefitsIdentifiers") or []
+            ],
+        ),
     ):
         raw = first(query, name)
         if raw:
             wanted = {v.strip() for v in raw.split(",")}
-            checks.append(lambda o, g=getter, w=wanted: bool(w.intersection(x for x in g(o) if x)))
+            checks.append(_any_of_filter(getter, wanted))
     return checks
+
+
+def _date_filter(key: str, bounds: tuple[datetime | None, datetime | None]) -> Callable[[dict], bool]:
+    """Orders whose date field `key` lies within `bounds` (see in_range)."""
+    return lambda o: in_range(o.get(key), bounds)
+
+
+def _any_of_filter(getter: Callable[[dict], list], wanted: set[str]) -> Callable[[dict], bool]:
+    """Orders with at least one non-empty value from `getter` among `wanted`."""
+    return lambda o: bool(wanted.intersection(x for x in getter(o) if x))
 
 
 def _search_field(name: str, value: str) -> Callable[[dict], bool]:

@@ -4,21 +4,24 @@ payments, interactions and the customer's order views.
 Each handler enforces the rules the spec states (ORDERS_API_NOTES.md §2) and refuses the rest with
 VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first):
 
-| Refusal                                               | Status | code   | source      |
-|-------------------------------------------------------|--------|--------|-------------|
-| start-handling outside ready-for-handling             | 409    | OMS003 | spec        |
-| cancel a partially invoiced order                     | 400    | 1      | spec (400)  |
-| cancel an invoiced / incomplete order                 | 400    | 1      | [inference] |
-| cancel an already canceled order                      | 409    | OMS003 | [inference] |
-| register-changes outside handling / waiting-for-fulfillment / ready-for-invoicing | 409 | OMS003 | spec rule, [inference] code |
-| invoice on a canceled / not yet handled order         | 409    | OMS003 | [inference] |
-| Output invoice on an already fully invoiced order     | 409    | OMS003 | [inference] ("its status cannot be changed") |
-| Input (return) invoice before full invoicing          | 409    | OMS003 | spec rule ("no refund will occur"), [inference] refusal |
-| tracking status before a tracking number              | 409    | 1      | spec rule, [inference] code |
-| unknown order / invoice                               | 404    | 1      | [inference] |
+| Refusal                                               | Status | code   | source                               |
+|-------------------------------------------------------|--------|--------|--------------------------------------|
+| start-handling outside ready-for-handling             | 409    | OMS003 | spec                                 |
+| cancel a partially invoiced order                     | 400    | 1      | spec (400)                           |
+| cancel an invoiced / incomplete order                 | 400    | 1      | [inference]                          |
+| cancel an already canceled order                      | 409    | OMS003 | [inference]                          |
+| register-changes outside handling /                   | 409    | OMS003 | spec rule, [inference] code          |
+|   waiting-for-fulfillment / ready-for-invoicing       |        |        |                                      |
+| invoice on a canceled / not yet handled order         | 409    | OMS003 | [inference]                          |
+| Output invoice on an already fully invoiced order     | 409    | OMS003 | [inference] ("its status cannot be   |
+|                                                       |        |        |   changed")                          |
+| Input (return) invoice before full invoicing          | 409    | OMS003 | spec rule ("no refund will occur"),  |
+|                                                       |        |        |   [inference] refusal                |
+| tracking status before a tracking number              | 409    | 1      | spec rule, [inference] code          |
+| unknown order / invoice                               | 404    | 1      | [inference]                          |
 | unknown paymentId                                     | 404    | text "Value not found." | spec |
-| invalid body, unknown SKU, over-return                | 400    | 1      | [inference] |
-| Output invoice above the amount left to invoice       | 400    | 1      | [inference] |
+| invalid body, unknown SKU, over-return                | 400    | 1      | [inference]                          |
+| Output invoice above the amount left to invoice       | 400    | 1      | [inference]                          |
 | payment notification on a canceled / incomplete order | 400    | 1      | [inference] (the route lists no 409) |
 
 Every mutation goes through Store.set_status / Store.touch so lastChange and the feed see it.
@@ -35,17 +38,36 @@ from starlette.routing import Route
 
 from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
-from .listing import (date_range, first, in_range, list_filters, matches_text, page_of, paging_params, sort_orders,
-                      stats, summary_row)
+from .listing import (
+    date_range,
+    first,
+    in_range,
+    list_filters,
+    matches_text,
+    page_of,
+    paging_params,
+    sort_orders,
+    stats,
+    summary_row,
+)
 from .modifications import payment_finished
 from .seed import complete_document
 from .state import SandboxError, Store
 
 # Statuses in which an order can still be canceled through the API (everything before invoicing;
 # the seller may cancel outside the customer's window-to-cancel grace period). [inference]
-CANCELABLE = {"order-created", "waiting-for-sellers-confirmation", "payment-pending", "payment-approved",
-              "window-to-cancel", "ready-for-handling", "handling", "waiting-for-fulfillment",
-              "ready-for-invoicing", "cancellation-requested"}
+CANCELABLE = {
+    "order-created",
+    "waiting-for-sellers-confirmation",
+    "payment-pending",
+    "payment-approved",
+    "window-to-cancel",
+    "ready-for-handling",
+    "handling",
+    "waiting-for-fulfillment",
+    "ready-for-invoicing",
+    "cancellation-requested",
+}
 # Spec: "This action can only be done for orders in the following status: handling,
 # waiting-for-fulfillment, ready for invoicing" (register changes).
 CHANGEABLE = {"handling", "waiting-for-fulfillment", "ready-for-invoicing"}
@@ -84,8 +106,9 @@ class OmsRoutes:
 
     async def get_order_group(self, request: Request) -> Response:
         group = request.path_params["orderGroup"]
-        orders = sorted((o for o in self.store.orders.values() if o.get("orderGroup") == group),
-                        key=lambda o: o["orderId"])
+        orders = sorted(
+            (o for o in self.store.orders.values() if o.get("orderGroup") == group), key=lambda o: o["orderId"]
+        )
         if not orders:
             raise not_found(f"Order group {group} not found")
         out = []
@@ -101,8 +124,14 @@ class OmsRoutes:
         found = [o for o in self.store.orders.values() if all(c(o) for c in checks)]
         found = sort_orders(found, first(query, "orderBy"))
         rows, paging = page_of(found, page, per_page)
-        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
-                             "paging": paging, "stats": stats(found)})
+        return JSONResponse(
+            {
+                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "facets": [],
+                "paging": paging,
+                "stats": stats(found),
+            }
+        )
 
     async def conversation(self, request: Request) -> Response:
         order = self.store.order(request.path_params["orderId"])
@@ -121,15 +150,28 @@ class OmsRoutes:
         payments = []
         for payment in transaction.get("payments") or []:
             responses = payment.get("connectorResponses") or {}
-            payments.append({**payment, "connectorResponses": {
-                **responses, "Tid": responses.get("Tid") or payment.get("tid") or "",
-                "ReturnCode": responses.get("ReturnCode"), "Message": responses.get("Message"),
-                "authId": responses.get("authId") or ""}})
+            payments.append(
+                {
+                    **payment,
+                    "connectorResponses": {
+                        **responses,
+                        "Tid": responses.get("Tid") or payment.get("tid") or "",
+                        "ReturnCode": responses.get("ReturnCode"),
+                        "Message": responses.get("Message"),
+                        "authId": responses.get("authId") or "",
+                    },
+                }
+            )
         meta = self.store.meta.get(order["orderId"], {})
-        return JSONResponse({"status": _transaction_status(order, meta), "isActive": transaction.get("isActive", True),
-                             "transactionId": transaction["transactionId"],
-                             "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
-                             "payments": payments})
+        return JSONResponse(
+            {
+                "status": _transaction_status(order, meta),
+                "isActive": transaction.get("isActive", True),
+                "transactionId": transaction["transactionId"],
+                "merchantName": transaction.get("merchantName") or order.get("merchantName") or "",
+                "payments": payments,
+            }
+        )
 
     # -- workflow ----------------------------------------------------------------------------
     async def start_handling(self, request: Request) -> Response:
@@ -157,10 +199,14 @@ class OmsRoutes:
         now = self.store.iso()
         order["cancelReason"] = reason
         # The API caller is the seller/merchant (not the shopper, not the system). [inference]
-        order["cancellationData"] = {"RequestedByUser": False, "RequestedBySystem": False,
-                                     "RequestedBySellerNotification": True,
-                                     "RequestedByPaymentNotification": False, "Reason": reason,
-                                     "CancellationDate": now}
+        order["cancellationData"] = {
+            "RequestedByUser": False,
+            "RequestedBySystem": False,
+            "RequestedBySellerNotification": True,
+            "RequestedByPaymentNotification": False,
+            "Reason": reason,
+            "CancellationDate": now,
+        }
         order["allowCancellation"] = False
         for transaction in (order.get("paymentData") or {}).get("transactions") or []:
             transaction["isActive"] = False
@@ -186,8 +232,10 @@ class OmsRoutes:
             # Spec: "Only the first modification made with each requestId will be effective".
             return JSONResponse(done[request_id])
         if order["status"] not in CHANGEABLE:
-            raise conflict("Order status should be handling, waiting-for-fulfillment or ready-for-invoicing "
-                           f"to register changes (it is {order['status']})")
+            raise conflict(
+                "Order status should be handling, waiting-for-fulfillment or ready-for-invoicing "
+                f"to register changes (it is {order['status']})"
+            )
         by_sku = {i["id"]: i for i in order.get("items") or []}
         for n, line in enumerate(removed):
             item = by_sku.get(line["id"])
@@ -202,14 +250,25 @@ class OmsRoutes:
 
         def described(line: dict) -> dict:
             item = by_sku.get(line["id"]) or {}
-            return {"id": line["id"], "name": item.get("name") or line.get("description") or line["id"],
-                    "quantity": line["quantity"], "price": line["price"], "unitMultiplier": item.get("unitMultiplier")}
+            return {
+                "id": line["id"],
+                "name": item.get("name") or line.get("description") or line["id"],
+                "quantity": line["quantity"],
+                "price": line["price"],
+                "unitMultiplier": item.get("unitMultiplier"),
+            }
 
         attachment = order.get("changesAttachment") or {"id": "changeAttachment", "changesData": []}
-        attachment.setdefault("changesData", []).append({
-            "reason": reason, "discountValue": discount, "incrementValue": increment,
-            "itemsAdded": [described(x) for x in added], "itemsRemoved": [described(x) for x in removed],
-            "receipt": receipt})
+        attachment.setdefault("changesData", []).append(
+            {
+                "reason": reason,
+                "discountValue": discount,
+                "incrementValue": increment,
+                "itemsAdded": [described(x) for x in added],
+                "itemsRemoved": [described(x) for x in removed],
+                "receipt": receipt,
+            }
+        )
         order["changesAttachment"] = attachment
         self.store.recompute_totals(order)
         done[request_id] = receipt
@@ -225,14 +284,16 @@ class OmsRoutes:
         # The interaction log is the admin's order history, not part of the order document (no
         # lastChange update, no feed event). [inference]
         self.store.order_meta(order).setdefault("interactions", []).append(
-            {"source": source, "message": message, "date": self.store.iso()})
+            {"source": source, "message": message, "date": self.store.iso()}
+        )
         return Response(status_code=200)
 
     async def payment_notification(self, request: Request) -> Response:
         order = self.store.order(request.path_params["orderId"])
         payment_id = request.path_params["paymentId"]
-        payments = [p for t in (order.get("paymentData") or {}).get("transactions") or []
-                    for p in t.get("payments") or []]
+        payments = [
+            p for t in (order.get("paymentData") or {}).get("transactions") or [] for p in t.get("payments") or []
+        ]
         if not any(p.get("id", "").lower() == payment_id.lower() for p in payments):
             raise SandboxError(404, "1", "Value not found.", text="Value not found.")
         # VTEX lists only 200/400/403/404/429 for this route: refusals are 400, not 409.
@@ -257,9 +318,18 @@ class OmsRoutes:
         number = non_empty(field(body, "invoiceNumber", str), "invoiceNumber")
         value = cents_string(field(body, "invoiceValue", str), "invoiceValue")
         lines = sku_lines(body, "items", required=True, allow_empty=False)
-        optional = {name: field(body, name, str, required=False, nullable=True)
-                    for name in ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl",
-                                 "dispatchedDate", "cfop")}
+        optional = {
+            name: field(body, name, str, required=False, nullable=True)
+            for name in (
+                "invoiceKey",
+                "invoiceUrl",
+                "embeddedInvoice",
+                "trackingNumber",
+                "trackingUrl",
+                "dispatchedDate",
+                "cfop",
+            )
+        }
         courier = field(body, "courier", str, required=False)
 
         receipts = self.store.order_meta(order).setdefault("invoiceReceipts", {})
@@ -269,53 +339,32 @@ class OmsRoutes:
             receipt = receipts[number] = self.receipt(order)
             return JSONResponse(receipt)
 
-        status = order["status"]
-        if status == "canceled":
+        if order["status"] == "canceled":
             raise conflict("Order is canceled: invoices can no longer be sent")
-        index = {i["id"]: n for n, i in enumerate(order.get("items") or [])}
-        package_items = []
-        for n, line in enumerate(lines):
-            if line["id"] not in index:
-                raise invalid(f"items[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
-            item = order["items"][index[line["id"]]]
-            if line["quantity"] > int(item.get("quantity") or 0):
-                raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
-            package_items.append({"itemIndex": index[line["id"]], "quantity": line["quantity"],
-                                  "price": line["price"], "description": line["description"] or item.get("name"),
-                                  "unitMultiplier": float(item.get("unitMultiplier") or 1)})
-
-        if kind == "Output":
-            if status == "invoiced":
-                raise conflict("Order is already fully invoiced; send an Input invoice for returns")
-            if status not in INVOICEABLE:
-                raise conflict(f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
-                               f"or ready-for-invoicing to be invoiced (it is {status})")
-            total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
-            left = max(0, total - already)
-            if value > left:
-                raise invalid(f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
-                              f"{total}, already invoiced {already})")
-        else:
-            if status != "invoiced":
-                raise conflict("Return (Input) invoices are accepted only after the full order amount "
-                               "was invoiced")
-            returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
-            if value > returnable:
-                raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
+        package_items = _invoice_package_items(order, lines)
+        _check_invoice_accepted(order, kind, value)
 
         package = {
-            "items": package_items, "courier": courier or "", "invoiceNumber": number, "invoiceValue": value,
-            "invoiceUrl": optional["invoiceUrl"], "issuanceDate": issuance,
-            "trackingNumber": optional["trackingNumber"] or None, "invoiceKey": optional["invoiceKey"],
-            "trackingUrl": optional["trackingUrl"] or None, "embeddedInvoice": optional["embeddedInvoice"] or "",
-            "type": kind, "courierStatus": None, "cfop": optional["cfop"], "restitutions": {}, "volumes": 1,
+            "items": package_items,
+            "courier": courier or "",
+            "invoiceNumber": number,
+            "invoiceValue": value,
+            "invoiceUrl": optional["invoiceUrl"],
+            "issuanceDate": issuance,
+            "trackingNumber": optional["trackingNumber"] or None,
+            "invoiceKey": optional["invoiceKey"],
+            "trackingUrl": optional["trackingUrl"] or None,
+            "embeddedInvoice": optional["embeddedInvoice"] or "",
+            "type": kind,
+            "courierStatus": None,
+            "cfop": optional["cfop"],
+            "restitutions": {},
+            "volumes": 1,
             "EnableInferItems": False,
         }
         if kind == "Input":
             # A return invoice "will automatically create a refund".
-            package["restitutions"] = {"Refund": {"value": value, "giftCardData": None, "items": [
-                {"id": line["id"], "quantity": line["quantity"], "price": line["price"], "useFreight": False,
-                 "isCompensation": False, "compensationValue": 0} for line in lines]}}
+            package["restitutions"] = _refund_restitutions(value, lines)
         if optional["dispatchedDate"]:
             package["dispatchedDate"] = optional["dispatchedDate"]
         invoicing.ensure_packages(order).append(package)
@@ -357,20 +406,30 @@ class OmsRoutes:
         for n, event in enumerate(events):
             where = f"events[{n}]"
             require_object(event, where)
-            parsed.append({name: field(event, name, str, where=where)
-                           for name in ("city", "state", "description", "date")})
+            parsed.append(
+                {name: field(event, name, str, where=where) for name in ("city", "state", "description", "date")}
+            )
         if not package.get("trackingNumber"):
             # Spec: sends a tracking event "to an order that already has a tracking number registered
             # to its invoice". [inference] refused before one is set.
-            raise conflict(f"Invoice {package['invoiceNumber']} has no tracking number yet; send it with "
-                           "PATCH .../invoice/{invoiceNumber} first", code="1")
+            raise conflict(
+                f"Invoice {package['invoiceNumber']} has no tracking number yet; send it with "
+                "PATCH .../invoice/{invoiceNumber} first",
+                code="1",
+            )
         status = package.get("courierStatus") or {"status": None, "finished": False, "deliveredDate": "", "data": []}
         known = {(d.get("createDate"), d.get("description")) for d in status.get("data") or []}
         for event in parsed:
             if (event["date"], event["description"]) not in known:
-                status.setdefault("data", []).append({"city": event["city"], "state": event["state"],
-                                                      "description": event["description"],
-                                                      "createDate": event["date"], "lastChange": event["date"]})
+                status.setdefault("data", []).append(
+                    {
+                        "city": event["city"],
+                        "state": event["state"],
+                        "description": event["description"],
+                        "createDate": event["date"],
+                        "lastChange": event["date"],
+                    }
+                )
         status["status"] = "ok"
         status["finished"] = delivered
         if delivered:
@@ -393,8 +452,11 @@ class OmsRoutes:
             # same email informed in the clientEmail query parameter"; [inference] required here.
             raise invalid("clientEmail is required")
         email = email.lower()
-        return [o for o in self.store.orders.values()
-                if (o.get("clientProfileData") or {}).get("email", "").lower() == email]
+        return [
+            o
+            for o in self.store.orders.values()
+            if (o.get("clientProfileData") or {}).get("email", "").lower() == email
+        ]
 
     async def user_orders(self, request: Request) -> Response:
         query = _query(request)
@@ -412,8 +474,14 @@ class OmsRoutes:
             orders = [o for o in orders if matches_text(o, text)]
         orders = sort_orders(orders, None)
         rows, paging = page_of(orders, page, per_page)
-        return JSONResponse({"list": [summary_row(o, self.last_message(o)) for o in rows], "facets": [],
-                             "paging": paging, "stats": stats(orders, integral=True, facets=False)})
+        return JSONResponse(
+            {
+                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "facets": [],
+                "paging": paging,
+                "stats": stats(orders, integral=True, facets=False),
+            }
+        )
 
     async def user_order(self, request: Request) -> Response:
         order_id = request.path_params["orderId"]
@@ -442,11 +510,87 @@ class OmsRoutes:
             Route(base + "/{orderId}/invoice/{invoiceNumber}/tracking", self.tracking_status, methods=["PUT"]),
             Route(base + "/{orderId}/conversation-message", self.conversation, methods=["GET"]),
             Route(base + "/{orderId}/payment-transaction", self.payment_transaction, methods=["GET"]),
-            Route(base + "/{orderId}/payments/{paymentId}/payment-notification", self.payment_notification,
-                  methods=["POST"]),
+            Route(
+                base + "/{orderId}/payments/{paymentId}/payment-notification",
+                self.payment_notification,
+                methods=["POST"],
+            ),
             Route("/api/oms/user/orders", self.user_orders, methods=["GET"]),
             Route("/api/oms/user/orders/{orderId}", self.user_order, methods=["GET"]),
         ]
+
+
+def _invoice_package_items(order: dict, lines: list[dict]) -> list[dict]:
+    """The invoice's `items` as package items; 400 for an SKU not in the order or too many units."""
+    index = {i["id"]: n for n, i in enumerate(order.get("items") or [])}
+    package_items = []
+    for n, line in enumerate(lines):
+        if line["id"] not in index:
+            raise invalid(f"items[{n}].id: SKU {line['id']} is not in order {order['orderId']}")
+        item = order["items"][index[line["id"]]]
+        if line["quantity"] > int(item.get("quantity") or 0):
+            raise invalid(f"items[{n}].quantity: the order has only {item['quantity']} of SKU {line['id']}")
+        package_items.append(
+            {
+                "itemIndex": index[line["id"]],
+                "quantity": line["quantity"],
+                "price": line["price"],
+                "description": line["description"] or item.get("name"),
+                "unitMultiplier": float(item.get("unitMultiplier") or 1),
+            }
+        )
+    return package_items
+
+
+def _check_invoice_accepted(order: dict, kind: str, value: int) -> None:
+    """Refuse an invoice the order's status or amounts do not allow (see the module docstring's table).
+
+    Output: not once fully invoiced, only in an INVOICEABLE status, at most the amount left to
+    invoice. Input (return): only once fully invoiced, at most the amount still returnable.
+    """
+    status = order["status"]
+    if kind == "Output":
+        if status == "invoiced":
+            raise conflict("Order is already fully invoiced; send an Input invoice for returns")
+        if status not in INVOICEABLE:
+            raise conflict(
+                f"Order status should be ready-for-handling, handling, waiting-for-fulfillment "
+                f"or ready-for-invoicing to be invoiced (it is {status})"
+            )
+        total, already = invoicing.order_total(order), invoicing.invoiced_total(order)
+        left = max(0, total - already)
+        if value > left:
+            raise invalid(
+                f"invoiceValue {value} exceeds the amount left to invoice ({left}: order total "
+                f"{total}, already invoiced {already})"
+            )
+    else:
+        if status != "invoiced":
+            raise conflict("Return (Input) invoices are accepted only after the full order amount was invoiced")
+        returnable = invoicing.invoiced_total(order) - invoicing.returned_total(order)
+        if value > returnable:
+            raise invalid(f"invoiceValue {value} exceeds the amount still returnable ({returnable})")
+
+
+def _refund_restitutions(value: int, lines: list[dict]) -> dict[str, Any]:
+    """The `restitutions` of a return (Input) invoice: a refund of `value` for the returned lines."""
+    return {
+        "Refund": {
+            "value": value,
+            "giftCardData": None,
+            "items": [
+                {
+                    "id": line["id"],
+                    "quantity": line["quantity"],
+                    "price": line["price"],
+                    "useFreight": False,
+                    "isCompensation": False,
+                    "compensationValue": 0,
+                }
+                for line in lines
+            ],
+        }
+    }
 
 
 def _query(request: Request) -> dict[str, list[str]]:

@@ -36,12 +36,60 @@ EXAMPLE_ORDER_ID = "v502556llux-01"
 
 # ---------------------------------------------------------------------------------------------
 # Small realistic pools (Brazilian retail).
-FIRST_NAMES = ["Ana", "Bruno", "Camila", "Diego", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabela",
-               "João", "Larissa", "Lucas", "Mariana", "Mateus", "Natália", "Paulo", "Rafaela", "Rodrigo",
-               "Sofia", "Thiago", "Vitória", "Gustavo", "Beatriz", "Carlos", "Juliana", "Pedro"]
-LAST_NAMES = ["Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima",
-              "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes",
-              "Vieira", "Barbosa", "Rocha", "Dias", "Nascimento", "Cunha"]
+FIRST_NAMES = [
+    "Ana",
+    "Bruno",
+    "Camila",
+    "Diego",
+    "Eduarda",
+    "Felipe",
+    "Gabriela",
+    "Henrique",
+    "Isabela",
+    "João",
+    "Larissa",
+    "Lucas",
+    "Mariana",
+    "Mateus",
+    "Natália",
+    "Paulo",
+    "Rafaela",
+    "Rodrigo",
+    "Sofia",
+    "Thiago",
+    "Vitória",
+    "Gustavo",
+    "Beatriz",
+    "Carlos",
+    "Juliana",
+    "Pedro",
+]
+LAST_NAMES = [
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Almeida",
+    "Lopes",
+    "Soares",
+    "Fernandes",
+    "Vieira",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Nascimento",
+    "Cunha",
+]
 EMAIL_DOMAINS = ["gmail.com", "hotmail.com", "outlook.com", "yahoo.com.br", "uol.com.br", "terra.com.br"]
 # (city, state, postal code prefix, street, neighborhood, area code)
 PLACES = [
@@ -90,8 +138,12 @@ BOLETO = ("6", "Boleto Bancário", "bankInvoice")
 GIFT_CARD = ("16", "Vale", "giftCard")
 PIX = ("125", "Pix", "instantPayment")
 # Other sellers of the marketplace (seller "1" is the account itself).
-SELLERS = [("1", None), ("casaeconforto", "Casa & Conforto"), ("esportemax", "Esporte Max"),
-           ("techbrasil", "Tech Brasil")]
+SELLERS = [
+    ("1", None),
+    ("casaeconforto", "Casa & Conforto"),
+    ("esportemax", "Esporte Max"),
+    ("techbrasil", "Tech Brasil"),
+]
 # External marketplaces connected as affiliates: (affiliateId, salesChannel, name).
 AFFILIATES = [("MLB", "2", "Mercado Livre"), ("AMZ", "3", "Amazon"), ("MGZ", "4", "Magalu")]
 # Orders carry only the sales channel's id (`salesChannel`); its name lives here, the one place the
@@ -105,13 +157,28 @@ COURIERS = ["Correios", "Jadlog", "Loggi", "Total Express"]
 # the modification rules and the feed vocabulary name (window-to-cancel, waiting-for-fulfillment,
 # ready-for-invoicing [inference: spelled "ready for invoicing" in the spec prose]).
 STATUS_WEIGHTS = [
-    ("payment-pending", 8), ("payment-approved", 4), ("window-to-cancel", 5),
-    ("waiting-for-sellers-confirmation", 2), ("ready-for-handling", 14), ("handling", 14),
-    ("waiting-for-fulfillment", 3), ("ready-for-invoicing", 2), ("invoiced", 34), ("canceled", 12),
+    ("payment-pending", 8),
+    ("payment-approved", 4),
+    ("window-to-cancel", 5),
+    ("waiting-for-sellers-confirmation", 2),
+    ("ready-for-handling", 14),
+    ("handling", 14),
+    ("waiting-for-fulfillment", 3),
+    ("ready-for-invoicing", 2),
+    ("invoiced", 34),
+    ("canceled", 12),
 ]
 # Statuses where payment has been authorized (authorizedDate is set).
-AUTHORIZED = {"payment-approved", "window-to-cancel", "ready-for-handling", "handling",
-              "waiting-for-fulfillment", "ready-for-invoicing", "invoiced", "waiting-for-sellers-confirmation"}
+AUTHORIZED = {
+    "payment-approved",
+    "window-to-cancel",
+    "ready-for-handling",
+    "handling",
+    "waiting-for-fulfillment",
+    "ready-for-invoicing",
+    "invoiced",
+    "waiting-for-sellers-confirmation",
+}
 
 # Keys of the order document the spec lists but the 2019 example lacks, with the values an order
 # without those features carries.
@@ -134,17 +201,33 @@ def complete_document(order: dict) -> dict:
     for key, value in EXTRA_KEYS.items():
         order.setdefault(key, json.loads(json.dumps(value)))
     for item in order.get("items") or []:
-        for key, value in (("attachmentOfferings", []), ("callCenterOperator", None), ("serialNumbers", None),
-                           ("assemblies", []), ("costPrice", item.get("price"))):
+        for key, value in (
+            ("attachmentOfferings", []),
+            ("callCenterOperator", None),
+            ("serialNumbers", None),
+            ("assemblies", []),
+            ("costPrice", item.get("price")),
+        ):
             item.setdefault(key, value)
     for seller in order.get("sellers") or []:
-        seller.setdefault("fulfillmentEndpoint", f"http://fulfillment.vtexcommerce.com.br/api/fulfillment?an="
-                                                 f"{order.get('hostname') or ''}")
+        seller.setdefault(
+            "fulfillmentEndpoint",
+            f"http://fulfillment.vtexcommerce.com.br/api/fulfillment?an={order.get('hostname') or ''}",
+        )
     for transaction in (order.get("paymentData") or {}).get("transactions") or []:
         for payment in transaction.get("payments") or []:
-            for key in ("giftCardProvider", "giftCardAsDiscount", "koinUrl", "accountId", "parentAccountId",
-                        "bankIssuedInvoiceIdentificationNumber", "bankIssuedInvoiceIdentificationNumberFormatted",
-                        "bankIssuedInvoiceBarCodeNumber", "bankIssuedInvoiceBarCodeType", "billingAddress"):
+            for key in (
+                "giftCardProvider",
+                "giftCardAsDiscount",
+                "koinUrl",
+                "accountId",
+                "parentAccountId",
+                "bankIssuedInvoiceIdentificationNumber",
+                "bankIssuedInvoiceIdentificationNumberFormatted",
+                "bankIssuedInvoiceBarCodeNumber",
+                "bankIssuedInvoiceBarCodeType",
+                "billingAddress",
+            ):
                 payment.setdefault(key, None)
             responses = payment.get("connectorResponses")
             if responses is not None:
@@ -201,7 +284,7 @@ def _templates() -> tuple[str, str, str, str]:
 def _cpf(rng) -> str:
     digits = [rng.randrange(10) for _ in range(9)]
     for length in (9, 10):
-        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1)))
+        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
         digits.append((total * 10 % 11) % 10)
     return "".join(map(str, digits))
 
@@ -214,20 +297,24 @@ def _customers(rng, count: int = 80) -> list[dict]:
         handle = f"{first}.{last}{n}".lower()
         for a, b in (("ã", "a"), ("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ç", "c"), ("ú", "u")):
             handle = handle.replace(a, b)
-        people.append({
-            "firstName": first, "lastName": last,
-            "email": f"{handle}@{rng.choice(EMAIL_DOMAINS)}",
-            "document": _cpf(rng),
-            "phone": f"+55{place[5]}9{rng.randrange(10**7, 10**8)}",
-            "userProfileId": "%08x-%04x-4%03x-a%03x-%012x" % (
-                rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12), rng.getrandbits(12),
-                rng.getrandbits(48)),
-            "place": place,
-            "number": str(rng.randrange(10, 3000)),
-            "complement": rng.choice(["", "", f"Apto {rng.randrange(11, 1500)}", "Casa 2", "Bloco B"]),
-            "addressId": str(-rng.randrange(10**12, 10**13)),
-            "postalCode": f"{place[2]}-{rng.randrange(1000):03d}",
-        })
+        people.append(
+            {
+                "firstName": first,
+                "lastName": last,
+                "email": f"{handle}@{rng.choice(EMAIL_DOMAINS)}",
+                "document": _cpf(rng),
+                "phone": f"+55{place[5]}9{rng.randrange(10**7, 10**8)}",
+                "userProfileId": (
+                    f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-"
+                    f"a{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}"
+                ),
+                "place": place,
+                "number": str(rng.randrange(10, 3000)),
+                "complement": rng.choice(["", "", f"Apto {rng.randrange(11, 1500)}", "Casa 2", "Bloco B"]),
+                "addressId": str(-rng.randrange(10**12, 10**13)),
+                "postalCode": f"{place[2]}-{rng.randrange(1000):03d}",
+            }
+        )
     return people
 
 
@@ -251,7 +338,7 @@ _CACHE: dict[tuple, tuple[str, tuple]] = {}
 _CACHE_SIZE = 4
 
 
-def generate_orders(store: "Store") -> dict[str, dict]:
+def generate_orders(store: Store) -> dict[str, dict]:
     """Build `store.order_count` orders (the example included) into a new dict."""
     # The build allocates ~100k small objects that all stay alive: pausing the cyclic GC avoids
     # repeated full collections over them (it triples the build time otherwise).
@@ -279,7 +366,7 @@ def generate_orders(store: "Store") -> dict[str, dict]:
             gc.enable()
 
 
-def _generate(store: "Store") -> dict[str, dict]:
+def _generate(store: Store) -> dict[str, dict]:
     rng = store.rng
     now = store.clock.now()
     account = store.account
@@ -304,11 +391,24 @@ def _generate(store: "Store") -> dict[str, dict]:
         group_size = min(group_size, store.order_count - len(orders))
         group = f"{1400000000000 + rng.randrange(10**11, 10**12)}"
         created = _creation_date(rng, now, status)
-        sellers = ["1"] + rng.sample([s[0] for s in SELLERS[1:]], group_size - 1) if group_size > 1 else ["1"]
+        sellers = ["1", *rng.sample([s[0] for s in SELLERS[1:]], group_size - 1)] if group_size > 1 else ["1"]
         payment_kind = _weighted(rng, [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)])
         for n, seller_id in enumerate(sellers, start=1):
-            order = _build_order(store, rng, now, account, customer, status, channel, group, n,
-                                 str(sequence), seller_id, created, payment_kind)
+            order = _build_order(
+                store,
+                rng,
+                now,
+                account,
+                customer,
+                status,
+                channel,
+                group,
+                n,
+                str(sequence),
+                seller_id,
+                created,
+                payment_kind,
+            )
             orders[order["orderId"]] = order
             sequence += rng.randrange(1, 9)
     return orders
@@ -327,8 +427,9 @@ def _creation_date(rng, now: datetime, status: str) -> datetime:
     return now - age
 
 
-def _build_order(store, rng, now, account, customer, status, channel, group, n, sequence, seller_id,
-                 created, payment_kind) -> dict:
+def _build_order(
+    store, rng, now, account, customer, status, channel, group, n, sequence, seller_id, created, payment_kind
+) -> dict:
     order_t, item_t, logistics_t, payment_t = _templates()
     order = json.loads(order_t)
     order_id = f"{group}-{n:02d}"
@@ -337,40 +438,72 @@ def _build_order(store, rng, now, account, customer, status, channel, group, n, 
     seller_name = dict(SELLERS).get(seller_id) or account.capitalize()
 
     order.update(
-        orderId=order_id, sequence=sequence, orderGroup=group,
-        sellerOrderId=f"00-{order_id}", merchantName=account, hostname=account,
+        orderId=order_id,
+        sequence=sequence,
+        orderGroup=group,
+        sellerOrderId=f"00-{order_id}",
+        merchantName=account,
+        hostname=account,
         marketplaceServicesEndpoint=f"http://oms.vtexinternal.com.br/api/oms?an={account}",
-        creationDate=iso(created), orderFormId=_hex(rng).lower(),
+        creationDate=iso(created),
+        orderFormId=_hex(rng).lower(),
         followUpEmail=f"{_hex(rng, 16).lower()}@ct.vtex.com.br",
         sellers=[{"id": seller_id, "name": seller_name, "logo": ""}],
-        marketplace={"baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={account}",
-                     "isCertified": None, "name": account},
+        marketplace={
+            "baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={account}",
+            "isCertified": None,
+            "name": account,
+        },
     )
     if channel == "affiliate":
         affiliate, sales_channel, _ = rng.choice(AFFILIATES)
-        order.update(affiliateId=affiliate, salesChannel=sales_channel,
-                     marketplaceOrderId=str(rng.randrange(2 * 10**9, 3 * 10**9)))
+        order.update(
+            affiliateId=affiliate,
+            salesChannel=sales_channel,
+            marketplaceOrderId=str(rng.randrange(2 * 10**9, 3 * 10**9)),
+        )
     elif channel == "fulfillment":
         # The account fulfils an order sold by another VTEX marketplace.
         market = rng.choice(["bigmarketplace", "shoppingdobairro"])
-        order.update(origin="Fulfillment", salesChannel="1", affiliateId="",
-                     marketplaceOrderId=f"{rng.randrange(10**12, 10**13)}-01",
-                     marketplace={"baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={market}",
-                                  "isCertified": None, "name": market},
-                     marketplaceServicesEndpoint=f"http://oms.vtexinternal.com.br/api/oms?an={market}")
+        order.update(
+            origin="Fulfillment",
+            salesChannel="1",
+            affiliateId="",
+            marketplaceOrderId=f"{rng.randrange(10**12, 10**13)}-01",
+            marketplace={
+                "baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={market}",
+                "isCertified": None,
+                "name": market,
+            },
+            marketplaceServicesEndpoint=f"http://oms.vtexinternal.com.br/api/oms?an={market}",
+        )
     else:
         order.update(affiliateId="", salesChannel="1", marketplaceOrderId="")
 
     profile = order["clientProfileData"]
-    profile.update(email=customer["email"], firstName=customer["firstName"], lastName=customer["lastName"],
-                   document=customer["document"], phone=customer["phone"],
-                   userProfileId=customer["userProfileId"])
+    profile.update(
+        email=customer["email"],
+        firstName=customer["firstName"],
+        lastName=customer["lastName"],
+        document=customer["document"],
+        phone=customer["phone"],
+        userProfileId=customer["userProfileId"],
+    )
     receiver = f"{customer['firstName']} {customer['lastName']}"
     address = {
-        "addressType": "residential", "receiverName": receiver, "addressId": customer["addressId"],
-        "postalCode": customer["postalCode"], "city": place[0], "state": place[1], "country": "BRA",
-        "street": place[3], "number": customer["number"], "neighborhood": place[4],
-        "complement": customer["complement"], "reference": None, "geoCoordinates": [],
+        "addressType": "residential",
+        "receiverName": receiver,
+        "addressId": customer["addressId"],
+        "postalCode": customer["postalCode"],
+        "city": place[0],
+        "state": place[1],
+        "country": "BRA",
+        "street": place[3],
+        "number": customer["number"],
+        "neighborhood": place[4],
+        "complement": customer["complement"],
+        "reference": None,
+        "geoCoordinates": [],
     }
     shipping = order["shippingData"]
     shipping["address"] = address
@@ -385,27 +518,56 @@ def _build_order(store, rng, now, account, customer, status, channel, group, n, 
         item = json.loads(item_t)
         quantity = rng.choice([1, 1, 1, 2, 3])
         selling = price if rng.random() < 0.8 else price * 9 // 10
-        item.update(uniqueId=_hex(rng), id=sku, productId=product, lockId=f"00-{order_id}",
-                    quantity=quantity, seller=seller_id, name=name, refId=ref, price=price, listPrice=price,
-                    sellingPrice=selling, sellerSku=sku, ean=f"789{rng.randrange(10**9, 10**10)}",
-                    imageUrl=f"http://{account}.vteximg.com.br/arquivos/ids/{sku}-55-55/{ref.lower()}.jpg",
-                    detailUrl=f"/{ref.lower()}/p")
-        item["additionalInfo"].update(brandName=brand, brandId=str(2000000 + int(product)),
-                                      categoriesIds=categories)
+        item.update(
+            uniqueId=_hex(rng),
+            id=sku,
+            productId=product,
+            lockId=f"00-{order_id}",
+            quantity=quantity,
+            seller=seller_id,
+            name=name,
+            refId=ref,
+            price=price,
+            listPrice=price,
+            sellingPrice=selling,
+            sellerSku=sku,
+            ean=f"789{rng.randrange(10**9, 10**10)}",
+            imageUrl=f"http://{account}.vteximg.com.br/arquivos/ids/{sku}-55-55/{ref.lower()}.jpg",
+            detailUrl=f"/{ref.lower()}/p",
+        )
+        item["additionalInfo"].update(brandName=brand, brandId=str(2000000 + int(product)), categoriesIds=categories)
         items.append(item)
         line = json.loads(logistics_t)
         line_price = shipping_total if index == 0 else 0  # the whole freight rides on the first line
-        line.update(itemIndex=index, selectedSla=sla_name, price=line_price, listPrice=line_price,
-                    sellingPrice=line_price, deliveryCompany=sla_company, shippingEstimate=sla_estimate,
-                    shippingEstimateDate=iso(created + timedelta(days=int(sla_estimate[:-2]) + 1)),
-                    addressId=customer["addressId"])
+        line.update(
+            itemIndex=index,
+            selectedSla=sla_name,
+            price=line_price,
+            listPrice=line_price,
+            sellingPrice=line_price,
+            deliveryCompany=sla_company,
+            shippingEstimate=sla_estimate,
+            shippingEstimateDate=iso(created + timedelta(days=int(sla_estimate[:-2]) + 1)),
+            addressId=customer["addressId"],
+        )
         line["deliveryIds"][0].update(courierName=sla_company, quantity=quantity)
         if sla_name == "Retirada":
             line["deliveryChannel"] = "pickup-in-point"
         logistics.append(line)
-        metadata.append({"Id": sku, "Seller": seller_id, "Name": name, "SkuName": name, "ProductId": product,
-                         "RefId": ref, "Ean": item["ean"], "ImageUrl": item["imageUrl"],
-                         "DetailUrl": item["detailUrl"], "AssemblyOptions": []})
+        metadata.append(
+            {
+                "Id": sku,
+                "Seller": seller_id,
+                "Name": name,
+                "SkuName": name,
+                "ProductId": product,
+                "RefId": ref,
+                "Ean": item["ean"],
+                "ImageUrl": item["imageUrl"],
+                "DetailUrl": item["detailUrl"],
+                "AssemblyOptions": [],
+            }
+        )
     order["items"] = items
     shipping["logisticsInfo"] = logistics
     order["itemMetadata"] = {"Items": metadata}
@@ -423,24 +585,50 @@ def _build_order(store, rng, now, account, customer, status, channel, group, n, 
         remaining -= amount
         payment = json.loads(payment_t)
         payment_id = _hex(rng)
-        payment.update(id=payment_id, paymentSystem=system, paymentSystemName=system_name, value=amount,
-                       referenceValue=amount, group=group_name, url=None, dueDate=None)
+        payment.update(
+            id=payment_id,
+            paymentSystem=system,
+            paymentSystemName=system_name,
+            value=amount,
+            referenceValue=amount,
+            group=group_name,
+            url=None,
+            dueDate=None,
+        )
         if group_name == "creditCard":
             installments = rng.choice([1, 1, 2, 3, 6, 10]) if amount > 10000 else 1
-            payment.update(installments=installments, cardHolder=receiver, firstDigits="411111" if system == "2"
-                           else "555555", lastDigits=f"{rng.randrange(10000):04d}", tid=str(rng.randrange(10**9)),
-                           connectorResponses={"Tid": str(rng.randrange(10**9)), "ReturnCode": "00",
-                                               "Message": "Transação autorizada", "authId": str(rng.randrange(10**6))})
+            payment.update(
+                installments=installments,
+                cardHolder=receiver,
+                firstDigits="411111" if system == "2" else "555555",
+                lastDigits=f"{rng.randrange(10000):04d}",
+                tid=str(rng.randrange(10**9)),
+                connectorResponses={
+                    "Tid": str(rng.randrange(10**9)),
+                    "ReturnCode": "00",
+                    "Message": "Transação autorizada",
+                    "authId": str(rng.randrange(10**6)),
+                },
+            )
         elif group_name == "bankInvoice":
-            payment.update(dueDate=(created + timedelta(days=3)).strftime("%Y-%m-%d"),
-                           url=f"https://{account}.vtexpayments.com.br:443/BankIssuedInvoice/Transaction/"
-                               f"{transaction_id}/Payment/{payment_id}/Installment/{{Installment}}")
+            payment.update(
+                dueDate=(created + timedelta(days=3)).strftime("%Y-%m-%d"),
+                url=f"https://{account}.vtexpayments.com.br:443/BankIssuedInvoice/Transaction/"
+                f"{transaction_id}/Payment/{payment_id}/Installment/{{Installment}}",
+            )
         elif group_name == "giftCard":
-            payment.update(giftCardId=str(rng.randrange(1000, 9999)), giftCardName="Vale-presente",
-                           giftCardCaption="Vale-presente", redemptionCode=_hex(rng, 16))
+            payment.update(
+                giftCardId=str(rng.randrange(1000, 9999)),
+                giftCardName="Vale-presente",
+                giftCardCaption="Vale-presente",
+                redemptionCode=_hex(rng, 16),
+            )
         payments.append(payment)
-    order["paymentData"] = {"transactions": [{"isActive": True, "transactionId": transaction_id,
-                                              "merchantName": account, "payments": payments}]}
+    order["paymentData"] = {
+        "transactions": [
+            {"isActive": True, "transactionId": transaction_id, "merchantName": account, "payments": payments}
+        ]
+    }
     if payment_kind == GIFT_CARD:
         order["paymentData"]["giftCards"] = []
 
@@ -467,12 +655,26 @@ def _apply_status(store, rng, now, order, status, created) -> None:
     if status == "canceled":
         cancel_at = created + timedelta(hours=rng.uniform(0.1, 48))
         by_user = rng.random() < 0.5
-        reason = rng.choice(["Cliente desistiu da compra", "Pagamento não aprovado",
-                             "Produto sem estoque", "Endereço de entrega inválido"])
-        order.update(cancelReason=reason, allowCancellation=False, cancellationData={
-            "RequestedByUser": by_user, "RequestedBySystem": False,
-            "RequestedBySellerNotification": not by_user, "RequestedByPaymentNotification": False,
-            "Reason": reason, "CancellationDate": iso(cancel_at)})
+        reason = rng.choice(
+            [
+                "Cliente desistiu da compra",
+                "Pagamento não aprovado",
+                "Produto sem estoque",
+                "Endereço de entrega inválido",
+            ]
+        )
+        order.update(
+            cancelReason=reason,
+            allowCancellation=False,
+            cancellationData={
+                "RequestedByUser": by_user,
+                "RequestedBySystem": False,
+                "RequestedBySellerNotification": not by_user,
+                "RequestedByPaymentNotification": False,
+                "Reason": reason,
+                "CancellationDate": iso(cancel_at),
+            },
+        )
         order["paymentData"]["transactions"][0]["isActive"] = False
         last = cancel_at
     elif status == "invoiced" or (status == "handling" and rng.random() < 0.2):
@@ -492,19 +694,36 @@ def _apply_status(store, rng, now, order, status, created) -> None:
             package["courier"] = rng.choice(COURIERS)
             package["trackingNumber"] = f"BR{rng.randrange(10**8, 10**9)}BR"
             package["trackingUrl"] = f"https://rastreamento.correios.com.br/?objeto={package['trackingNumber']}"
-            package["courierStatus"] = {"status": "ok" if delivered else None, "finished": delivered,
-                                        "deliveredDate": iso(invoice_at + timedelta(days=5)) if delivered else "",
-                                        "data": []}
+            package["courierStatus"] = {
+                "status": "ok" if delivered else None,
+                "finished": delivered,
+                "deliveredDate": iso(invoice_at + timedelta(days=5)) if delivered else "",
+                "data": [],
+            }
         packages = [package]
         if status == "invoiced" and delivered and rng.random() < 0.08:
             # A return of the first item after delivery, with its automatic refund.
             index, item = 0, order["items"][0]
             refund = item["sellingPrice"]
-            ret = _package(store, rng, order, "Input", [(index, dict(item, quantity=1))], refund,
-                           invoice_at + timedelta(days=9))
-            ret["restitutions"] = {"Refund": {"value": refund, "giftCardData": None, "items": [
-                {"id": item["id"], "quantity": 1, "price": item["sellingPrice"], "useFreight": False,
-                 "isCompensation": False, "compensationValue": 0}]}}
+            ret = _package(
+                store, rng, order, "Input", [(index, dict(item, quantity=1))], refund, invoice_at + timedelta(days=9)
+            )
+            ret["restitutions"] = {
+                "Refund": {
+                    "value": refund,
+                    "giftCardData": None,
+                    "items": [
+                        {
+                            "id": item["id"],
+                            "quantity": 1,
+                            "price": item["sellingPrice"],
+                            "useFreight": False,
+                            "isCompensation": False,
+                            "compensationValue": 0,
+                        }
+                    ],
+                }
+            }
             packages.append(ret)
         order["packageAttachment"] = {"packages": packages}
         order["value"] = value  # VTEX updates the order value to the invoiced (settled) amount
@@ -518,12 +737,31 @@ def _apply_status(store, rng, now, order, status, created) -> None:
 
 def _package(store, rng, order, kind, indexed_items, value, when) -> dict:
     return {
-        "items": [{"itemIndex": i, "quantity": it["quantity"], "price": it["sellingPrice"],
-                   "description": it["name"], "unitMultiplier": 1.0} for i, it in indexed_items],
-        "courier": "", "invoiceNumber": f"NF{rng.randrange(10**5, 10**6)}", "invoiceValue": value,
-        "invoiceUrl": None, "issuanceDate": store.iso(when), "trackingNumber": None,
-        "invoiceKey": None, "trackingUrl": None, "embeddedInvoice": "", "type": kind,
-        "courierStatus": None, "cfop": None, "restitutions": {}, "volumes": 1, "EnableInferItems": False,
+        "items": [
+            {
+                "itemIndex": i,
+                "quantity": it["quantity"],
+                "price": it["sellingPrice"],
+                "description": it["name"],
+                "unitMultiplier": 1.0,
+            }
+            for i, it in indexed_items
+        ],
+        "courier": "",
+        "invoiceNumber": f"NF{rng.randrange(10**5, 10**6)}",
+        "invoiceValue": value,
+        "invoiceUrl": None,
+        "issuanceDate": store.iso(when),
+        "trackingNumber": None,
+        "invoiceKey": None,
+        "trackingUrl": None,
+        "embeddedInvoice": "",
+        "type": kind,
+        "courierStatus": None,
+        "cfop": None,
+        "restitutions": {},
+        "volumes": 1,
+        "EnableInferItems": False,
     }
 
 
@@ -548,21 +786,46 @@ def _conversation(store, rng, order, customer) -> None:
     if status == "canceled":
         steps.append(3)
     name = f"{customer['firstName']} {customer['lastName']}"
-    store_party = {"conversationRelatedTo": order["orderId"], "conversationSubject": "oms",
-                   "emailAlias": f"noreply-{order['orderId']}@ct.vtex.com.br", "aliasMaskType": 0,
-                   "email": f"noreply@{store.account}.com.br", "name": store.account.capitalize(), "role": None}
-    client_party = {"conversationRelatedTo": order["orderId"], "conversationSubject": "oms",
-                    "emailAlias": order["followUpEmail"], "aliasMaskType": 0, "email": customer["email"],
-                    "name": name, "role": "Customer"}
+    store_party = {
+        "conversationRelatedTo": order["orderId"],
+        "conversationSubject": "oms",
+        "emailAlias": f"noreply-{order['orderId']}@ct.vtex.com.br",
+        "aliasMaskType": 0,
+        "email": f"noreply@{store.account}.com.br",
+        "name": store.account.capitalize(),
+        "role": None,
+    }
+    client_party = {
+        "conversationRelatedTo": order["orderId"],
+        "conversationSubject": "oms",
+        "emailAlias": order["followUpEmail"],
+        "aliasMaskType": 0,
+        "email": customer["email"],
+        "name": name,
+        "role": "Customer",
+    }
     messages = []
     created = order["creationDate"]
     for step in steps:
         subject, body = SUBJECTS[step]
         text = body.format(name=customer["firstName"], id=order["orderId"])
-        date = {0: created, 1: order["authorizedDate"], 2: order.get("invoicedDate") or order["lastChange"],
-                3: order["lastChange"]}[step]
-        messages.append({"id": f"{_hex(rng, 24).lower()}", "from": dict(store_party), "to": [dict(client_party)],
-                         "subject": subject.format(id=order["orderId"]), "firstWords": text[:50], "body":
-                         f"<html><body><p>{text}</p></body></html>", "hasAttachment": False,
-                         "attachmentNames": [], "date": date})
+        date = {
+            0: created,
+            1: order["authorizedDate"],
+            2: order.get("invoicedDate") or order["lastChange"],
+            3: order["lastChange"],
+        }[step]
+        messages.append(
+            {
+                "id": f"{_hex(rng, 24).lower()}",
+                "from": dict(store_party),
+                "to": [dict(client_party)],
+                "subject": subject.format(id=order["orderId"]),
+                "firstWords": text[:50],
+                "body": f"<html><body><p>{text}</p></body></html>",
+                "hasAttachment": False,
+                "attachmentNames": [],
+                "date": date,
+            }
+        )
     store.meta.setdefault(order["orderId"], {})["conversation"] = messages

@@ -20,12 +20,13 @@ rather than in the document, so GET responses keep exactly VTEX's shape.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from . import invoicing
 
-__all__ = ["SandboxError", "Clock", "Store", "STATUS_DESCRIPTIONS"]
+__all__ = ["STATUS_DESCRIPTIONS", "Clock", "SandboxError", "Store"]
 
 
 class SandboxError(Exception):
@@ -35,6 +36,9 @@ class SandboxError(Exception):
     `{"error": {"code": code, "message": message, "exception": None}}` with `status`, or, when `text`
     is given, as that plain text (VTEX answers some errors, e.g. 403/404 on several routes, in text).
     """
+
+    # Seconds for a Retry-After header (the rate limiter sets it on its 429); None: no header.
+    retry_after: int | None = None
 
     def __init__(self, status: int, code: str, message: str, *, text: str | None = None):
         super().__init__(f"{status} {code}: {message}")
@@ -62,7 +66,7 @@ class Clock:
     def now(self) -> datetime:
         if self._frozen is not None:
             return self._frozen
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def set(self, when: datetime) -> None:
         self._frozen = _aware(when)
@@ -85,8 +89,8 @@ class Clock:
 
 def _aware(dt: datetime) -> datetime:
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 # pt-BR descriptions as VTEX shows them (the four first are spec examples, the rest follow the same
@@ -147,8 +151,10 @@ class Store:
         self.clock = clock or Clock()
         if generator is None:
             # Imported lazily: seed.py imports this module for the helpers it uses.
-            from .seed import generate_orders as generator
-        self._generator = generator
+            from .seed import generate_orders
+
+            generator = generate_orders
+        self._generator: Generator = generator
         self._listeners: list[Listener] = []
         self._services: list[_Resettable] = []
         self.rng = random.Random(seed)
@@ -240,8 +246,11 @@ class Store:
         items = order.get("items") or []
         items_total = sum(int(i.get("price") or 0) * int(i.get("quantity") or 0) for i in items)
         discounts = sum(
-            (int(i.get("sellingPrice") if i.get("sellingPrice") is not None else i.get("price") or 0)
-             - int(i.get("price") or 0)) * int(i.get("quantity") or 0)
+            (
+                int(i.get("sellingPrice") if i.get("sellingPrice") is not None else i.get("price") or 0)
+                - int(i.get("price") or 0)
+            )
+            * int(i.get("quantity") or 0)
             for i in items
         )
         logistics = (order.get("shippingData") or {}).get("logisticsInfo") or []
@@ -274,7 +283,7 @@ class Store:
 
     def new_id(self) -> str:
         """A deterministic 32-hex id (receipts, transaction ids) from the seeded rng."""
-        return "%032x" % self.rng.getrandbits(128)
+        return f"{self.rng.getrandbits(128):032x}"
 
     def new_uuid(self) -> str:
         h = self.new_id()

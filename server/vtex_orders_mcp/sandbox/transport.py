@@ -13,6 +13,7 @@ Unlike a plain ASGI transport it behaves like a network on the edges the MCP ser
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import cast
 
 import anyio
 import httpx2
@@ -26,14 +27,24 @@ class SandboxTransport(httpx2.AsyncBaseTransport):
         self.client = client
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = b"".join([chunk async for chunk in request.stream])
+        # An AsyncClient only hands its transport async request streams (httpx2's own ASGI transport
+        # asserts the same); the cast tells the type checker without adding a runtime check.
+        stream = cast(httpx2.AsyncByteStream, request.stream)
+        body = b"".join([chunk async for chunk in stream])
         url = request.url
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
-            "scheme": url.scheme, "path": url.path, "raw_path": url.raw_path.split(b"?")[0],
-            "query_string": url.query, "root_path": "",
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": url.raw_path.split(b"?")[0],
+            "query_string": url.query,
+            "root_path": "",
             "headers": [(k.lower(), v) for k, v in request.headers.raw],
-            "client": self.client, "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
+            "client": self.client,
+            "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
         }
         done = anyio.Event()
         sent_request = False
@@ -68,8 +79,9 @@ class SandboxTransport(httpx2.AsyncBaseTransport):
             raise httpx2.ReadTimeout("sandbox: read timed out", request=request) from None
         except InjectedReset as exc:
             if exc.after:
-                raise httpx2.RemoteProtocolError("sandbox: server disconnected without completing the response",
-                                                 request=request) from None
+                raise httpx2.RemoteProtocolError(
+                    "sandbox: server disconnected without completing the response", request=request
+                ) from None
             raise httpx2.ReadError("sandbox: connection reset by peer", request=request) from None
         finally:
             done.set()

@@ -30,10 +30,11 @@ What the sandbox infers, and why, is written next to the code that does it:
 
 Error codes (OMS envelope, sandbox-defined; VTEX documents none for these routes):
 ORDMOD001 400 account query param; ORDMOD002 400 invalid body, or a change that would make the
-order value negative (the register-changes rule; refused synchronously like other structural problems); ORDMOD003 403 enableApi false;
-ORDMOD004 409 order status; ORDMOD005 409 payment finished; ORDMOD006 404 change request unknown;
-ORDMOD007 409 retry/cancel not allowed in the request's state; ORDMOD008 409 another modification in
-progress; ORDMOD009 400 new SKU on a multi-address order; ORDMOD010 400 SKU not in the catalog.
+order value negative (the register-changes rule; refused synchronously like other structural
+problems); ORDMOD003 403 enableApi false; ORDMOD004 409 order status; ORDMOD005 409 payment
+finished; ORDMOD006 404 change request unknown; ORDMOD007 409 retry/cancel not allowed in the
+request's state; ORDMOD008 409 another modification in progress; ORDMOD009 400 new SKU on a
+multi-address order; ORDMOD010 400 SKU not in the catalog.
 Stop-on-error codes (in `error` / `logs`): ORDMOD101 price increase not allowed for the payment;
 ORDMOD102 order no longer modifiable; ORDMOD103 items no longer match the order.
 """

@@ -50,13 +50,21 @@ def routes(service: ModificationsService) -> list[Route]:
         service.tick()
         # retry may be sent with only a reason (re-run as is) or with a corrected body
         body = await read_json(request, "ORDMOD002")
-        if isinstance(body, dict) and not any(k in body for k in ("replace", "add", "remove",
-                                                                  "manualDiscountValue", "manualIncrementValue")):
+        if isinstance(body, dict) and not any(
+            k in body for k in ("replace", "add", "remove", "manualDiscountValue", "manualIncrementValue")
+        ):
             reason = body.get("reason")
             if not isinstance(reason, str) or not reason.strip():
                 raise _bad("reason is required")
-            parsed = {"reason": reason, "entries": [], "manualDiscountValue": 0, "manualIncrementValue": 0,
-                      "settings": parse_settings(body["settings"], where="settings") if body.get("settings") is not None else None}
+            parsed = {
+                "reason": reason,
+                "entries": [],
+                "manualDiscountValue": 0,
+                "manualIncrementValue": 0,
+                "settings": parse_settings(body["settings"], where="settings")
+                if body.get("settings") is not None
+                else None,
+            }
         else:
             parsed = parse_change_body(body)
         service.retry(request.path_params["changeOrderId"], request.path_params["changeRequestId"], parsed)
@@ -71,8 +79,9 @@ def routes(service: ModificationsService) -> list[Route]:
             raise _bad("reason is required")
         req = service.cancel(request.path_params["changeOrderId"], request.path_params["changeRequestId"], reason)
         # The spec documents 200 without a schema; the sandbox answers the request's final state.
-        return JSONResponse({"requestId": req.request_id, "status": req.status, "inProgress": req.in_progress,
-                             "reason": reason})
+        return JSONResponse(
+            {"requestId": req.request_id, "status": req.status, "inProgress": req.in_progress, "reason": reason}
+        )
 
     async def put_settings(request: Request) -> Response:
         service.check_account(request, "an")

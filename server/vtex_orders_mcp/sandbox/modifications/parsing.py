@@ -41,7 +41,10 @@ def _parse_items(raw: Any, where: str, *, side: str) -> list[dict]:
         sku = item.get("id")
         if not isinstance(sku, str) or not sku:
             raise _bad(f"{path}.id is required (SKU id string)")
-        parsed: dict[str, Any] = {"id": sku, "quantity": _int_value(item.get("quantity"), f"{path}.quantity", minimum=1)}
+        parsed: dict[str, Any] = {
+            "id": sku,
+            "quantity": _int_value(item.get("quantity"), f"{path}.quantity", minimum=1),
+        }
         if item.get("uniqueId") is not None:
             if not isinstance(item["uniqueId"], str):
                 raise _bad(f"{path}.uniqueId must be a string")
@@ -83,14 +86,67 @@ def _parse_logistics(raw: Any, where: str, to_items: list[dict]) -> list[dict]:
         channel = line.get("selectedDeliveryChannel")
         if channel not in ("delivery", "pickup-in-point"):
             raise _bad(f"{path}.selectedDeliveryChannel must be 'delivery' or 'pickup-in-point'")
-        lines.append({
-            "itemIndex": index,
-            "selectedSla": line["selectedSla"],
-            "selectedDeliveryChannel": channel,
-            "addressId": line["addressId"],
-            "price": _int_value(line.get("price"), f"{path}.price", minimum=0),
-        })
+        lines.append(
+            {
+                "itemIndex": index,
+                "selectedSla": line["selectedSla"],
+                "selectedDeliveryChannel": channel,
+                "addressId": line["addressId"],
+                "price": _int_value(line.get("price"), f"{path}.price", minimum=0),
+            }
+        )
     return lines
+
+
+def _parse_replace_pair(pair: Any, where: str) -> dict:
+    """One `replace[n]` pair into a {from, to, logistics} entry."""
+    if not isinstance(pair, dict) or not isinstance(pair.get("from"), dict) or not isinstance(pair.get("to"), dict):
+        raise _bad(f"{where} needs a 'from' and a 'to' object")
+    src = _parse_items(pair["from"].get("items"), f"{where}.from", side="from")
+    dst = _parse_items(pair["to"].get("items"), f"{where}.to", side="to")
+    if not src and not dst:
+        raise _bad(f"{where} has no items")
+    logistics = []
+    if pair["to"].get("shippingData") is not None:
+        logistics = _parse_logistics(pair["to"]["shippingData"], f"{where}.to", dst)
+    return {"from": src, "to": dst, "logistics": logistics}
+
+
+def _replace_entries(replace: Any) -> list[dict]:
+    """The body's `replace` array (absent or null: none) as entries."""
+    if replace is None:
+        return []
+    if not isinstance(replace, list):
+        raise _bad("replace must be an array")
+    return [_parse_replace_pair(pair, f"replace[{n}]") for n, pair in enumerate(replace)]
+
+
+def _remove_and_add_entries(body: dict) -> list[dict]:
+    """`remove` then `add`, each folded into a replace entry (`to` empty / `from` empty)."""
+    entries: list[dict] = []
+    for key, side in (("remove", "from"), ("add", "to")):
+        part = body.get(key)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            raise _bad(f"{key} must be an object with items")
+        items = _parse_items(part.get("items"), key, side=side)
+        if items:
+            entries.append(
+                {"from": items if side == "from" else [], "to": items if side == "to" else [], "logistics": []}
+            )
+    return entries
+
+
+def _manual_values(body: dict, entries: list[dict]) -> dict[str, int]:
+    """manualDiscountValue / manualIncrementValue of the request: the body's plus its items'."""
+    manual: dict[str, int] = {}
+    for key in ("manualDiscountValue", "manualIncrementValue"):
+        manual[key] = _int_value(body[key], key, minimum=0) if body.get(key) is not None else 0
+        # item-level manual values (to.items[].manualDiscountValue / manualIncrementValue) are part
+        # of the request's manual totals [inference: the spec does not say how they combine]
+        manual[key] += sum(dst.get(key, 0) for entry in entries for dst in entry["to"])
+    return manual
 
 
 def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
@@ -103,38 +159,9 @@ def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
         raise _bad("reason is required")
     if require_replace and "replace" not in body:
         raise _bad("replace is required")
-    entries: list[dict] = []
-    replace = body.get("replace")
-    if replace is not None:
-        if not isinstance(replace, list):
-            raise _bad("replace must be an array")
-        for n, pair in enumerate(replace):
-            where = f"replace[{n}]"
-            if not isinstance(pair, dict) or not isinstance(pair.get("from"), dict) or not isinstance(pair.get("to"), dict):
-                raise _bad(f"{where} needs a 'from' and a 'to' object")
-            src = _parse_items(pair["from"].get("items"), f"{where}.from", side="from")
-            dst = _parse_items(pair["to"].get("items"), f"{where}.to", side="to")
-            if not src and not dst:
-                raise _bad(f"{where} has no items")
-            logistics = []
-            if pair["to"].get("shippingData") is not None:
-                logistics = _parse_logistics(pair["to"]["shippingData"], f"{where}.to", dst)
-            entries.append({"from": src, "to": dst, "logistics": logistics})
-    for key, side in (("remove", "from"), ("add", "to")):
-        part = body.get(key)
-        if part is None:
-            continue
-        if not isinstance(part, dict):
-            raise _bad(f"{key} must be an object with items")
-        items = _parse_items(part.get("items"), key, side=side)
-        if items:
-            entries.append({"from": items if side == "from" else [], "to": items if side == "to" else [], "logistics": []})
-    manual = {}
-    for key in ("manualDiscountValue", "manualIncrementValue"):
-        manual[key] = _int_value(body[key], key, minimum=0) if body.get(key) is not None else 0
-        # item-level manual values (to.items[].manualDiscountValue / manualIncrementValue) are part
-        # of the request's manual totals [inference: the spec does not say how they combine]
-        manual[key] += sum(dst.get(key, 0) for entry in entries for dst in entry["to"])
+    entries = _replace_entries(body.get("replace"))
+    entries += _remove_and_add_entries(body)
+    manual = _manual_values(body, entries)
     if not entries and not (manual["manualDiscountValue"] or manual["manualIncrementValue"]):
         raise _bad("Nothing to modify: send replace, add, remove or a manual value")
     settings = None
@@ -143,45 +170,64 @@ def parse_change_body(body: Any, *, require_replace: bool = False) -> dict:
     return {"reason": reason, "entries": entries, "settings": settings, **manual}
 
 
+def _payment_configuration(pay: Any, where: str) -> dict:
+    if not isinstance(pay, dict):
+        raise _bad(f"{where}.paymentConfiguration must be an object")
+    out: dict[str, Any] = {}
+    if "customPaymentSystemsAllowed" in pay:
+        ids = pay["customPaymentSystemsAllowed"]
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise _bad(
+                f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of "
+                "payment system id strings"
+            )
+        out["customPaymentSystemsAllowed"] = list(ids)
+    return out
+
+
+def _rollout_configuration(roll: Any, where: str) -> dict:
+    if not isinstance(roll, dict):
+        raise _bad(f"{where}.rolloutConfiguration must be an object")
+    out: dict[str, Any] = {}
+    if "enableApi" in roll:
+        if not isinstance(roll["enableApi"], bool):
+            raise _bad(f"{where}.rolloutConfiguration.enableApi must be a boolean")
+        out["enableApi"] = roll["enableApi"]
+    for key in ("enableAdminOrders", "enableMyOrders"):
+        if key in roll:
+            ws = roll[key].get("enabledWorkspaces") if isinstance(roll[key], dict) else None
+            if not isinstance(ws, list) or not all(isinstance(w, str) for w in ws):
+                raise _bad(f"{where}.rolloutConfiguration.{key}.enabledWorkspaces must be an array of strings")
+            out[key] = {"enabledWorkspaces": list(ws)}
+    return out
+
+
+def _pipeline_configuration(pipe: Any, where: str) -> dict:
+    if not isinstance(pipe, dict):
+        raise _bad(f"{where}.pipelineConfiguration must be an object")
+    out: dict[str, Any] = {}
+    for key in (
+        "enableTaxHubRecalculation",
+        "compensateShippingChanges",
+        "enablePromotionRecalculation",
+        "enableNativeTaxRecalculation",
+    ):
+        if key in pipe:
+            if not isinstance(pipe[key], bool):
+                raise _bad(f"{where}.pipelineConfiguration.{key} must be a boolean")
+            out[key] = pipe[key]
+    return out
+
+
 def parse_settings(raw: Any, *, where: str = "body") -> dict:
     """Validate a (partial) settings object; returns only the keys that were sent."""
     if not isinstance(raw, dict):
         raise _bad(f"{where} must be an object")
     out: dict[str, dict] = {}
-    pay = raw.get("paymentConfiguration")
-    if pay is not None:
-        if not isinstance(pay, dict):
-            raise _bad(f"{where}.paymentConfiguration must be an object")
-        out["paymentConfiguration"] = {}
-        if "customPaymentSystemsAllowed" in pay:
-            ids = pay["customPaymentSystemsAllowed"]
-            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                raise _bad(f"{where}.paymentConfiguration.customPaymentSystemsAllowed must be an array of payment system id strings")
-            out["paymentConfiguration"]["customPaymentSystemsAllowed"] = list(ids)
-    roll = raw.get("rolloutConfiguration")
-    if roll is not None:
-        if not isinstance(roll, dict):
-            raise _bad(f"{where}.rolloutConfiguration must be an object")
-        out["rolloutConfiguration"] = {}
-        if "enableApi" in roll:
-            if not isinstance(roll["enableApi"], bool):
-                raise _bad(f"{where}.rolloutConfiguration.enableApi must be a boolean")
-            out["rolloutConfiguration"]["enableApi"] = roll["enableApi"]
-        for key in ("enableAdminOrders", "enableMyOrders"):
-            if key in roll:
-                ws = roll[key].get("enabledWorkspaces") if isinstance(roll[key], dict) else None
-                if not isinstance(ws, list) or not all(isinstance(w, str) for w in ws):
-                    raise _bad(f"{where}.rolloutConfiguration.{key}.enabledWorkspaces must be an array of strings")
-                out["rolloutConfiguration"][key] = {"enabledWorkspaces": list(ws)}
-    pipe = raw.get("pipelineConfiguration")
-    if pipe is not None:
-        if not isinstance(pipe, dict):
-            raise _bad(f"{where}.pipelineConfiguration must be an object")
-        out["pipelineConfiguration"] = {}
-        for key in ("enableTaxHubRecalculation", "compensateShippingChanges",
-                    "enablePromotionRecalculation", "enableNativeTaxRecalculation"):
-            if key in pipe:
-                if not isinstance(pipe[key], bool):
-                    raise _bad(f"{where}.pipelineConfiguration.{key} must be a boolean")
-                out["pipelineConfiguration"][key] = pipe[key]
+    if raw.get("paymentConfiguration") is not None:
+        out["paymentConfiguration"] = _payment_configuration(raw["paymentConfiguration"], where)
+    if raw.get("rolloutConfiguration") is not None:
+        out["rolloutConfiguration"] = _rollout_configuration(raw["rolloutConfiguration"], where)
+    if raw.get("pipelineConfiguration") is not None:
+        out["pipelineConfiguration"] = _pipeline_configuration(raw["pipelineConfiguration"], where)
     return out

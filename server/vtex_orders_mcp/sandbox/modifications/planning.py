@@ -12,6 +12,7 @@ Prices of added SKUs come from the sandbox catalog: the SKUs of all seeded order
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,10 @@ def _line_totals(items: list[dict], logistics: list[dict]) -> dict[str, int]:
     return {
         "Items": sum(price(i) * qty(i) for i in items),
         "Discounts": sum((selling(i) - price(i)) * qty(i) for i in items),
-        "Shipping": sum(int(li["sellingPrice"]) if li.get("sellingPrice") is not None else int(li.get("price") or 0)
-                        for li in logistics),
+        "Shipping": sum(
+            int(li["sellingPrice"]) if li.get("sellingPrice") is not None else int(li.get("price") or 0)
+            for li in logistics
+        ),
         "Tax": sum(int(i.get("tax") or 0) * qty(i) for i in items),
     }
 
@@ -65,6 +68,7 @@ class PlanningMixin:
     """The planning half of `ModificationsService` (it needs the service's `store` and `catalog()`)."""
 
     store: Store
+    catalog: Callable[[], dict[str, dict]]
 
     def plan(self, order: dict, parsed: dict, new_ids: list[list[str]] | None = None) -> Plan:
         """Apply the entries to copies of the order's items / logistics lines.
@@ -74,8 +78,10 @@ class PlanningMixin:
         order total below zero).
         """
         items = copy.deepcopy(order.get("items") or [])
-        lines_by_index = {int(li.get("itemIndex", n)): li
-                          for n, li in enumerate(copy.deepcopy((order.get("shippingData") or {}).get("logisticsInfo") or []))}
+        lines_by_index = {
+            int(li.get("itemIndex", n)): li
+            for n, li in enumerate(copy.deepcopy((order.get("shippingData") or {}).get("logisticsInfo") or []))
+        }
         # pair each item with its logistics line so reindexing keeps them together
         rows = [{"item": it, "line": lines_by_index.get(n)} for n, it in enumerate(items)]
         original_skus = {str(i.get("id")) for i in items}
@@ -88,13 +94,20 @@ class PlanningMixin:
                 where = f"replace[{e_no}].from.items[{f_no}]"
                 row = self._find_row(rows, src)
                 if row is None:
-                    raise SandboxError(400, "ORDMOD002", f"{where}: item {src['id']}"
-                                       + (f" ({src['uniqueId']})" if src.get("uniqueId") else "")
-                                       + f" is not in order {order['orderId']}")
+                    raise SandboxError(
+                        400,
+                        "ORDMOD002",
+                        f"{where}: item {src['id']}"
+                        + (f" ({src['uniqueId']})" if src.get("uniqueId") else "")
+                        + f" is not in order {order['orderId']}",
+                    )
                 have = int(row["item"].get("quantity") or 0)
                 if src["quantity"] > have:
-                    raise SandboxError(400, "ORDMOD002",
-                                       f"{where}: cannot remove {src['quantity']} of item {src['id']}, the order has {have}")
+                    raise SandboxError(
+                        400,
+                        "ORDMOD002",
+                        f"{where}: cannot remove {src['quantity']} of item {src['id']}, the order has {have}",
+                    )
                 snap = copy.deepcopy(row["item"])
                 snap["quantity"] = src["quantity"]
                 taken.append(snap)
@@ -104,9 +117,12 @@ class PlanningMixin:
             for t_no, dst in enumerate(entry["to"]):
                 where = f"replace[{e_no}].to.items[{t_no}]"
                 if multi_address and dst["id"] not in original_skus:
-                    raise SandboxError(400, "ORDMOD009",
-                                       f"{where}: order {order['orderId']} has more than one shipping address; "
-                                       "only items of the original order can be added")
+                    raise SandboxError(
+                        400,
+                        "ORDMOD009",
+                        f"{where}: order {order['orderId']} has more than one shipping address; "
+                        "only items of the original order can be added",
+                    )
                 row = self._merge_target(rows, dst)
                 if row is not None:
                     row["item"]["quantity"] = int(row["item"].get("quantity") or 0) + dst["quantity"]
@@ -114,7 +130,9 @@ class PlanningMixin:
                     template = self._template(order, dst["id"])
                     if template is None:
                         raise SandboxError(400, "ORDMOD010", f"{where}: SKU {dst['id']} not found in the catalog")
-                    uid = (new_ids[e_no][t_no] if new_ids else None) or dst.get("uniqueId") or self.store.new_id().upper()
+                    uid = (
+                        (new_ids[e_no][t_no] if new_ids else None) or dst.get("uniqueId") or self.store.new_id().upper()
+                    )
                     row = {"item": self._new_item(order, template, dst, uid), "line": None}
                     row["line"] = self._new_line(order, rows, entry, t_no, row["item"])
                     rows.append(row)
@@ -136,12 +154,16 @@ class PlanningMixin:
         total = order_total(order)
         if total + sum(deltas.values()) < 0:
             # The same rule as register-changes (oms.py): no change may make the order value negative.
-            raise SandboxError(400, "ORDMOD002",
-                               f"The modification would make the order value negative: the order total {total} "
-                               f"would change by {sum(deltas.values())} cents to {total + sum(deltas.values())} "
-                               f"(manualDiscountValue {parsed['manualDiscountValue']})")
-        return Plan(new_items, new_lines, deltas, removed_snaps,
-                    [[copy.deepcopy(i) for i in made] for made in added_snaps])
+            raise SandboxError(
+                400,
+                "ORDMOD002",
+                f"The modification would make the order value negative: the order total {total} "
+                f"would change by {sum(deltas.values())} cents to {total + sum(deltas.values())} "
+                f"(manualDiscountValue {parsed['manualDiscountValue']})",
+            )
+        return Plan(
+            new_items, new_lines, deltas, removed_snaps, [[copy.deepcopy(i) for i in made] for made in added_snaps]
+        )
 
     @staticmethod
     def _find_row(rows: list[dict], src: dict) -> dict | None:
@@ -183,15 +205,17 @@ class PlanningMixin:
             for key in ("price", "listPrice", "sellingPrice"):
                 if isinstance(item.get(key), int):
                     item[key] = round(item[key] * mult / base_mult)
-        item.update({
-            "uniqueId": unique_id,
-            "quantity": dst["quantity"],
-            "unitMultiplier": _int_like(mult, 1) if float(mult).is_integer() else mult,
-            "measurementUnit": dst.get("measurementUnit") or template.get("measurementUnit") or "un",
-            "lockId": f"00-{order['orderId']}",
-            "priceTags": [],
-            "manualPrice": None,
-        })
+        item.update(
+            {
+                "uniqueId": unique_id,
+                "quantity": dst["quantity"],
+                "unitMultiplier": _int_like(mult, 1) if float(mult).is_integer() else mult,
+                "measurementUnit": dst.get("measurementUnit") or template.get("measurementUnit") or "un",
+                "lockId": f"00-{order['orderId']}",
+                "priceTags": [],
+                "manualPrice": None,
+            }
+        )
         return item
 
     @staticmethod

@@ -127,38 +127,74 @@ class RenderingMixin:
                 known = next((s for s in ol.get("slas") or [] if s.get("id") == li["selectedSla"]), None)
                 if known:
                     break
-            pickup = {"isPickupStore": li["selectedDeliveryChannel"] == "pickup-in-point", "friendlyName": None,
-                      "address": None, "additionalInfo": None, "dockId": None}
+            pickup = {
+                "isPickupStore": li["selectedDeliveryChannel"] == "pickup-in-point",
+                "friendlyName": None,
+                "address": None,
+                "additionalInfo": None,
+                "dockId": None,
+            }
             sla = {
-                "id": li["selectedSla"], "deliveryChannel": li["selectedDeliveryChannel"],
-                "name": _str_or_none((known or {}).get("name")) or li["selectedSla"], "deliveryIds": [],
+                "id": li["selectedSla"],
+                "deliveryChannel": li["selectedDeliveryChannel"],
+                "name": _str_or_none((known or {}).get("name")) or li["selectedSla"],
+                "deliveryIds": [],
                 "shippingEstimate": _str_or_none((known or {}).get("shippingEstimate")),
-                "shippingEstimateDate": None, "lockTTL": None, "availableDeliveryWindows": [],
-                "deliveryWindow": None, "price": li["price"], "listPrice": li["price"], "tax": 0,
-                "pickupStoreInfo": dict(pickup), "pickupPointId": None, "pickupDistance": None,
-                "polygonName": None, "transitTime": None,
+                "shippingEstimateDate": None,
+                "lockTTL": None,
+                "availableDeliveryWindows": [],
+                "deliveryWindow": None,
+                "price": li["price"],
+                "listPrice": li["price"],
+                "tax": 0,
+                "pickupStoreInfo": dict(pickup),
+                "pickupPointId": None,
+                "pickupDistance": None,
+                "polygonName": None,
+                "transitTime": None,
             }
             item_id = entry["to"][li["itemIndex"]]["id"]
-            out.append({
-                "itemIndex": li["itemIndex"], "selectedSla": li["selectedSla"],
-                "selectedDeliveryChannel": li["selectedDeliveryChannel"], "addressId": li["addressId"],
-                "slas": [sla], "shipsTo": [], "itemId": item_id,
-                "deliveryChannels": [{"id": li["selectedDeliveryChannel"]}],
-                "price": li["price"], "listPrice": li["price"], "shippingEstimate": sla["shippingEstimate"],
-                "dockEstimate": None, "shippingEstimateDate": None, "lockTTL": None, "deliveryCompany": None,
-                "polygonName": None, "transitTime": None, "sellingPrice": li["price"], "deliveryIds": [],
-                "deliveryWindow": None, "pickupPointId": None, "pickupStoreInfo": dict(pickup),
-                "pickupDistance": None,
-            })
+            out.append(
+                {
+                    "itemIndex": li["itemIndex"],
+                    "selectedSla": li["selectedSla"],
+                    "selectedDeliveryChannel": li["selectedDeliveryChannel"],
+                    "addressId": li["addressId"],
+                    "slas": [sla],
+                    "shipsTo": [],
+                    "itemId": item_id,
+                    "deliveryChannels": [{"id": li["selectedDeliveryChannel"]}],
+                    "price": li["price"],
+                    "listPrice": li["price"],
+                    "shippingEstimate": sla["shippingEstimate"],
+                    "dockEstimate": None,
+                    "shippingEstimateDate": None,
+                    "lockTTL": None,
+                    "deliveryCompany": None,
+                    "polygonName": None,
+                    "transitTime": None,
+                    "sellingPrice": li["price"],
+                    "deliveryIds": [],
+                    "deliveryWindow": None,
+                    "pickupPointId": None,
+                    "pickupStoreInfo": dict(pickup),
+                    "pickupDistance": None,
+                }
+            )
         return out
 
     def render_entries(self, order: dict, entries: list[dict], plan: Plan) -> tuple[list[list[dict]], list[list[dict]]]:
         froms, tos = [], []
         for e_no, entry in enumerate(entries):
-            froms.append([self.render_from_item(src, plan.removed_snapshots[e_no][f_no])
-                          for f_no, src in enumerate(entry["from"])])
-            tos.append([self.render_to_item(dst, plan.added_snapshots[e_no][t_no])
-                        for t_no, dst in enumerate(entry["to"])])
+            froms.append(
+                [
+                    self.render_from_item(src, plan.removed_snapshots[e_no][f_no])
+                    for f_no, src in enumerate(entry["from"])
+                ]
+            )
+            tos.append(
+                [self.render_to_item(dst, plan.added_snapshots[e_no][t_no]) for t_no, dst in enumerate(entry["to"])]
+            )
         return froms, tos
 
     @staticmethod
@@ -171,19 +207,41 @@ class RenderingMixin:
         out.pop("usingDefaultBehavior", None)
         # repeated at the top: the detail and history schemas require settings.customPaymentSystemsAllowed
         out["customPaymentSystemsAllowed"] = list(
-            settings.get("paymentConfiguration", {}).get("customPaymentSystemsAllowed") or [])
+            settings.get("paymentConfiguration", {}).get("customPaymentSystemsAllowed") or []
+        )
         return out
 
-    def _body(self, order: dict, reason: str, entries: list[dict], froms, tos, parsed_manual: tuple[int, int],
-              total_change: int, totals: list, settings: dict, date: str, component: str) -> dict:
+    def _body(
+        self,
+        order: dict,
+        reason: str,
+        entries: list[dict],
+        froms,
+        tos,
+        parsed_manual: tuple[int, int],
+        total_change: int,
+        totals: list,
+        settings: dict,
+        date: str,
+        component: str,
+    ) -> dict:
         replace = []
         for e_no, entry in enumerate(entries):
-            replace.append({
-                "from": {"paymentData": {"transactions": []}, "items": froms[e_no],
-                         "shippingData": {"logisticsInfo": []}},
-                "to": {"items": tos[e_no], "paymentData": {"transactions": []}, "receiptData": None,
-                       "shippingData": {"logisticsInfo": self.render_logistics(entry, order)}},
-            })
+            replace.append(
+                {
+                    "from": {
+                        "paymentData": {"transactions": []},
+                        "items": froms[e_no],
+                        "shippingData": {"logisticsInfo": []},
+                    },
+                    "to": {
+                        "items": tos[e_no],
+                        "paymentData": {"transactions": []},
+                        "receiptData": None,
+                        "shippingData": {"logisticsInfo": self.render_logistics(entry, order)},
+                    },
+                }
+            )
         return {
             "reason": reason,
             "manualDiscountValue": parsed_manual[0],
@@ -204,12 +262,28 @@ class RenderingMixin:
         body = {
             "requestId": req.request_id,
             "workflowId": req.workflow_id,
-            **self._body(order, req.reason, req.entries, req.rendered_from, req.rendered_to,
-                         (req.manual_discount, req.manual_increment), req.total_change,
-                         [] if accepted else req.totals, settings, req.date, req.component),
+            **self._body(
+                order,
+                req.reason,
+                req.entries,
+                req.rendered_from,
+                req.rendered_to,
+                (req.manual_discount, req.manual_increment),
+                req.total_change,
+                [] if accepted else req.totals,
+                settings,
+                req.date,
+                req.component,
+            ),
         }
         if detail:
-            body = {"requestId": body.pop("requestId"), "workflowId": body.pop("workflowId"),
-                    "status": req.status, "inProgress": req.in_progress, **body,
-                    "error": req.error, "logs": list(req.logs)}
+            body = {
+                "requestId": body.pop("requestId"),
+                "workflowId": body.pop("workflowId"),
+                "status": req.status,
+                "inProgress": req.in_progress,
+                **body,
+                "error": req.error,
+                "logs": list(req.logs),
+            }
         return body

@@ -68,7 +68,9 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         if not value:
             raise SandboxError(400, "ORDMOD001", f"The query parameter '{param}' (account name) is required")
         if value != self.store.account:
-            raise SandboxError(400, "ORDMOD001", f"Account '{value}' does not match this store ('{self.store.account}')")
+            raise SandboxError(
+                400, "ORDMOD001", f"Account '{value}' does not match this store ('{self.store.account}')"
+            )
 
     def catalog(self) -> dict[str, dict]:
         """SKU id -> a template item, from the seeded orders (first occurrence by orderId)."""
@@ -99,16 +101,23 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
 
     def check_modifiable(self, order: dict, settings: dict) -> None:
         if not settings.get("rolloutConfiguration", {}).get("enableApi"):
-            raise SandboxError(403, "ORDMOD003",
-                               "Order modifications via API are disabled for this account "
-                               "(settings.rolloutConfiguration.enableApi is false)")
+            raise SandboxError(
+                403,
+                "ORDMOD003",
+                "Order modifications via API are disabled for this account "
+                "(settings.rolloutConfiguration.enableApi is false)",
+            )
         if order.get("status") not in ALLOWED_STATUSES:
-            raise SandboxError(409, "ORDMOD004",
-                               f"Order {order['orderId']} is '{order.get('status')}'; it can only be modified "
-                               f"in {', '.join(ALLOWED_STATUSES)}")
+            raise SandboxError(
+                409,
+                "ORDMOD004",
+                f"Order {order['orderId']} is '{order.get('status')}'; it can only be modified "
+                f"in {', '.join(ALLOWED_STATUSES)}",
+            )
         if self._payment_finished(order, self.store.order_meta(order)):
-            raise SandboxError(409, "ORDMOD005",
-                               f"Order {order['orderId']} cannot be modified: its payment transaction is Finished")
+            raise SandboxError(
+                409, "ORDMOD005", f"Order {order['orderId']} cannot be modified: its payment transaction is Finished"
+            )
 
     def price_increase_allowed(self, order: dict, settings: dict) -> bool:
         custom = set(settings.get("paymentConfiguration", {}).get("customPaymentSystemsAllowed") or [])
@@ -120,8 +129,9 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
 
     # -- workflow --------------------------------------------------------------------------
     def _prepare(self, order: dict, parsed: dict) -> tuple[Plan, list[list[str]]]:
-        new_ids = [[dst.get("uniqueId") or self.store.new_id().upper() for dst in entry["to"]]
-                   for entry in parsed["entries"]]
+        new_ids = [
+            [dst.get("uniqueId") or self.store.new_id().upper() for dst in entry["to"]] for entry in parsed["entries"]
+        ]
         plan = self.plan(order, parsed, new_ids)
         return plan, new_ids
 
@@ -132,10 +142,17 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         self._check_not_busy(order_id)
         plan, new_ids = self._prepare(order, parsed)
         req = ChangeRequest(
-            request_id=self.store.new_uuid(), workflow_id=self.store.new_uuid(), order_id=order_id,
-            reason=parsed["reason"], entries=parsed["entries"], manual_discount=parsed["manualDiscountValue"],
-            manual_increment=parsed["manualIncrementValue"], settings_override=parsed["settings"],
-            date=self.store.iso(), started=self._now(), new_unique_ids=new_ids,
+            request_id=self.store.new_uuid(),
+            workflow_id=self.store.new_uuid(),
+            order_id=order_id,
+            reason=parsed["reason"],
+            entries=parsed["entries"],
+            manual_discount=parsed["manualDiscountValue"],
+            manual_increment=parsed["manualIncrementValue"],
+            settings_override=parsed["settings"],
+            date=self.store.iso(),
+            started=self._now(),
+            new_unique_ids=new_ids,
             component="MarketplaceComponent" if order.get("origin") == "Marketplace" else "FulfillmentComponent",
         )
         self._set_plan(req, order, plan)
@@ -154,14 +171,25 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         self.check_modifiable(order, settings)
         # plan() works on copies and new uniqueIds come from a throwaway counter: nothing persists
         # and the store's rng is not consumed.
-        new_ids = [[dst.get("uniqueId") or f"PREVIEW{e:02d}{t:02d}".ljust(32, "0")
-                    for t, dst in enumerate(entry["to"])] for e, entry in enumerate(parsed["entries"])]
+        new_ids = [
+            [dst.get("uniqueId") or f"PREVIEW{e:02d}{t:02d}".ljust(32, "0") for t, dst in enumerate(entry["to"])]
+            for e, entry in enumerate(parsed["entries"])
+        ]
         plan = self.plan(order, parsed, new_ids)
         froms, tos = self.render_entries(order, parsed["entries"], plan)
-        return self._body(order, parsed["reason"], parsed["entries"], froms, tos,
-                          (parsed["manualDiscountValue"], parsed["manualIncrementValue"]), plan.total_change,
-                          self.render_totals(plan.deltas), settings, self.store.iso(),
-                          "MarketplaceComponent" if order.get("origin") == "Marketplace" else "FulfillmentComponent")
+        return self._body(
+            order,
+            parsed["reason"],
+            parsed["entries"],
+            froms,
+            tos,
+            (parsed["manualDiscountValue"], parsed["manualIncrementValue"]),
+            plan.total_change,
+            self.render_totals(plan.deltas),
+            settings,
+            self.store.iso(),
+            "MarketplaceComponent" if order.get("origin") == "Marketplace" else "FulfillmentComponent",
+        )
 
     def get(self, order_id: str, request_id: str) -> ChangeRequest:
         self.store.order(order_id)
@@ -192,11 +220,15 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         order = self.store.order(req.order_id)
         settings = merge_settings(self.settings, req.settings_override)
         if order.get("status") not in ALLOWED_STATUSES or self._payment_finished(order, self.store.order_meta(order)):
-            self._stop(req, "ORDMOD102", f"Order {order['orderId']} is no longer modifiable "
-                                         f"(status '{order.get('status')}')")
+            self._stop(
+                req, "ORDMOD102", f"Order {order['orderId']} is no longer modifiable (status '{order.get('status')}')"
+            )
             return
-        parsed = {"entries": req.entries, "manualDiscountValue": req.manual_discount,
-                  "manualIncrementValue": req.manual_increment}
+        parsed = {
+            "entries": req.entries,
+            "manualDiscountValue": req.manual_discount,
+            "manualIncrementValue": req.manual_increment,
+        }
         try:
             plan = self.plan(order, parsed, req.new_unique_ids)
         except SandboxError as exc:
@@ -204,10 +236,13 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
             return
         self._set_plan(req, order, plan)
         if plan.total_change > 0 and not self.price_increase_allowed(order, settings):
-            self._stop(req, "ORDMOD101",
-                       f"The modification increases the order value by {plan.total_change} cents; increasing the "
-                       "price is allowed only for credit card, payable notes (promissory), cash or credit control "
-                       "payments (or payment systems in customPaymentSystemsAllowed)")
+            self._stop(
+                req,
+                "ORDMOD101",
+                f"The modification increases the order value by {plan.total_change} cents; increasing the "
+                "price is allowed only for credit card, payable notes (promissory), cash or credit control "
+                "payments (or payment systems in customPaymentSystemsAllowed)",
+            )
             return
         self._apply(req, order, plan)
 
@@ -222,11 +257,16 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         order.setdefault("shippingData", {})["logisticsInfo"] = plan.logistics
         if req.manual_discount or req.manual_increment:
             attachment = order.get("changesAttachment") or {"id": "changeAttachment", "changesData": []}
-            attachment.setdefault("changesData", []).append({
-                "reason": req.reason, "discountValue": req.manual_discount, "incrementValue": req.manual_increment,
-                "itemsAdded": [], "itemsRemoved": [],
-                "receipt": {"date": self.store.iso(), "orderId": order["orderId"], "receipt": req.request_id},
-            })
+            attachment.setdefault("changesData", []).append(
+                {
+                    "reason": req.reason,
+                    "discountValue": req.manual_discount,
+                    "incrementValue": req.manual_increment,
+                    "itemsAdded": [],
+                    "itemsRemoved": [],
+                    "receipt": {"date": self.store.iso(), "orderId": order["orderId"], "receipt": req.request_id},
+                }
+            )
             order["changesAttachment"] = attachment
         req.applied = {"removed": plan.removed_snapshots, "added": plan.added_snapshots}
         self.store.recompute_totals(order)
@@ -242,8 +282,11 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         req = self.get(order_id, request_id)
         if req.error is None:
             state = "already done" if req.status == DONE else "still in progress"
-            raise SandboxError(409, "ORDMOD007",
-                               f"Change request {request_id} is {state}; only a request stopped on error can be retried")
+            raise SandboxError(
+                409,
+                "ORDMOD007",
+                f"Change request {request_id} is {state}; only a request stopped on error can be retried",
+            )
         order = self.store.order(order_id)
         override = parsed["settings"] if parsed["settings"] is not None else req.settings_override
         settings = merge_settings(self.settings, override)
@@ -268,15 +311,19 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
     def _check_not_busy(self, order_id: str) -> None:
         busy = [r for r in self.requests.get(order_id, {}).values() if r.in_progress]
         if busy:
-            raise SandboxError(409, "ORDMOD008",
-                               f"Order {order_id} already has a modification in progress ({busy[0].request_id})")
+            raise SandboxError(
+                409, "ORDMOD008", f"Order {order_id} already has a modification in progress ({busy[0].request_id})"
+            )
 
     def cancel(self, order_id: str, request_id: str, reason: str) -> ChangeRequest:
         req = self.get(order_id, request_id)
         if req.status == DONE:
-            raise SandboxError(409, "ORDMOD007",
-                               f"Change request {request_id} was already processed and cannot be canceled; "
-                               "create a new modification to revert it")
+            raise SandboxError(
+                409,
+                "ORDMOD007",
+                f"Change request {request_id} was already processed and cannot be canceled; "
+                "create a new modification to revert it",
+            )
         req.status = CANCELED
         req.in_progress = False
         self._log(req, f"Modification canceled: {reason}")
@@ -286,8 +333,10 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
     def history(self, order_id: str) -> dict:
         self.store.order(order_id)
         reqs = self.requests.get(order_id, {})
-        return {"requests": [self.render_request(r) for r in reqs.values()],
-                "actions": list(self.actions.get(order_id, []))}
+        return {
+            "requests": [self.render_request(r) for r in reqs.values()],
+            "actions": list(self.actions.get(order_id, [])),
+        }
 
     # -- settings --------------------------------------------------------------------------
     def get_settings(self) -> dict:

@@ -39,12 +39,21 @@ class ChangeSummaryMixin:
             for e_no, entry in enumerate(req.entries):
                 src = [self._summary_item(i) for i in req.applied["removed"][e_no]]
                 dst = [self._summary_item(i, total=True) for i in req.applied["added"][e_no]]
-                for d, it in zip(dst, req.applied["added"][e_no]):
-                    d["quantity"] = next((t["quantity"] for t in entry["to"] if t["id"] == str(it.get("id"))), d["quantity"])
+                for d, it in zip(dst, req.applied["added"][e_no], strict=True):
+                    d["quantity"] = next(
+                        (t["quantity"] for t in entry["to"] if t["id"] == str(it.get("id"))), d["quantity"]
+                    )
                 if src and dst:
                     kind = self._replace_type(entry)
-                    replaced.append({"replaceType": kind, "userInputType": kind, "from": {"items": src, "shippingData": None},
-                                     "to": {"items": dst, "shippingData": None}, "type": "UserInput"})
+                    replaced.append(
+                        {
+                            "replaceType": kind,
+                            "userInputType": kind,
+                            "from": {"items": src, "shippingData": None},
+                            "to": {"items": dst, "shippingData": None},
+                            "type": "UserInput",
+                        }
+                    )
                 elif dst:
                     added.extend(dst)
                 else:
@@ -53,9 +62,14 @@ class ChangeSummaryMixin:
         if original:
             now_totals = {t["id"]: t["value"] for t in order.get("totals") or []}
             for key in ("Items", "Discounts", "Shipping", "Tax"):
-                totals.append({"id": key, "name": TOTAL_NAMES[key],
-                               "value": now_totals.get(key, 0) - original["totals"].get(key, 0),
-                               "alternativeTotals": None})
+                totals.append(
+                    {
+                        "id": key,
+                        "name": TOTAL_NAMES[key],
+                        "value": now_totals.get(key, 0) - original["totals"].get(key, 0),
+                        "alternativeTotals": None,
+                    }
+                )
         return {
             "original": summary_original,
             "added": added,
@@ -87,7 +101,9 @@ class ChangeSummaryMixin:
             "price": int(it.get("price") or 0),
             "measurementUnit": it.get("measurementUnit") or "un",
             "unitMultiplier": float(it.get("unitMultiplier") or 1),
-            "sellingPrice": int(it["sellingPrice"]) if it.get("sellingPrice") is not None else int(it.get("price") or 0),
+            "sellingPrice": int(it["sellingPrice"])
+            if it.get("sellingPrice") is not None
+            else int(it.get("price") or 0),
             "priceTags": [],
         }
         if total:
@@ -105,7 +121,14 @@ class ChangeSummaryMixin:
         for key in ("productId", "lockId", "seller", "sellerSku"):
             if isinstance(it.get(key), str):
                 out[key] = it[key]
-        for key in ("ean", "priceValidUntil", "preSaleDate", "taxCode", "parentAssemblyBinding", "manualPriceAppliedBy"):
+        for key in (
+            "ean",
+            "priceValidUntil",
+            "preSaleDate",
+            "taxCode",
+            "parentAssemblyBinding",
+            "manualPriceAppliedBy",
+        ):
             if it.get(key) is None or isinstance(it.get(key), str):
                 out[key] = it.get(key)
         for key in ("tax", "rewardValue", "freightCommission", "commission"):
