@@ -1,7 +1,9 @@
-"""Every tool through the SDK client against the sandbox: one happy path and one invalid input each.
+"""Every tool through the SDK client against the sandbox: its example, and invalid inputs.
 
-Writes run with a client that approves through elicitation, so each happy path crosses the guard
-for real. Invalid inputs must be refused before any request: the sandbox log stays empty.
+The happy path of each tool is the operation's own example (``Operation.example`` in the
+registry), run with a client that approves through elicitation, so each crosses the guard for
+real. Invalid inputs are derived from each tool's advertised schema (tests/examples.py) and must
+be refused before any request: the sandbox log stays empty.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import re
 
 import jsonschema
 import pytest
+from examples import example_arguments, invalid_inputs
 from mcp import Client, types
 
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.registry import OPERATIONS
+from vtex_orders_mcp.schemas import advertised_schema
 from vtex_orders_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -27,7 +31,7 @@ async def approve(ctx, params):
 
 @pytest.fixture
 async def env(tmp_path):
-    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=80))
+    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=40))
     async with Client(app.server, elicitation_callback=approve) as client:
         yield app, client
 
@@ -48,10 +52,6 @@ def invoiced_with_tracking(app):
     raise LookupError
 
 
-def card_paid(o):
-    return any(p.get("group") == "creditCard" for t in o["paymentData"]["transactions"] for p in t["payments"])
-
-
 async def input_schema(client, name):
     return next(t.input_schema for t in (await client.list_tools()).tools if t.name == name)
 
@@ -62,168 +62,11 @@ async def call(client, name, args):
     return result.structured_content
 
 
-# name -> async (app, client) -> arguments; writes are then approved and must end "done".
-def happy_cases():
-    async def order_only(app, c):
-        return {"orderId": SEED}
-
-    async def list_orders(app, c):
-        return {"status": "handling", "per_page": 5}
-
-    async def group(app, c):
-        return {"orderGroup": app.sandbox.store.orders[SEED]["orderGroup"]}
-
-    async def start_handling(app, c):
-        return {"orderId": pick(app, "ready-for-handling")["orderId"]}
-
-    async def cancel(app, c):
-        return {"orderId": SEED, "reason": "customer asked"}
-
-    async def register_changes(app, c):
-        o = pick(app, "handling", lambda o: len(o["items"]) >= 1)
-        item = o["items"][0]
-        return {"orderId": o["orderId"], "requestId": "req-1", "reason": "out of stock", "discountValue": 100,
-                "itemsRemoved": [{"id": item["id"], "quantity": 1, "price": item["price"]}]}
-
-    async def interaction(app, c):
-        return {"orderId": SEED, "source": "support", "message": "Customer called about delivery"}
-
-    async def modification(app, c):
-        o = pick(app, "handling", lambda o: card_paid(o) and o["orderId"] != SEED)
-        item = o["items"][0]
-        return {"changeOrderId": o["orderId"], "reason": "customer wants one more",
-                "add": [{"id": item["id"], "quantity": 1}]}
-
-    async def preview(app, c):
-        args = await modification(app, c)
-        return args
-
-    async def created(app, c):
-        args = await modification(app, c)
-        out = await call(c, "create_order_modification", args)
-        return {"changeOrderId": args["changeOrderId"], "changeRequestId": out["result"]["requestId"]}
-
-    async def history(app, c):
-        return {"changeOrderId": (await created(app, c))["changeOrderId"]}
-
-    async def stuck(app, c):
-        o = pick(app, "handling", lambda o: not card_paid(o) and o["orderId"] != SEED)
-        item = o["items"][0]
-        args = {"changeOrderId": o["orderId"], "reason": "add an item",
-                "add": [{"id": item["id"], "quantity": 1}]}
-        out = await call(c, "create_order_modification", args)
-        app.sandbox.clock.advance(60)
-        return {"changeOrderId": o["orderId"], "changeRequestId": out["result"]["requestId"]}
-
-    async def retry(app, c):
-        return {**(await stuck(app, c)), "reason": "try again"}
-
-    async def cancel_mod(app, c):
-        return {**(await stuck(app, c)), "reason": "customer changed their mind"}
-
-    async def settings(app, c):
-        return {"rolloutConfiguration": {"enableApi": True}}
-
-    async def no_args(app, c):
-        return {}
-
-    async def invoice(app, c):
-        o = app.sandbox.store.orders[SEED]
-        return {"orderId": SEED, "type": "Output", "invoiceNumber": "NF-1001", "invoiceValue": o["value"],
-                "issuanceDate": "2026-11-23T10:00:00-03:00",
-                "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in o["items"]]}
-
-    async def tracking(app, c):
-        o, p = invoiced_with_tracking(app)
-        return {"orderId": o["orderId"], "invoiceNumber": p["invoiceNumber"], "trackingNumber": "BR123456789BR",
-                "courier": "Correios", "trackingUrl": "https://tracking.example/BR123456789BR"}
-
-    async def tracking_status(app, c):
-        o, p = invoiced_with_tracking(app)
-        return {"orderId": o["orderId"], "invoiceNumber": p["invoiceNumber"], "isDelivered": True,
-                "deliveredDate": "2026-11-22 15:30",
-                "events": [{"city": "Rio de Janeiro", "state": "RJ", "description": "Delivered",
-                            "date": "2026-11-22T15:30:00Z"}]}
-
-    async def payment_notification(app, c):
-        o = pick(app, "payment-pending")
-        return {"orderId": o["orderId"], "paymentId": o["paymentData"]["transactions"][0]["payments"][0]["id"]}
-
-    async def feed_config(app, c):
-        return {"filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]}}
-
-    async def configured(app, c):
-        await call(c, "set_feed_config", await feed_config(app, c))
-        return {}
-
-    async def feed_items(app, c):
-        await configured(app, c)
-        await call(c, "start_handling", await start_handling(app, c))
-        return {"maxlot": 5}
-
-    async def commit(app, c):
-        out = await call(c, "get_feed_items", await feed_items(app, c))
-        handles = [item["handle"] for item in out["result"]]
-        assert handles
-        return {"handles": handles}
-
-    async def jsonata(app, c):
-        return {"Expression": 'status = "canceled"', "Document": '{"status": "canceled"}'}
-
-    async def hook(app, c):
-        return {"filter": {"type": "FromOrders", "expression": "value > 100", "disableSingleFire": False},
-                "hook": {"url": "https://erp.example.com/vtex-hook", "headers": {"X-Key": "k"}}}
-
-    async def hooked(app, c):
-        await call(c, "set_hook_config", await hook(app, c))
-        return {}
-
-    def customer_order(app):  # the seed example's e-mail is an obfuscated placeholder, not an address
-        return next(o for o in app.sandbox.store.orders.values() if o["orderId"] != SEED)
-
-    async def user_orders(app, c):
-        return {"clientEmail": customer_order(app)["clientProfileData"]["email"]}
-
-    async def user_order(app, c):
-        return {"orderId": customer_order(app)["orderId"], **(await user_orders(app, c))}
-
-    async def window(app, c):
-        return {"waitingTime": 3}
-
-    async def feed_v2(app, c):
-        return {"maxLot": 5}
-
-    return {
-        "get_order": order_only, "get_order_group": group, "list_orders": list_orders,
-        "start_handling": start_handling, "cancel_order": cancel, "register_order_changes": register_changes,
-        "add_order_interaction": interaction, "get_order_change_summary": order_only,
-        "create_order_modification": modification, "get_order_modification_history": history,
-        "get_order_modification": created, "preview_order_modification": preview,
-        "retry_order_modification": retry, "cancel_order_modification": cancel_mod,
-        "update_order_modification_settings": settings, "get_order_modification_settings": no_args,
-        "invoice_order": invoice, "update_invoice_tracking": tracking, "update_tracking_status": tracking_status,
-        "get_order_conversation": order_only, "get_payment_transaction": order_only,
-        "send_payment_notification": payment_notification, "get_feed_v2_status": feed_v2,
-        "get_feed_config": configured, "set_feed_config": feed_config, "delete_feed_config": configured,
-        "get_feed_items": feed_items, "commit_feed_items": commit, "test_jsonata_expression": jsonata,
-        "get_hook_config": hooked, "set_hook_config": hook, "delete_hook_config": hooked,
-        "list_user_orders": user_orders, "get_user_order": user_order,
-        "get_change_seller_window": no_args, "set_change_seller_window": window,
-    }  # fmt: skip
-
-
-HAPPY = happy_cases()
-
-
-def test_every_operation_has_a_happy_path_and_an_invalid_case():
-    names = {op.name for op in OPERATIONS}
-    assert set(HAPPY) == names and set(INVALID) == names
-
-
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
 async def test_happy_path(env, op):
+    """The operation's own example (registry) runs through the guard and sends exactly itself."""
     app, client = env
-    args = await HAPPY[op.name](app, client)
+    args = await example_arguments(op, client, app.sandbox)
     jsonschema.validate(args, await input_schema(client, op.name))  # a valid example for the schema
     app.sandbox.clear_log()
     out = await call(client, op.name, args)
@@ -244,7 +87,7 @@ WRITES = [op for op in OPERATIONS if not op.read_only]
 async def test_two_step_confirmation_round_trips(env, op):
     """A client without elicitation passes the confirmation back unchanged and the write runs once."""
     app, client = env
-    args = await HAPPY[op.name](app, client)  # set-up may use the approving client
+    args = await example_arguments(op, client, app.sandbox)  # set-up may use the approving client
     app.sandbox.clear_log()
     async with Client(app.server) as plain:  # no elicitation: the two-step token path
         asked = await call(plain, op.name, args)
@@ -254,61 +97,29 @@ async def test_two_step_confirmation_round_trips(env, op):
     assert [w.route for w in app.sandbox.writes()] == [f"{op.method} {op.path}"]
 
 
-INVALID = {
-    "get_order": ({"orderId": "not an id"}, "orderId"),
-    "get_order_group": ({"orderGroup": "v1-01"}, "orderGroup"),
-    "list_orders": ({"status": "shipped"}, "status: must be one of"),
-    "start_handling": ({}, "orderId: required"),
-    "cancel_order": ({"orderId": SEED}, "reason: required"),
-    "register_order_changes": ({"orderId": SEED, "requestId": "r", "reason": "x", "discountValue": -5}, "discountValue"),
-    "add_order_interaction": ({"orderId": SEED, "source": "s", "message": ""}, "message"),
-    "get_order_change_summary": ({"orderId": "../../etc"}, "orderId"),
-    "create_order_modification": ({"changeOrderId": SEED, "reason": "x", "add": [{"id": "1", "quantity": 0}]}, "quantity"),
-    "get_order_modification_history": ({"changeOrderId": "seq123"}, "changeOrderId"),
-    "get_order_modification": ({"changeOrderId": SEED, "changeRequestId": "a/b"}, "changeRequestId"),
-    "preview_order_modification": ({"changeOrderId": SEED}, "reason: required"),
-    "retry_order_modification": ({"changeOrderId": SEED, "changeRequestId": "abc"}, "reason: required"),
-    "cancel_order_modification": ({"changeOrderId": SEED, "changeRequestId": "abc", "reason": ""}, "reason"),
-    "update_order_modification_settings": ({"rolloutConfiguration": {"enableApi": "maybe"}}, "enableApi"),
-    "get_order_modification_settings": ({"an": "other"}, "unknown field"),
-    "invoice_order": ({"orderId": SEED, "type": "Sale", "invoiceNumber": "1", "invoiceValue": 1, "issuanceDate": "2026-01-01T00:00:00Z", "items": [{"id": "1", "quantity": 1, "price": 1}]}, "must be one of 'Output' or 'Input'"),
-    "update_invoice_tracking": ({"orderId": SEED, "invoiceNumber": "NF1", "courier": "c"}, "trackingNumber: required"),
-    "update_tracking_status": ({"orderId": SEED, "invoiceNumber": "NF1", "isDelivered": True, "deliveredDate": "yesterday"}, "deliveredDate"),
-    "get_order_conversation": ({"orderId": 12}, "orderId"),
-    "get_payment_transaction": ({"orderId": SEED, "view": "full"}, "unknown field"),
-    "send_payment_notification": ({"orderId": SEED, "paymentId": "x y"}, "paymentId"),
-    "get_feed_v2_status": ({"maxLot": 50}, "maxLot"),
-    "get_feed_config": ({"verbose": True}, "unknown field"),
-    "set_feed_config": ({"filter": {"type": "FromWorkflow", "status": ["shipped"]}}, "filter.status.0"),
-    "delete_feed_config": ({"force": True}, "unknown field"),
-    "get_feed_items": ({"maxlot": 11}, "maxlot"),
-    "commit_feed_items": ({"handles": []}, "handles"),
-    "test_jsonata_expression": ({"Expression": "x"}, "Document: required"),
-    "get_hook_config": ({"page": 2}, "unknown field"),
-    "set_hook_config": ({"filter": {"type": "FromOrders"}, "hook": {"url": "http://insecure.example"}}, "hook.url"),
-    "delete_hook_config": ({"all": True}, "unknown field"),
-    "list_user_orders": ({"clientEmail": "not-an-email"}, "clientEmail"),
-    "get_user_order": ({"orderId": SEED}, "clientEmail: required"),
-    "get_change_seller_window": ({"days": 1}, "unknown field"),
-    "set_change_seller_window": ({"waitingTime": -1}, "waitingTime"),
-}  # fmt: skip
+INVALID = [(op, case, args, named) for op in OPERATIONS for case, args, named in invalid_inputs(advertised_schema(op.args))]
 
 
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
-async def test_invalid_input_is_refused_before_any_request(env, op):
+def test_every_operation_has_invalid_cases_beyond_the_unknown_field():
+    counted = {op.name: sum(1 for o, *_ in INVALID if o is op) for op in OPERATIONS}
+    assert all(n >= 1 for n in counted.values())
+    assert sum(counted.values()) > 3 * len(OPERATIONS)  # required, typed and bounded fields too
+
+
+@pytest.mark.parametrize(("op", "case", "args", "named"), INVALID, ids=[f"{op.name}: {case}" for op, case, *_ in INVALID])
+async def test_invalid_input_is_refused_before_any_request(env, op, case, args, named):
     app, client = env
-    args, expected = INVALID[op.name]
     with pytest.raises(jsonschema.ValidationError):  # the advertised schema refuses it too
         jsonschema.validate(args, await input_schema(client, op.name))
     app.sandbox.clear_log()
     result = await client.call_tool(op.name, args)
     assert result.is_error
     text = result.content[0].text
-    assert expected in text and "nothing was sent to VTEX" in text, text
+    assert named in text and "nothing was sent to VTEX" in text, text
     assert app.sandbox.requests == []
 
 
-async def test_tools_list_covers_the_36_operations_by_meta(env):
+async def test_tools_list_covers_every_operation_by_meta(env):
     app, client = env
     tools = (await client.list_tools()).tools
     metas = {(t.meta["vtex"]["method"], t.meta["vtex"]["path"]) for t in tools if t.meta}

@@ -169,12 +169,8 @@ def _delivery(li: dict[str, Any], addresses: dict[Any, dict[str, Any]], home: di
     return delivery
 
 
-def _deliveries(shipping: dict[str, Any], home: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-    """How the order travels. VTEX plans each item separately (``logisticsInfo[]``, one per item):
-    when every item goes the same way (the usual case) the shipping view holds that one delivery's
-    fields; when items go different ways (pickup for one, home delivery for another, two carriers,
-    two estimates) it lists each distinct delivery with the SKUs it carries, so no carrier or
-    estimate reads as if it covered the whole order."""
+def _delivery_groups(shipping: dict[str, Any], home: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each distinct way the items travel, with the SKUs that travel that way."""
     addresses = {a.get("addressId"): a for a in dicts(shipping.get("selectedAddresses")) if a.get("addressId")}
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     entries = shipping.get("logisticsInfo") if isinstance(shipping.get("logisticsInfo"), list) else []
@@ -189,11 +185,21 @@ def _deliveries(shipping: dict[str, Any], home: dict[str, Any], items: list[dict
         group = groups.setdefault(tuple(delivery.values()), {"skus": [], **delivery})
         if sku is not None and sku not in group["skus"]:
             group["skus"].append(sku)
+    return list(groups.values())
+
+
+def _deliveries(shipping: dict[str, Any], home: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the order travels. VTEX plans each item separately (``logisticsInfo[]``, one per item):
+    when every item goes the same way (the usual case) the shipping view holds that one delivery's
+    fields; when items go different ways (pickup for one, home delivery for another, two carriers,
+    two estimates) it lists each distinct delivery with the SKUs it carries, so no carrier or
+    estimate reads as if it covered the whole order."""
+    groups = _delivery_groups(shipping, home, items)
     if len(groups) > 1:
-        return {"deliveries": list(groups.values())}
+        return {"deliveries": groups}
     if not groups:
         return {}
-    single = next(iter(groups.values()))
+    single = groups[0]
     # One delivery for everything: its fields sit on the shipping view itself, as small as before.
     kept = {k: v for k, v in single.items() if k not in ("skus", "address")}
     return kept | ({"pickupAddress": single["address"]} if single.get("address") else {})
