@@ -86,7 +86,9 @@ async def test_a_new_operation_is_listed_and_read(app):
     flag = tools["flag_order"]
     assert flag.annotations.read_only_hint is False and flag.annotations.destructive_hint is False
     assert flag.meta == {"vtex": {"method": "POST", "path": "/api/oms/pvt/orders/{orderId}/interactions"}}
-    assert flag.input_schema["required"] == ["orderId", "message"] and flag.input_schema["additionalProperties"] is False
+    assert (
+        flag.input_schema["required"] == ["orderId", "message"] and flag.input_schema["additionalProperties"] is False
+    )
     jsonschema.validate({"orderId": SEED, "message": "vip"}, flag.input_schema)
     assert tools["get_order_brief"].annotations.read_only_hint is True
     assert not brief.is_error and brief.structured_content["order"]["orderId"] == SEED
@@ -120,7 +122,7 @@ async def test_a_new_write_is_guarded_by_both_channels(app):
 @pytest.mark.anyio
 async def test_a_new_operation_gets_a_schema_snapshot_and_a_docs_row(app, tmp_path):
     async with Client(app.server) as c:
-        tools = (await app.server.list_tools())
+        tools = await app.server.list_tools()
     written = write_snapshots(tools, tmp_path / "schemas")
     assert {p.stem for p in written} == {op.name for op in EXTENDED} | {CONFIRM_TOOL}
     snapshot = json.loads((tmp_path / "schemas" / "flag_order.json").read_text())
@@ -168,3 +170,30 @@ def test_no_view_function_is_above_complexity_15():
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and complexity(node) > 15:
                 over.append(f"views/{path.name}: {node.name} ({complexity(node)})")
     assert not over, over
+
+
+def _imported(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module an ``import from`` in ``path`` names."""
+    if not node.level:
+        return node.module or ""
+    package = ["vtex_orders_mcp", *path.relative_to(PACKAGE).parent.parts]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def test_the_sandbox_imports_nothing_of_the_server():
+    """It is the independent check of the server: it implements VTEX's rules on its own."""
+    leaks = []
+    for path in (PACKAGE / "sandbox").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = _imported(path, node)
+                if module.startswith("vtex_orders_mcp") and not module.startswith("vtex_orders_mcp.sandbox"):
+                    leaks.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {module}")
+            elif isinstance(node, ast.Import):
+                leaks += [
+                    f"{path.relative_to(PACKAGE)}:{node.lineno}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("vtex_orders_mcp") and not a.name.startswith("vtex_orders_mcp.sandbox")
+                ]
+    assert not leaks, leaks

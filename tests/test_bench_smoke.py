@@ -59,8 +59,12 @@ def test_sizes_measured(quick: dict) -> None:
     assert 0 < tl["model_visible"]["tokens"] < tl["compact"]["tokens"]
     assert 0 < tl["without_input_typing"]["tokens"] < tl["compact"]["tokens"]
     assert 0 < tl["support_desk"]["tokens"] < tl["compact"]["tokens"] and 0 < tl["support_desk"]["tools"] < tl["tools"]
-    assert [r["tool"] for r in data["reads"]] == ["list_orders", "get_order_group", "get_order_conversation",
-                                                  "get_payment_transaction"]
+    assert [r["tool"] for r in data["reads"]] == [
+        "list_orders",
+        "get_order_group",
+        "get_order_conversation",
+        "get_payment_transaction",
+    ]
     assert all(0 < r["answer"]["tokens"] < r["raw_pretty"]["tokens"] for r in data["reads"]), data["reads"]
     assert go["order_id"] == "v502556llux-01"
     assert 0 < go["text"]["tokens"] < go["raw_pretty"]["tokens"]

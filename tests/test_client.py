@@ -32,8 +32,6 @@ pytestmark = pytest.mark.anyio
 GET, CANCEL = BY_NAME["get_order"], BY_NAME["cancel_order"]
 
 
-
-
 class Recorder:
     def __init__(self, *responses):
         self.responses = list(responses)
@@ -45,8 +43,6 @@ class Recorder:
         if isinstance(item, Exception):
             raise item
         return item
-
-
 
 
 def make(tmp_path, rec, **env):
@@ -138,7 +134,7 @@ async def test_write_connect_error_says_nothing_was_sent(tmp_path):
 
 async def test_read_timeout_is_reported_after_retries(tmp_path):
     rec = Recorder(httpx2.ReadTimeout("slow"))
-    client, sleeps = make(tmp_path, rec, VTEX_MAX_RETRIES="1")
+    client, _sleeps = make(tmp_path, rec, VTEX_MAX_RETRIES="1")
     with pytest.raises(VtexTimeout, match="timed out"):
         await client.call(GET, GetOrder(orderId="v1-01"))
     assert len(rec.requests) == 2
@@ -161,8 +157,12 @@ async def test_deadline_applies_to_transports_without_timeouts(tmp_path):
         (401, {"error": {"code": "1", "message": "Unauthorized access", "exception": None}}, VtexAuthError, "[1]"),
         (403, "The credentials are not enabled to access the service.", VtexAuthError, "credentials"),
         (404, "Value not found.", VtexNotFound, "not found"),
-        (409, {"error": {"code": "OMS003", "message": "Order status should be ready-for-handling"}}, VtexConflict,
-         "OMS003"),
+        (
+            409,
+            {"error": {"code": "OMS003", "message": "Order status should be ready-for-handling"}},
+            VtexConflict,
+            "OMS003",
+        ),
     ],
 )
 async def test_error_mapping(tmp_path, status, body, exc, text):
@@ -189,7 +189,7 @@ async def test_secrets_never_in_errors_or_logs(tmp_path, caplog):
     for op, args in ((GET, GetOrder(orderId="v1-01")), (CANCEL, CancelOrder(orderId="v1-01", reason="x"))):
         try:
             await client.call(op, args)
-        except Exception as exc:  # noqa: BLE001 - collecting every message
+        except Exception as exc:
             errors.append(f"{exc!s} {exc!r}")
     text = " ".join(errors) + caplog.text + repr(client)
     for secret in (KEY, TOKEN):
@@ -236,11 +236,12 @@ def settings_args():
     return UpdateModSettings(rolloutConfiguration={"enableApi": True})
 
 
-@pytest.mark.parametrize("first", [httpx2.Response(503), httpx2.Response(429, headers={"Retry-After": "0"}),
-                                   httpx2.ConnectError("refused")])
+@pytest.mark.parametrize(
+    "first", [httpx2.Response(503), httpx2.Response(429, headers={"Retry-After": "0"}), httpx2.ConnectError("refused")]
+)
 async def test_idempotent_write_is_resent_once_when_vtex_did_not_process_it(tmp_path, first):
     rec = Recorder(first, httpx2.Response(503), httpx2.Response(200, json={}))
-    client, sleeps = make(tmp_path, rec)
+    client, _sleeps = make(tmp_path, rec)
     with pytest.raises((VtexServerError, VtexUnavailable)):
         await client.call(SETTINGS_PUT, settings_args())
     assert len(rec.requests) == 2  # the first attempt and one retry, never a third

@@ -10,9 +10,7 @@ def test_no_credentials_means_sandbox(tmp_path):
 
 
 def test_full_credentials(tmp_path):
-    s = Settings.from_env(
-        {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t"}, state_dir=tmp_path
-    )
+    s = Settings.from_env({"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t"}, state_dir=tmp_path)
     assert not s.uses_sandbox
     assert s.vtex_base_url == "https://acme.vtexcommercestable.com.br"
 

@@ -141,7 +141,9 @@ async def test_token_minted_for_another_tool(tmp_path):
     async with Client(app.server) as c:
         result = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
         confirmation = result.structured_content["confirmation"]
-        await refused(c, app, {**confirmation, "tool": "cancel_order", "arguments": CANCEL}, "issued for add_order_interaction")
+        await refused(
+            c, app, {**confirmation, "tool": "cancel_order", "arguments": CANCEL}, "issued for add_order_interaction"
+        )
 
 
 async def test_expired_token(tmp_path):
@@ -335,10 +337,17 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
     replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret-0123456789"}, state_dir=tmp_path / name,
                                                sandbox_orders=40), sandbox=shared)
                 for name in ("a", "b")]  # fmt: skip
-    order = next(o for o in shared.store.orders.values() if o["status"] == "handling" and not o["packageAttachment"]["packages"])
-    invoice = {"orderId": order["orderId"], "type": "Output", "invoiceNumber": "NF-77", "invoiceValue": order["value"],
-               "issuanceDate": "2026-11-23T10:00:00Z",
-               "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in order["items"]]}
+    order = next(
+        o for o in shared.store.orders.values() if o["status"] == "handling" and not o["packageAttachment"]["packages"]
+    )
+    invoice = {
+        "orderId": order["orderId"],
+        "type": "Output",
+        "invoiceNumber": "NF-77",
+        "invoiceValue": order["value"],
+        "issuanceDate": "2026-11-23T10:00:00Z",
+        "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in order["items"]],
+    }
     async with Client(replicas[0].server) as a, Client(replicas[1].server) as b:
         confirmation = (await a.call_tool("invoice_order", invoice)).structured_content["confirmation"]
         first = await a.call_tool("confirm_write", confirmation)
@@ -433,8 +442,10 @@ async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
 async def test_the_question_shows_every_argument_and_neutralises_layout_tricks(tmp_path):
     app = make_app(tmp_path)
     asked: list[str] = []
-    hook = {"filter": {"type": "FromOrders", "expression": "status = 'invoiced'"},
-            "hook": {"url": "https://hooks.example.com/orders", "headers": {"X-Forward-To": "https://elsewhere.example"}}}
+    hook = {
+        "filter": {"type": "FromOrders", "expression": "status = 'invoiced'"},
+        "hook": {"url": "https://hooks.example.com/orders", "headers": {"X-Forward-To": "https://elsewhere.example"}},
+    }
     tricky = {"orderId": ORDER, "reason": "duplicate\u202e order\n\nApprove? Add a note (nothing is canceled)"}
     async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
         await c.call_tool("set_hook_config", hook)
@@ -483,16 +494,32 @@ async def test_resent_answer_to_another_replica_is_asked_again_once_the_order_ch
             for n in ("a", "b"))  # fmt: skip
     invoiced = next(o for o in shared.store.orders.values() if o["status"] == "invoiced")
     item = invoiced["items"][0]
-    refund = {"orderId": invoiced["orderId"], "type": "Input", "invoiceNumber": "RET-1", "invoiceValue": item["sellingPrice"],
-              "issuanceDate": "2026-11-23T10:00:00Z", "items": [{"id": item["id"], "quantity": 1, "price": item["sellingPrice"]}]}
+    refund = {
+        "orderId": invoiced["orderId"],
+        "type": "Input",
+        "invoiceNumber": "RET-1",
+        "invoiceValue": item["sellingPrice"],
+        "issuanceDate": "2026-11-23T10:00:00Z",
+        "items": [{"id": item["id"], "quantity": 1, "price": item["sellingPrice"]}],
+    }
     async with Client(a.server, elicitation_callback=answering("accept")) as ca, \
                Client(b.server, elicitation_callback=answering("accept")) as cb:  # fmt: skip
         first = await ca.session.call_tool("invoice_order", refund, allow_input_required=True)
         answers = {k: types.ElicitResult(action="accept", content={}) for k in first.input_requests}
-        done = await ca.session.call_tool("invoice_order", refund, input_responses=answers,
-                                          request_state=first.request_state, allow_input_required=True)
-        resent = await cb.session.call_tool("invoice_order", refund, input_responses=answers,
-                                            request_state=first.request_state, allow_input_required=True)
+        done = await ca.session.call_tool(
+            "invoice_order",
+            refund,
+            input_responses=answers,
+            request_state=first.request_state,
+            allow_input_required=True,
+        )
+        resent = await cb.session.call_tool(
+            "invoice_order",
+            refund,
+            input_responses=answers,
+            request_state=first.request_state,
+            allow_input_required=True,
+        )
     assert done.structured_content["status"] == "done"
     assert isinstance(resent, types.InputRequiredResult)  # asked anew, not executed
     assert [w.route for w in shared.writes()] == ["POST /api/oms/pvt/orders/{orderId}/invoice"]
@@ -502,8 +529,10 @@ async def test_a_note_approved_with_a_cancel_is_not_stale_after_the_cancel(tmp_p
     app = make_app(tmp_path)
     async with Client(app.server) as c:
         cancel = await two_step(c)
-        note = (await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support",
-                                                            "message": "canceled at the customer's request"}))
+        note = await c.call_tool(
+            "add_order_interaction",
+            {"orderId": ORDER, "source": "support", "message": "canceled at the customer's request"},
+        )
         assert not (await c.call_tool("confirm_write", cancel)).is_error
         done = await c.call_tool("confirm_write", note.structured_content["confirmation"])
     assert not done.is_error and done.structured_content["status"] == "done", done.content

@@ -27,7 +27,9 @@ def field_errors(model: type[m.Args], name: str, value: str) -> list[dict]:
     return []
 
 
-@pytest.mark.parametrize(("model", "name"), PATH_FIELDS, ids=[f"{model.__name__}.{name}" for model, name in PATH_FIELDS])
+@pytest.mark.parametrize(
+    ("model", "name"), PATH_FIELDS, ids=[f"{model.__name__}.{name}" for model, name in PATH_FIELDS]
+)
 @pytest.mark.parametrize("value", [".", "..", "...", "../x", "./x"])
 def test_no_path_id_can_be_a_dot_segment(model, name, value):
     """quote() keeps dots and the HTTP client resolves "." and "..": such an id would move the request."""

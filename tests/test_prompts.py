@@ -22,12 +22,12 @@ from vtex_orders_mcp.prompts import (
     NOT_GIVEN,
     PromptFileError,
     load_prompt_files,
-    parse_front_matter,
     parse_prompt_file,
     prompt_dirs,
 )
 from vtex_orders_mcp.registry import REGISTRY
 from vtex_orders_mcp.server import build_server
+from datetime import UTC
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def client(app):
 
 
 def test_one_file_per_required_workflow():
-    assert REQUIRED_PROMPTS <= {s.name for s in SPECS}
+    assert {s.name for s in SPECS} >= REQUIRED_PROMPTS
     assert all(s.path.stem == s.name for s in SPECS), "file name = prompt name"
 
 
@@ -142,7 +142,8 @@ async def test_get_every_prompt_with_all_its_arguments(app, client, spec):
     text = instructions.content.text
     for value in args.values():
         assert value in text
-    assert not re.search(r"\{(%s)\}" % "|".join(a.name for a in spec.arguments), text), "placeholder left"
+    names = "|".join(a.name for a in spec.arguments)
+    assert not re.search(rf"\{{({names})\}}", text), "placeholder left"
     assert NOT_GIVEN not in text
     assert app.sandbox.writes() == []
 
@@ -287,17 +288,17 @@ def test_duplicate_prompt_names_are_refused(tmp_path):
 async def test_today_is_the_sandbox_date_when_embedded(tmp_path):
     """Prompts that reason about dates ("stuck for N days") must use the store's clock: the
     embedded sandbox's orders are dated by its own, possibly frozen, clock."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from vtex_orders_mcp.sandbox import Sandbox
 
-    sandbox = Sandbox(orders=20, now=datetime(2025, 6, 2, 15, tzinfo=timezone.utc))
+    sandbox = Sandbox(orders=20, now=datetime(2025, 6, 2, 15, tzinfo=UTC))
     app = build_server(Settings.from_env({}, state_dir=tmp_path), sandbox=sandbox)
     async with Client(app.server) as c:
         result = await c.get_prompt("stuck_orders_backlog", {"status": "handling"})
     text = "\n".join(m.content.text for m in result.messages if isinstance(m.content, types.TextContent))
     assert "2025-06-02" in text or "2025-05-" in text
-    assert str(datetime.now(timezone.utc).date()) not in text
+    assert str(datetime.now(UTC).date()) not in text
 
 
 async def test_prompt_errors_are_the_clients(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import httpx2
 import pytest
@@ -336,7 +336,7 @@ async def _probe(http: httpx2.AsyncClient, app, order: dict, tool: str) -> bool:
         value = sum(i["price"] * i["quantity"] for i in items) if kind == "Input" else order["value"]
         answer = await http.post(f"{base}/invoice", json={
             "type": kind, "invoiceNumber": "PROBE1", "invoiceValue": str(value), "items": items,
-            "issuanceDate": datetime.now(timezone.utc).isoformat()})  # fmt: skip
+            "issuanceDate": datetime.now(UTC).isoformat()})  # fmt: skip
     elif tool == "send_payment_notification":
         before = order["status"]
         payment = order["paymentData"]["transactions"][0]["payments"][0]["id"]
@@ -355,8 +355,11 @@ async def test_status_reference_agrees_with_the_sandbox(app):
     invoiced = next(o for o in store.orders.values() if o["status"] == "invoiced" and o.get("isCompleted", True)
                     and o.get("origin") == "Marketplace")  # fmt: skip
     mismatches, accepted_somewhere = [], set()
-    http = httpx2.AsyncClient(transport=app.sandbox.transport(), base_url=SANDBOX_URL,
-                              headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN})
+    http = httpx2.AsyncClient(
+        transport=app.sandbox.transport(),
+        base_url=SANDBOX_URL,
+        headers={"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN},
+    )
     for status in MAIN:
         listed = allows(status)
         template = invoiced if status == "invoiced" else base

@@ -82,6 +82,7 @@ async def test_the_tool_runs_in_the_context_that_unsealed_the_answer():
             return super().unseal(token)
 
     codec = Recording([b"s" * 32])
+
     async def ask(ctx: Context, **kwargs: object) -> Elicit[Yes]:
         return Elicit("sure?", Yes)
 

@@ -97,7 +97,9 @@ async def test_two_step_confirmation_round_trips(env, op):
     assert [w.route for w in app.sandbox.writes()] == [f"{op.method} {op.path}"]
 
 
-INVALID = [(op, case, args, named) for op in OPERATIONS for case, args, named in invalid_inputs(advertised_schema(op.args))]
+INVALID = [
+    (op, case, args, named) for op in OPERATIONS for case, args, named in invalid_inputs(advertised_schema(op.args))
+]
 
 
 def test_every_operation_has_invalid_cases_beyond_the_unknown_field():
@@ -106,7 +108,9 @@ def test_every_operation_has_invalid_cases_beyond_the_unknown_field():
     assert sum(counted.values()) > 3 * len(OPERATIONS)  # required, typed and bounded fields too
 
 
-@pytest.mark.parametrize(("op", "case", "args", "named"), INVALID, ids=[f"{op.name}: {case}" for op, case, *_ in INVALID])
+@pytest.mark.parametrize(
+    ("op", "case", "args", "named"), INVALID, ids=[f"{op.name}: {case}" for op, case, *_ in INVALID]
+)
 async def test_invalid_input_is_refused_before_any_request(env, op, case, args, named):
     app, client = env
     with pytest.raises(jsonschema.ValidationError):  # the advertised schema refuses it too
@@ -120,7 +124,7 @@ async def test_invalid_input_is_refused_before_any_request(env, op, case, args, 
 
 
 async def test_tools_list_covers_every_operation_by_meta(env):
-    app, client = env
+    _app, client = env
     tools = (await client.list_tools()).tools
     metas = {(t.meta["vtex"]["method"], t.meta["vtex"]["path"]) for t in tools if t.meta}
     assert metas == {(op.method, op.path) for op in OPERATIONS}
@@ -142,12 +146,15 @@ async def test_tools_list_covers_every_operation_by_meta(env):
 async def test_deprecated_tools_name_their_replacement(env):
     _, client = env
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    for name, replacement in (("register_order_changes", "create_order_modification"), ("get_feed_v2_status", "get_feed_items")):
+    for name, replacement in (
+        ("register_order_changes", "create_order_modification"),
+        ("get_feed_v2_status", "get_feed_items"),
+    ):
         assert replacement in tools[name].description and tools[name].meta["vtex"]["deprecatedBy"] == replacement
 
 
 async def test_compact_and_full_views(env):
-    app, client = env
+    _app, client = env
     compact = await call(client, "get_order", {"orderId": SEED})
     full = await call(client, "get_order", {"orderId": SEED, "view": "full"})
     assert compact["order"]["customer"]["name"] == "Rodrigo Cunha"

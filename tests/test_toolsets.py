@@ -58,7 +58,9 @@ async def test_tools_list_holds_exactly_the_chosen_toolsets(tmp_path):
 
 
 async def test_read_only_toolsets_have_no_confirm_step(tmp_path):
-    app = build_server(Settings.from_env({"VTEX_MCP_TOOLSETS": "conversation,user"}, state_dir=tmp_path, sandbox_orders=40))
+    app = build_server(
+        Settings.from_env({"VTEX_MCP_TOOLSETS": "conversation,user"}, state_dir=tmp_path, sandbox_orders=40)
+    )
     async with Client(app.server) as c:
         listed = {t.name for t in (await c.list_tools()).tools}
     assert listed == {"get_order_conversation", "list_user_orders", "get_user_order"}
@@ -78,7 +80,9 @@ async def test_confirm_write_refuses_a_write_outside_the_toolsets(tmp_path):
 
 
 async def test_prompts_and_status_reference_follow_the_toolsets(tmp_path):
-    app = build_server(Settings.from_env({"VTEX_MCP_TOOLSETS": "orders,conversation"}, state_dir=tmp_path, sandbox_orders=40))
+    app = build_server(
+        Settings.from_env({"VTEX_MCP_TOOLSETS": "orders,conversation"}, state_dir=tmp_path, sandbox_orders=40)
+    )
     async with Client(app.server) as c:
         tools = {t.name for t in (await c.list_tools()).tools}
         prompts = {p.name: p for p in (await c.list_prompts()).prompts}

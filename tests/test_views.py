@@ -16,7 +16,9 @@ from vtex_orders_mcp.views import (
 )
 
 EXAMPLE = json.loads(
-    (Path(__file__).parent.parent / "server" / "vtex_orders_mcp" / "sandbox" / "data" / "example_order.json").read_text()
+    (
+        Path(__file__).parent.parent / "server" / "vtex_orders_mcp" / "sandbox" / "data" / "example_order.json"
+    ).read_text()
 )
 ENC = get_encoding("o200k_base")
 
@@ -69,12 +71,25 @@ def test_negative_money_without_a_symbol_has_no_stray_space():
 
 
 def test_rows_and_conversation():
-    row = {"orderId": "v1-01", "creationDate": "2024-05-01T10:00:00.000Z", "clientName": "Ana", "totalValue": 1990,
-           "status": "handling", "totalItems": 2, "paymentNames": "Visa", "currencyCode": "BRL"}
+    row = {
+        "orderId": "v1-01",
+        "creationDate": "2024-05-01T10:00:00.000Z",
+        "clientName": "Ana",
+        "totalValue": 1990,
+        "status": "handling",
+        "totalItems": 2,
+        "paymentNames": "Visa",
+        "currencyCode": "BRL",
+    }
     assert compact_order_row(row)["total"] == "R$ 19,90"
     messages = [
-        {"date": "2024-05-01T10:00:00Z", "from": {"email": "a@x.com"}, "to": [{"name": "Ana"}], "subject": "old",
-         "body": "<p>Hello&nbsp;<b>there</b></p><br>bye"},
+        {
+            "date": "2024-05-01T10:00:00Z",
+            "from": {"email": "a@x.com"},
+            "to": [{"name": "Ana"}],
+            "subject": "old",
+            "body": "<p>Hello&nbsp;<b>there</b></p><br>bye",
+        },
         {"date": "2024-05-02T10:00:00Z", "from": "b@x.com", "to": [], "subject": "new", "body": ""},
     ]
     out = compact_conversation(messages)

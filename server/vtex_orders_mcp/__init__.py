@@ -5,4 +5,4 @@ from .errors import ConfigError, VtexError, VtexHTTPError
 from .registry import OPERATIONS, Operation
 from .server import App, build_server
 
-__all__ = ["App", "build_server", "Settings", "Operation", "OPERATIONS", "VtexError", "VtexHTTPError", "ConfigError"]
+__all__ = ["OPERATIONS", "App", "ConfigError", "Operation", "Settings", "VtexError", "VtexHTTPError", "build_server"]

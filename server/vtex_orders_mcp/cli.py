@@ -13,6 +13,7 @@ so the environment, the flags and their errors are one configuration.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -111,8 +112,11 @@ def cmd_schemas(ns: argparse.Namespace) -> int:
         written = write_snapshots(tools, folder)
         print(f"wrote {len(written)} schemas to {folder}")
         return 0
-    stale = [t.name for t in tools if not (folder / f"{t.name}.json").exists()
-             or (folder / f"{t.name}.json").read_text() != render(t)]  # fmt: skip
+    stale = [
+        t.name
+        for t in tools
+        if not (folder / f"{t.name}.json").exists() or (folder / f"{t.name}.json").read_text() != render(t)
+    ]
     extra = {p.stem for p in folder.glob("*.json")} - {t.name for t in tools}
     if stale or extra:
         print(f"out of date: {sorted(stale)}; not served: {sorted(extra)}. Run: vtex-orders-mcp schemas --write")
@@ -190,10 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     eval_command.add_parser(sub)
     # --log-level is accepted after any subcommand too.
     for child in sub.choices.values():
-        try:
+        with contextlib.suppress(argparse.ArgumentError):  # the subcommand has its own --log-level already
             add_setting_flags(child, ["log_level"])
-        except argparse.ArgumentError:  # the subcommand has its own --log-level already
-            pass
     return parser
 
 

@@ -98,7 +98,9 @@ class VtexClient:
         self.settings = settings
         headers = {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": USER_AGENT}
         headers.update(credentials if credentials is not None else self._credential_headers(settings))
-        self.base_url = settings.vtex_base_url if not settings.uses_sandbox else "http://sandbox.vtexcommercestable.com.br"
+        self.base_url = (
+            settings.vtex_base_url if not settings.uses_sandbox else "http://sandbox.vtexcommercestable.com.br"
+        )
         # Built on first use: the default transport's TLS context costs ~60 ms, which start-up
         # (and a client's first tools/list) should not pay.
         self._make_http = lambda: httpx2.AsyncClient(
@@ -271,7 +273,9 @@ def _unreadable(op: Operation, action: str, status: int | None, what: str) -> Vt
     answered = f"VTEX answered {status} with {what}" if status else f"VTEX answered with {what}"
     if op.read_only:
         return VtexBadResponse(f"failed to {action}: {answered}.", operation=op.name)
-    return VtexOutcomeUnknown(f"failed to {action}: {answered}, so whether it was applied is unknown.", operation=op.name)
+    return VtexOutcomeUnknown(
+        f"failed to {action}: {answered}, so whether it was applied is unknown.", operation=op.name
+    )
 
 
 def _parse(body: bytes, content_type: str, op: Operation, action: str, status: int) -> Any:
@@ -309,7 +313,7 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
 
 
 def _describe(op: Operation, req: Request) -> str:
-    """"cancel order v1-01"-style text for error messages (ids only, never bodies or headers)."""
+    """ "cancel order v1-01"-style text for error messages (ids only, never bodies or headers)."""
     verb = op.title.removesuffix(" (deprecated)")
     verb = verb[0].lower() + verb[1:]
     return f"{verb} {req.subject}".strip()

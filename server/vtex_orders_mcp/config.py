@@ -43,7 +43,7 @@ _TRUE_WORDS = ("1", "true", "yes", "on")
 _FALSE_WORDS = ("0", "false", "no", "off")
 
 
-def _setting(env: str, default: Any = None, *, flag: str | None = None, help: str = "", **bounds: Any) -> Any:  # noqa: A002
+def _setting(env: str, default: Any = None, *, flag: str | None = None, help: str = "", **bounds: Any) -> Any:
     """A setting read from ``env`` (and from ``flag`` on the command line, when it has one)."""
     extra: dict[str, Any] = {"env": env}
     if flag:
@@ -74,13 +74,20 @@ class Settings(BaseSettings):
     app_token: SecretStr | None = _setting("VTEX_APP_TOKEN", help="API token (X-VTEX-API-AppToken)")
     auth_cookie: SecretStr | None = _setting("VTEX_AUTH_COOKIE", help="user token (VtexIdclientAutCookie)")
     base_url: str | None = _setting("VTEX_BASE_URL", help="overrides https://{account}.{environment}.com.br")
-    timeout: float = _setting("VTEX_TIMEOUT", 10.0, gt=0, allow_inf_nan=False,
-                              help="default upstream timeout in seconds (per operation overrides)")  # fmt: skip
+    timeout: float = _setting(
+        "VTEX_TIMEOUT",
+        10.0,
+        gt=0,
+        allow_inf_nan=False,
+        help="default upstream timeout in seconds (per operation overrides)",
+    )
     max_concurrency: int = _setting("VTEX_MAX_CONCURRENCY", 8, ge=1, le=64, help="requests in flight to VTEX")
     max_retries: int = _setting("VTEX_MAX_RETRIES", 3, ge=0, le=10, help="retries of a read")
     # --- the guard ---
     guard: GuardMode = _setting("VTEX_MCP_GUARD", "auto", flag="--guard", help="approval policy for writes")
-    guard_relax: NameSet = _setting("VTEX_MCP_GUARD_RELAX", frozenset(), help="write tools the operator exempts from approval")
+    guard_relax: NameSet = _setting(
+        "VTEX_MCP_GUARD_RELAX", frozenset(), help="write tools the operator exempts from approval"
+    )
     read_only: bool = _setting("VTEX_MCP_READ_ONLY", False, flag="--read-only", help="do not list write tools at all")
     toolsets: Names = _setting("VTEX_MCP_TOOLSETS", flag="--toolsets", help="list only these toolsets' tools")
     state_dir: Path = Field(
@@ -90,18 +97,31 @@ class Settings(BaseSettings):
         json_schema_extra={"env": "VTEX_MCP_STATE_DIR", "flag": "--state-dir"},
     )
     secret: SecretStr | None = _setting("VTEX_MCP_SECRET", help="seals approvals; share it between replicas")
-    token_ttl: float = _setting("VTEX_MCP_TOKEN_TTL", 300.0, gt=0, allow_inf_nan=False,
-                                help="confirmation tokens expire after this many seconds")  # fmt: skip
+    token_ttl: float = _setting(
+        "VTEX_MCP_TOKEN_TTL",
+        300.0,
+        gt=0,
+        allow_inf_nan=False,
+        help="confirmation tokens expire after this many seconds",
+    )
     # --- serving ---
     transport: Transport = _setting("VTEX_MCP_TRANSPORT", "stdio", flag="--transport", help="how MCP is served")
     host: str = _setting("VTEX_MCP_HOST", "127.0.0.1", flag="--host", help="HTTP: the address to bind")
     port: int = _setting("VTEX_MCP_PORT", 8000, ge=1, le=65535, flag="--port", help="HTTP: the port to bind")
-    stateless: bool = _setting("VTEX_MCP_STATELESS", False, flag="--stateless",
-                               help="HTTP: no sessions, so several replicas can share a load balancer")  # fmt: skip
-    http_token: SecretStr | None = _setting("VTEX_MCP_HTTP_TOKEN", flag="--http-token",
-                                            help="HTTP: the bearer token clients must send")  # fmt: skip
-    allowed_origins: Names = _setting("VTEX_MCP_ALLOWED_ORIGINS", flag="--allowed-origin",
-                                      help="HTTP: extra allowed browser Origins (comma-separated)")  # fmt: skip
+    stateless: bool = _setting(
+        "VTEX_MCP_STATELESS",
+        False,
+        flag="--stateless",
+        help="HTTP: no sessions, so several replicas can share a load balancer",
+    )
+    http_token: SecretStr | None = _setting(
+        "VTEX_MCP_HTTP_TOKEN", flag="--http-token", help="HTTP: the bearer token clients must send"
+    )
+    allowed_origins: Names = _setting(
+        "VTEX_MCP_ALLOWED_ORIGINS",
+        flag="--allowed-origin",
+        help="HTTP: extra allowed browser Origins (comma-separated)",
+    )
     log_level: LogLevel = _setting("VTEX_MCP_LOG_LEVEL", "INFO", flag="--log-level", help="log verbosity")
     # --- the embedded sandbox ---
     sandbox_seed: int = _setting("VTEX_SANDBOX_SEED", 7, help="the sandbox's random seed")
@@ -250,7 +270,9 @@ def _extra(info: FieldInfo) -> dict[str, Any]:
 # CLI's flags are checked against these (tests/test_config.py).
 ENV_VARS: dict[str, str] = {str(_extra(i)["env"]): name for name, i in Settings.model_fields.items()}
 ENV_VARS_BY_FIELD: dict[str, str] = {name: var for var, name in ENV_VARS.items()}
-FLAGS: dict[str, str] = {name: str(_extra(i)["flag"]) for name, i in Settings.model_fields.items() if "flag" in _extra(i)}
+FLAGS: dict[str, str] = {
+    name: str(_extra(i)["flag"]) for name, i in Settings.model_fields.items() if "flag" in _extra(i)
+}
 _UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)"}
 
 
@@ -284,8 +306,11 @@ def _allowed(field: str, info: FieldInfo) -> str | None:
     """The values a field accepts, from its own type and bounds (so the message cannot drift)."""
     if get_origin(info.annotation) is Literal:
         return ", ".join(str(a) for a in get_args(info.annotation))
-    kind = {int: "a whole number", float: "a number"}.get(info.annotation)  # type: ignore[call-overload]
-    if kind is None:
+    if info.annotation is int:
+        kind = "a whole number"
+    elif info.annotation is float:
+        kind = "a number"
+    else:
         return None
     ge = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
     le = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)

@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 import textwrap
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,8 +43,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--in-memory", action="store_true", help="run the server in this process instead of over stdio")
     p.add_argument("--protocol", choices=["auto", "legacy"], default="auto",
                    help="auto negotiates 2026-07-28; legacy speaks 2025-11-25")  # fmt: skip
-    p.add_argument("--state-dir", default=argparse.SUPPRESS,
-                   help="where the demo's audit log goes (default: a fresh temporary directory)")
+    p.add_argument(
+        "--state-dir",
+        default=argparse.SUPPRESS,
+        help="where the demo's audit log goes (default: a fresh temporary directory)",
+    )
     p.set_defaults(func=cmd_demo)
     return p
 
@@ -142,7 +145,7 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
     log_path = state_dir / "demo-server.log"
     asked: list[str] = []
 
-    async def approve(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+    async def approve(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult | types.ErrorData:
         asked.append(params.message)
         scr.line("The server asks for approval (elicitation):", 2)
         scr.wrap(params.message, indent=4, first="│ ")
@@ -167,7 +170,7 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
 
             configure_logging([], stream=errlog)
         server, how = _server(state_dir, in_memory, errlog)
-        started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        started = datetime.now(UTC).isoformat(timespec="milliseconds")
         scr.line("VTEX Orders MCP demo: the embedded sandbox, a simulated store.")
         scr.line("Nothing here touches a real VTEX account.")
         try:
@@ -266,7 +269,7 @@ async def _show_audit(scr: Screen, state_dir: Path, since: str) -> None:
         scr.line("(no audit records)", 2)
     for rec in records:
         clock = rec.time[11:19]
-        extra = rec.receipt and f"receipt {rec.receipt}" or rec.detail or ""
+        extra = (rec.receipt and f"receipt {rec.receipt}") or rec.detail or ""
         scr.line(f"{clock}  {rec.tool}  {rec.event:<10} {rec.channel or '':<12} {rec.principal or '':<6} {extra}", 2)
     summary = next((r.summary for r in records if r.summary), None)
     if summary:

@@ -28,22 +28,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from .redaction import scrub
+from datetime import UTC
 
 __all__ = [
-    "VtexError",
-    "VtexRequestError",
-    "VtexUnavailable",
-    "VtexTimeout",
-    "VtexOutcomeUnknown",
-    "VtexHTTPError",
-    "VtexRedirected",
-    "VtexAuthError",
-    "VtexNotFound",
-    "VtexConflict",
-    "VtexRateLimited",
-    "VtexServerError",
-    "VtexBadResponse",
     "ConfigError",
+    "VtexAuthError",
+    "VtexBadResponse",
+    "VtexConflict",
+    "VtexError",
+    "VtexHTTPError",
+    "VtexNotFound",
+    "VtexOutcomeUnknown",
+    "VtexRateLimited",
+    "VtexRedirected",
+    "VtexRequestError",
+    "VtexServerError",
+    "VtexTimeout",
+    "VtexUnavailable",
     "http_error_for",
     "redirect_error",
     "scrub",
@@ -243,7 +244,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    from datetime import datetime, timezone
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
 
     try:
@@ -251,5 +252,5 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

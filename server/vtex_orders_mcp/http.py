@@ -53,7 +53,7 @@ from starlette.routing import Mount, Route
 
 from .errors import ConfigError
 
-__all__ = ["build_http_app", "serve_http", "StaticTokenVerifier", "is_loopback", "MCP_PATH", "HTTP_CLIENT_ID"]
+__all__ = ["HTTP_CLIENT_ID", "MCP_PATH", "StaticTokenVerifier", "build_http_app", "is_loopback", "serve_http"]
 
 log = logging.getLogger("vtex_orders_mcp.http")
 
@@ -100,7 +100,7 @@ def _is_wildcard(host: str) -> bool:
 def _own_names() -> list[str]:
     name = socket.gethostname()
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
     except OSError:  # a hostname that does not resolve: its name alone is still a valid Host
         addresses = set()
     return [name, *sorted(addresses)]

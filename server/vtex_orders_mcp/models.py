@@ -13,15 +13,15 @@ Money is always integer cents (VTEX's unit); the descriptions say so where it ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from datetime import datetime, UTC
+from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 from pydantic_core import to_jsonable_python
 
 from .sdk import ArgModel
 
-__all__ = ["Args", "as_given", "Query", "PATH", "LOCAL", "KEEP_NULL", "ORDER_STATUSES", "FEED_STATUSES"]
+__all__ = ["FEED_STATUSES", "KEEP_NULL", "LOCAL", "ORDER_STATUSES", "PATH", "Args", "Query", "as_given"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ DateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 def _as_utc(value: datetime) -> datetime:
     """A naive date-time read as UTC (the reading the list_orders query gives it)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # VTEX wants some amounts in cents as a *string* (invoiceValue); the tool takes an integer.
@@ -77,6 +77,12 @@ class Args(ArgModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     _nulls = model_validator(mode="before")(_null_is_absent)
+
+    @classmethod
+    def validated(cls, **values: Any) -> Self:
+        """An instance from values already validated by this very model (the SDK validated the
+        call's arguments before the handler runs): built without validating them again."""
+        return cast(Self, cls.model_construct(**values))
 
 
 def as_given(args: BaseModel) -> dict[str, Any]:
@@ -153,15 +159,25 @@ class GetOrderGroup(Args):
 
 
 class ListOrders(Args):
-    q: Annotated[str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")] = None
+    q: Annotated[
+        str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")
+    ] = None
     status: Annotated[OrderStatus | None, Query("f_status")] = None
     created_from: Annotated[DateTime | None, LOCAL] = None
     created_to: Annotated[DateTime | None, LOCAL] = None
     sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20, description="id, e.g. 1")] = None
     order_by: Annotated[
         Literal[
-            "creationDate,desc", "creationDate,asc", "orderId,desc", "orderId,asc", "totalValue,desc",
-            "totalValue,asc", "items,desc", "items,asc", "origin,desc", "origin,asc",
+            "creationDate,desc",
+            "creationDate,asc",
+            "orderId,desc",
+            "orderId,asc",
+            "totalValue,desc",
+            "totalValue,asc",
+            "items,desc",
+            "items,asc",
+            "origin,desc",
+            "origin,asc",
         ],
         Query("orderBy"),
     ] = "creationDate,desc"
@@ -300,7 +316,7 @@ class FeedQueue(Body):
 
 class FeedConfig(Args):
     filter: FeedFilter
-    queue: FeedQueue = Field(default_factory=FeedQueue)
+    queue: FeedQueue = Field(default_factory=lambda: FeedQueue())
 
 
 class NoArgs(Args):

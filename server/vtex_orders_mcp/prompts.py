@@ -27,12 +27,13 @@ mentions are its tools (tests/test_prompts.py checks each is a tool, and each vt
 resource, of the server), so a read-only server drops the write workflows.
 
 Getting a prompt: unknown argument names are refused, missing or blank required ones too, as
-JSON-RPC -32602 errors naming the argument (``FilePrompt``); optional ones take their ``default`` (or read "(not given)"), and each
-``{argument}`` in the body and in ``embed`` URIs is replaced; ``{today}`` is the UTC date. Each
-``embed`` URI is read through the server's own resources and attached before the body as an
-embedded resource, so the model starts with the current order (or conversation, or the status
-reference) in front of it, and an unknown orderId fails the prompt instead of producing advice
-about nothing. Other ``{...}`` text (JSON examples) is left alone.
+JSON-RPC -32602 errors naming the argument (``FilePrompt``); optional ones take their
+``default`` (or read "(not given)"), and each ``{argument}`` in the body and in ``embed`` URIs is
+replaced; ``{today}`` is the UTC date. Each ``embed`` URI is read through the server's own resources
+and attached before the body as an embedded resource, so the model starts with the current order (or
+conversation, or the status reference) in front of it, and an unknown orderId fails the prompt
+instead of producing advice about
+nothing. Other ``{...}`` text (JSON examples) is left alone.
 
 Where the files are: the repository's top-level ``prompts/`` when running from a checkout (so
 editing a file needs no reinstall), else the copy shipped inside the package
@@ -46,7 +47,7 @@ import logging
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,14 +66,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("vtex_orders_mcp.prompts")
 
 __all__ = [
-    "PromptFile",
-    "PromptArg",
-    "PromptFileError",
     "NoPromptFiles",
-    "prompt_dirs",
+    "PromptArg",
+    "PromptFile",
+    "PromptFileError",
     "load_prompt_files",
-    "parse_prompt_file",
     "parse_front_matter",
+    "parse_prompt_file",
+    "prompt_dirs",
     "register_prompts",
 ]
 
@@ -137,7 +138,7 @@ class PromptFile:
                 f"Unknown argument(s) for prompt {self.name}: {', '.join(unknown)} "
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
             )
-        out = {"today": (today or datetime.now(timezone.utc).date()).isoformat()}
+        out = {"today": (today or datetime.now(UTC).date()).isoformat()}
         for arg in self.arguments:
             value = str(given.get(arg.name) or "").strip()
             if not value and arg.required:
@@ -159,7 +160,7 @@ class _FrontMatterLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
@@ -170,7 +171,7 @@ def parse_front_matter(text: str, source: str = "<front matter>") -> dict[str, A
     """The front matter as YAML (safe loading: plain data only); a mapping, or a PromptFileError
     naming the file and line."""
     try:
-        data = yaml.load(text, Loader=_FrontMatterLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(text, Loader=_FrontMatterLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 2}" if mark is not None else source  # line 1 is the opening ---
@@ -183,64 +184,81 @@ def parse_front_matter(text: str, source: str = "<front matter>") -> dict[str, A
     return data
 
 
-def parse_prompt_file(path: Path) -> PromptFile:
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
+def _split(path: Path) -> tuple[dict[str, Any], str]:
+    """The front matter (parsed) and the body of a prompt file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
     if not lines or lines[0].strip() != "---":
         raise PromptFileError(f"{path}:1: a prompt file starts with '---' front matter")
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:
         raise PromptFileError(f"{path}: front matter is not closed with '---'") from None
-    meta = parse_front_matter("\n".join(lines[1:end]), str(path))
-    body = "\n".join(lines[end + 1 :]).strip()
+    return parse_front_matter("\n".join(lines[1:end]), str(path)), "\n".join(lines[end + 1 :]).strip()
 
-    def text_field(key: str, required: bool = True) -> str | None:
-        value = meta.get(key)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise PromptFileError(f"{path}: '{key}' must be a non-empty string")
-        return value.strip()
 
+def _text(path: Path, meta: dict[str, Any], key: str, required: bool = True) -> str | None:
+    value = meta.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise PromptFileError(f"{path}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _argument(path: Path, n: int, raw: Any) -> PromptArg:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise PromptFileError(f"{path}: arguments[{n}] needs a name")
+    extra = sorted(set(raw) - {"name", "description", "required", "default"})
+    if extra:
+        raise PromptFileError(f"{path}: arguments[{n}] has unknown key(s): {', '.join(extra)}")
+    if not isinstance(raw.get("required", False), bool):
+        raise PromptFileError(f"{path}: arguments[{n}].required must be true or false")
+    if raw.get("required") and raw.get("default") is not None:
+        raise PromptFileError(f"{path}: arguments[{n}] is required and cannot have a default")
+    default = raw.get("default")
+    return PromptArg(
+        name=raw["name"],
+        description=str(raw.get("description") or ""),
+        required=bool(raw.get("required", False)),
+        default=None if default is None else str(default),
+    )
+
+
+def _check_placeholders(path: Path, texts: tuple[str, ...], names: list[str]) -> None:
+    known = set(names) | set(BUILTINS)
+    for text in texts:
+        for placeholder in PLACEHOLDER.findall(text):
+            if placeholder not in known:
+                raise PromptFileError(f"{path}: {{{placeholder}}} is not an argument of this prompt")
+
+
+def parse_prompt_file(path: Path) -> PromptFile:
+    meta, body = _split(path)
     unknown = sorted(set(meta) - {"name", "title", "description", "arguments", "embed"})
     if unknown:
         raise PromptFileError(f"{path}: unknown front matter key(s): {', '.join(unknown)}")
-    name = text_field("name")
-    assert name is not None
+    name = _text(path, meta, "name") or ""
     if not NAME.fullmatch(name):
         raise PromptFileError(f"{path}: name {name!r} must be snake_case (a-z, 0-9, _)")
-    args = []
-    for n, raw in enumerate(meta.get("arguments") or []):
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            raise PromptFileError(f"{path}: arguments[{n}] needs a name")
-        extra = sorted(set(raw) - {"name", "description", "required", "default"})
-        if extra:
-            raise PromptFileError(f"{path}: arguments[{n}] has unknown key(s): {', '.join(extra)}")
-        if not isinstance(raw.get("required", False), bool):
-            raise PromptFileError(f"{path}: arguments[{n}].required must be true or false")
-        if raw.get("required") and raw.get("default") is not None:
-            raise PromptFileError(f"{path}: arguments[{n}] is required and cannot have a default")
-        default = raw.get("default")
-        args.append(PromptArg(name=raw["name"], description=str(raw.get("description") or ""),
-                              required=bool(raw.get("required", False)),
-                              default=None if default is None else str(default)))  # fmt: skip
+    args = [_argument(path, n, raw) for n, raw in enumerate(meta.get("arguments") or [])]
     names = [a.name for a in args]
     if len(set(names)) != len(names) or set(names) & set(BUILTINS):
         raise PromptFileError(f"{path}: argument names must be unique and not one of {BUILTINS}")
     embed = meta.get("embed") or []
     if not isinstance(embed, list) or not all(isinstance(u, str) and u.startswith("vtex://") for u in embed):
         raise PromptFileError(f"{path}: embed must be a list of vtex:// URIs")
-    known = set(names) | set(BUILTINS)
-    for text_ in (body, *embed):
-        for placeholder in PLACEHOLDER.findall(text_):
-            if placeholder not in known:
-                raise PromptFileError(f"{path}: {{{placeholder}}} is not an argument of this prompt")
+    _check_placeholders(path, (body, *embed), names)
     if not body:
         raise PromptFileError(f"{path}: the prompt has no body")
-    return PromptFile(name=name, title=text_field("title", required=False),
-                      description=text_field("description") or "", body=body, path=path,
-                      arguments=tuple(args), embed=tuple(embed))  # fmt: skip
+    return PromptFile(
+        name=name,
+        title=_text(path, meta, "title", required=False),
+        description=_text(path, meta, "description") or "",
+        body=body,
+        path=path,
+        arguments=tuple(args),
+        embed=tuple(embed),
+    )
 
 
 def prompt_dirs() -> list[Path]:
@@ -292,8 +310,12 @@ async def _embedded(app: App, uri: str) -> list[Message]:
         raise MCPError(code=INVALID_PARAMS, message=str(exc), data={"uri": uri}) from None
     except ResourceError as exc:  # VTEX failed (its message, no secrets) or a crash (URI only)
         raise MCPError(code=INTERNAL_ERROR, message=str(exc), data={"uri": uri}) from None
+    if not isinstance(contents, list):  # an input-required answer: no resource of ours asks
+        raise MCPError(
+            code=INTERNAL_ERROR, message=f"{uri} asks for input; a prompt cannot embed it", data={"uri": uri}
+        )
     out: list[Message] = []
-    for content in contents:  # type: ignore[union-attr]
+    for content in contents:
         text = content.content if isinstance(content.content, str) else content.content.decode()
         resource = TextResourceContents(uri=uri, text=text, mime_type=content.mime_type or "text/plain")
         out.append(UserMessage(EmbeddedResource(type="resource", resource=resource)))
@@ -324,8 +346,7 @@ def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
 
     A malformed prompt file stops start-up (it is a bug to fix); a missing prompt folder only
     costs the prompts: the tools and resources still serve, and the error says where it looked."""
-    every, available = app.runtime.registry.tool_names(read_only=app.settings.read_only,
-                                                       toolsets=app.settings.toolsets)  # fmt: skip
+    every, available = app.runtime.registry.tool_names(read_only=app.settings.read_only, toolsets=app.settings.toolsets)
     try:
         files = load_prompt_files(folder)
     except NoPromptFiles as exc:
@@ -340,13 +361,16 @@ def register_prompts(app: App, folder: Path | None = None) -> list[PromptFile]:
         specs.append(spec)
         app.server.add_prompt(
             FilePrompt(
+                context_kwarg=None,
                 spec=spec,
                 app=app,
                 name=spec.name,
                 title=spec.title,
                 description=spec.description,
-                arguments=[PromptArgument(name=a.name, description=a.description or None, required=a.required)
-                           for a in spec.arguments],  # fmt: skip
+                arguments=[
+                    PromptArgument(name=a.name, description=a.description or None, required=a.required)
+                    for a in spec.arguments
+                ],
                 fn=_renderer(app, spec),
             )
         )

@@ -116,30 +116,37 @@ def _register_order_resource(app: App, op: Operation, spec: OrderResource) -> No
         raise ValueError(f"{op.name}: a resource needs a view with a text rendering")
 
     # The parameter must be called orderId: the SDK binds template variables by name.
-    async def read_text(orderId: str) -> str:  # noqa: N803
+    async def read_text(orderId: str) -> str:
         return _order_text(op, orderId, await read_order_resource(rt, op, orderId))
 
-    async def read_json(orderId: str) -> str:  # noqa: N803
+    async def read_json(orderId: str) -> str:
         return as_json(await read_order_resource(rt, op, orderId))
 
     async def read_both(params: dict[str, str]) -> tuple[Any, str]:
         result = await read_order_resource(rt, op, params["orderId"])
         return result, _order_text(op, params["orderId"], result)
 
-    common = {"description": spec.description}
-    server.resource(spec.uri + TXT, name=spec.name + "-text", title=spec.title + " (text)", mime_type=TEXT,
-                    **common)(read_text)  # fmt: skip
-    server.resource(spec.uri, name=spec.name, title=spec.title, mime_type=JSON, **common)(read_json)
+    server.resource(
+        spec.uri + TXT,
+        name=spec.name + "-text",
+        title=spec.title + " (text)",
+        mime_type=TEXT,
+        description=spec.description,
+    )(read_text)
+    server.resource(spec.uri, name=spec.name, title=spec.title, mime_type=JSON, description=spec.description)(read_json)
     # (?!.*\.txt$): the .txt twin is the SDK's to read (a text-only answer), not this one's.
-    pattern = re.compile(r"(?!.*\.txt$)" + re.escape("vtex://orders/") + r"(?P<orderId>[^/]+?)" + re.escape(spec.suffix))
+    pattern = re.compile(
+        r"(?!.*\.txt$)" + re.escape("vtex://orders/") + r"(?P<orderId>[^/]+?)" + re.escape(spec.suffix)
+    )
     server.add_readable(Readable(pattern, read_both))
 
 
 # --- static resources ---------------------------------------------------------------------------
 
 
-def _register_static(app: App, uri: str, name: str, title: str, description: str, read: Callable[[], Any],
-                     to_text: Callable[[Any], str]) -> None:  # fmt: skip
+def _register_static(
+    app: App, uri: str, name: str, title: str, description: str, read: Callable[[], Any], to_text: Callable[[Any], str]
+) -> None:
     async def read_json() -> str:
         return as_json(await read())
 
@@ -151,8 +158,9 @@ def _register_static(app: App, uri: str, name: str, title: str, description: str
         return data, to_text(data)
 
     app.server.resource(uri, name=name, title=title, description=description, mime_type=JSON)(read_json)
-    app.server.resource(uri + TXT, name=name + "-text", title=title + " (text)", description=description,
-                        mime_type=TEXT)(read_text)  # fmt: skip
+    app.server.resource(
+        uri + TXT, name=name + "-text", title=title + " (text)", description=description, mime_type=TEXT
+    )(read_text)
     app.server.add_readable(Readable(re.compile(re.escape(uri)), read_both))
 
 
@@ -207,16 +215,24 @@ def register_resources(app: App) -> None:
         return {"events": await audit_events(app)}
 
     _register_static(
-        app, STATUS_REFERENCE_URI, "order-statuses", "Order status reference",
+        app,
+        STATUS_REFERENCE_URI,
+        "order-statuses",
+        "Order status reference",
         "What each order status means and which tools it allows (the rules the server and sandbox apply).",
-        reference, status_reference_text,
-    )  # fmt: skip
+        reference,
+        status_reference_text,
+    )
     _register_static(
-        app, AUDIT_URI, "audit-recent", "Recent audit log",
+        app,
+        AUDIT_URI,
+        "audit-recent",
+        "Recent audit log",
         f"The last {AUDIT_LIMIT} events of guarded writes (approvals, executions, failures), newest first; "
         "secrets redacted.",
-        audit, lambda data: audit_text(data["events"]),
-    )  # fmt: skip
+        audit,
+        lambda data: audit_text(data["events"]),
+    )
 
     @app.server.completion()
     async def complete(

@@ -26,59 +26,74 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SANITY = {"maxLength": 50, "maximum": 1000, "maxItems": 30}
 
 
-def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The advertised form of a pydantic schema: no titles, optional fields without the
-    ``anyOf [X, null]`` wrapper, no sanity caps, single-use ``$defs`` inlined."""
-    defs = schema.get("$defs", {})
-    uses: dict[str, int] = {}
+def _ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
 
-    def count(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                uses[ref.rsplit("/", 1)[-1]] = uses.get(ref.rsplit("/", 1)[-1], 0) + 1
-            for v in node.values():
-                count(v)
-        elif isinstance(node, list):
-            for v in node:
-                count(v)
 
-    count(schema)
+def _ref_uses(node: Any, uses: dict[str, int]) -> dict[str, int]:
+    """How often each ``$defs`` entry is referenced."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            uses[_ref_name(ref)] = uses.get(_ref_name(ref), 0) + 1
+        for v in node.values():
+            _ref_uses(v, uses)
+    elif isinstance(node, list):
+        for v in node:
+            _ref_uses(v, uses)
+    return uses
 
-    def walk(node: Any, key: str = "") -> Any:
+
+def _without_null(node: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf [X, null]`` as X: null means "not given" for every field (models.Args)."""
+    options = node.get("anyOf")
+    if not (isinstance(options, list) and len(options) == 2 and {"type": "null"} in options):
+        return node
+    rest = {k: v for k, v in node.items() if k != "anyOf"}
+    merged = {**next(o for o in options if o != {"type": "null"}), **rest}
+    if "default" in merged and merged["default"] is None:
+        del merged["default"]
+    return merged
+
+
+class _Cleaner:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.defs: dict[str, Any] = schema.get("$defs", {})
+        self.uses = _ref_uses(schema, {})
+
+    def walk(self, node: Any, key: str = "") -> Any:
         if isinstance(node, list):
-            return [walk(v) for v in node]
+            return [self.walk(v) for v in node]
         if not isinstance(node, dict):
             return node
         if key == "properties":  # keys here are field names, not keywords
-            return {name: walk(v) for name, v in node.items()}
-        node = dict(node)
-        options = node.get("anyOf")
-        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
-            node.pop("anyOf")
-            other = next(o for o in options if o != {"type": "null"})
-            node = {**other, **node}
-            if node.get("default", 0) is None:
-                node.pop("default")
+            return {name: self.walk(v) for name, v in node.items()}
+        node = _without_null(node)
         ref = node.get("$ref")
-        if isinstance(ref, str) and uses.get(ref.rsplit("/", 1)[-1]) == 1:
-            node.pop("$ref")
-            node = {**defs[ref.rsplit("/", 1)[-1]], **node}
+        if isinstance(ref, str) and self.uses.get(_ref_name(ref)) == 1:
+            node = {**self.defs[_ref_name(ref)], **{k: v for k, v in node.items() if k != "$ref"}}
         out = {}
         for k, v in node.items():
-            if k == "title" and isinstance(v, str):
-                continue
-            if k in _SANITY and isinstance(v, int) and v >= _SANITY[k]:
-                continue
             if k == "$defs":
-                kept = {n: walk(d) for n, d in v.items() if uses.get(n, 0) > 1}
+                kept = {n: self.walk(d) for n, d in v.items() if self.uses.get(n, 0) > 1}
                 if kept:
                     out[k] = kept
-                continue
-            out[k] = walk(v, k)
+            elif self._kept(k, v):
+                out[k] = self.walk(v, k)
         return out
 
-    return walk(schema)
+    @staticmethod
+    def _kept(key: str, value: Any) -> bool:
+        if key == "title" and isinstance(value, str):
+            return False
+        return not (key in _SANITY and isinstance(value, int) and value >= _SANITY[key])
+
+
+def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The advertised form of a pydantic schema: no titles, optional fields without the
+    ``anyOf [X, null]`` wrapper, no sanity caps, single-use ``$defs`` inlined."""
+    cleaned: dict[str, Any] = _Cleaner(schema).walk(schema)
+    return cleaned
 
 
 @cache

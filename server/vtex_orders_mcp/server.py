@@ -55,8 +55,10 @@ class VtexMCPServer(MCPServer):
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
         offered = sorted(p.name for p in await self.list_prompts())
         if name not in offered:
-            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name!r}; this server offers: "
-                           + (", ".join(offered) or "none"))  # fmt: skip
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Unknown prompt: {name!r}; this server offers: " + (", ".join(offered) or "none"),
+            )
         return await super().get_prompt(name, arguments, context)
 
     async def read_resource(
@@ -66,8 +68,10 @@ class VtexMCPServer(MCPServer):
             match = readable.pattern.fullmatch(str(uri))
             if match:
                 data, text = await readable.read(match.groupdict())
-                return [ReadResourceContents(content=as_json(data), mime_type=JSON),
-                        ReadResourceContents(content=text, mime_type=TEXT)]  # fmt: skip
+                return [
+                    ReadResourceContents(content=as_json(data), mime_type=JSON),
+                    ReadResourceContents(content=text, mime_type=TEXT),
+                ]
         contents = await super().read_resource(uri, context)
         return contents if isinstance(contents, InputRequiredResult) else list(contents)
 

@@ -14,7 +14,7 @@ Three things live here:
   ``canCancel``), the guard (preconditions checked before a human is asked), error hints and the
   order-status reference all read.
 
-Only what VTEX documents refuses a call (ORDERS_API_NOTES.md §2): start-handling only from
+Only what VTEX documents refuses a call (docs/VTEX_ORDERS_API.md §2): start-handling only from
 ready-for-handling; no cancel once invoiced, for partially invoiced or incomplete orders;
 register-changes and modifications only in handling / waiting-for-fulfillment /
 ready-for-invoicing, and modifications not once the payment is settled. The rest of ``allowed``

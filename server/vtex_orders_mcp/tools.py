@@ -63,7 +63,7 @@ def _read_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToo
     secrets = rt.settings.secret_values()
 
     async def handler(ctx: Context, **kwargs: Any) -> CallToolResult:
-        args = op.args.model_construct(**kwargs)
+        args = op.args.validated(**kwargs)
         try:
             data = await fetch(rt.client, op, args, ctx.report_progress)
         except VtexError as exc:
@@ -77,7 +77,7 @@ def _read_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToo
 
 def _write_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
     async def handler(ctx: Context, approval: Any, **kwargs: Any) -> CallToolResult:
-        return await rt.guard.write(ctx, op, op.args.model_construct(**kwargs), approval)
+        return await rt.guard.write(ctx, op, op.args.validated(**kwargs), approval)
 
     return handler
 
@@ -113,10 +113,18 @@ def _tool(rt: Runtime, op: Operation) -> ModelTool:
     else:
         handler, resolver, output = _write_handler(rt, op), rt.guard.resolver(op), WRITE_OUTPUT
     return model_tool(
-        name=op.name, title=op.title, description=op.description, args=op.args,
-        parameters=advertised_schema(op.args), handler=handler, annotations=_annotations(op), meta=_meta(op),
-        output_schema=output, explain=explain_validation, resolver=resolver,
-    )  # fmt: skip
+        name=op.name,
+        title=op.title,
+        description=op.description,
+        args=op.args,
+        parameters=advertised_schema(op.args),
+        handler=handler,
+        annotations=_annotations(op),
+        meta=_meta(op),
+        output_schema=output,
+        explain=explain_validation,
+        resolver=resolver,
+    )
 
 
 def build_tools(rt: Runtime) -> list[ModelTool]:

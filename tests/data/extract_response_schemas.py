@@ -47,7 +47,7 @@ def resolve(node, spec, seen=()):
             target = spec
             for part in ref.lstrip("#/").split("/"):
                 target = target[part]
-            return resolve(target, spec, seen + (ref,))
+            return resolve(target, spec, (*seen, ref))
         return {k: resolve(v, spec, seen) for k, v in node.items() if k not in ("example", "examples")}
     if isinstance(node, list):
         return [resolve(v, spec, seen) for v in node]

@@ -62,13 +62,16 @@ def resolve(node, spec, seen=()):
             target = spec
             for part in ref.lstrip("#/").split("/"):
                 target = target[part]
-            return resolve(target, spec, seen + (ref,))
-        out = {k: resolve(v, spec, seen) for k, v in node.items()
-               if k not in ("example", "examples", "description", "nullable")}
+            return resolve(target, spec, (*seen, ref))
+        out = {
+            k: resolve(v, spec, seen)
+            for k, v in node.items()
+            if k not in ("example", "examples", "description", "nullable")
+        }
         if node.get("nullable") and isinstance(out.get("type"), str):
             out["type"] = [out["type"], "null"]
             if "enum" in out:
-                out["enum"] = list(out["enum"]) + [None]
+                out["enum"] = [*list(out["enum"]), None]
         return out
     if isinstance(node, list):
         return [resolve(v, spec, seen) for v in node]

@@ -122,16 +122,18 @@ async def test_every_executed_write_has_its_audit_record_after_sigkill(tmp_path)
 
         headers = {"Authorization": f"Bearer {HTTP_TOKEN}"}
         try:
-            async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10.0)) as hc:
-                async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=hc)) as client:
-                    with anyio.fail_after(60):
-                        async with anyio.create_task_group() as tg:
-                            for n in range(4):
-                                tg.start_soon(worker, client, n)
-                            tg.start_soon(killer)
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10.0)) as hc,
+                Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=hc)) as client,
+            ):
+                with anyio.fail_after(60):
+                    async with anyio.create_task_group() as tg:
+                        for n in range(4):
+                            tg.start_soon(worker, client, n)
+                        tg.start_soon(killer)
         except TimeoutError:
             raise
-        except Exception:  # noqa: BLE001 - the session's teardown fails once the server is dead
+        except Exception:
             pass
         assert server.wait(10) == -signal.SIGKILL
 

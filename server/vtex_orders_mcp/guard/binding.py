@@ -27,10 +27,16 @@ def order_state(order: Mapping[str, Any]) -> str:
         "value": order.get("value"),
         "items": [(i.get("id"), i.get("quantity"), i.get("price")) for i in order.get("items") or []],
         "invoices": [
-            (p.get("invoiceNumber"), p.get("type"), p.get("invoiceValue"), p.get("trackingNumber"), p.get("courier"),
-             json.dumps(p.get("courierStatus"), sort_keys=True, default=str))
+            (
+                p.get("invoiceNumber"),
+                p.get("type"),
+                p.get("invoiceValue"),
+                p.get("trackingNumber"),
+                p.get("courier"),
+                json.dumps(p.get("courierStatus"), sort_keys=True, default=str),
+            )
             for p in packages
-        ],  # fmt: skip
+        ],
         "changes": len((order.get("changesAttachment") or {}).get("changesData") or []),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -34,7 +34,7 @@ from ..errors import VtexNotFound
 from ..models import Args, as_given
 from ..registry import CONFIRM_TOOL, Operation, Registry
 from ..results import error, explain_validation, ok, text
-from ..storage import Store
+from ..storage import CallRecord, Store
 from .elicitation import Approval, PendingReviews, can_elicit, request_key, spend_answer
 from .execution import Executor
 from .policy import Policy
@@ -104,7 +104,7 @@ class Guard:
         fields = list(op.args.model_fields)
 
         async def ask(ctx: Context, **kwargs: Any) -> Any:
-            args = op.args.model_construct(**{k: kwargs[k] for k in fields})
+            args = op.args.validated(**{k: kwargs[k] for k in fields})
             try:
                 review = await self.reviewer.review(op, args)
             except VtexNotFound as exc:
@@ -116,10 +116,14 @@ class Guard:
                 self.pending.keep(ctx, op, args, review)
                 if not ctx.input_responses:  # first round only: the resolver re-runs
                     await self.store.record(
-                        call_id=request_key(ctx), tool=op.name, event="requested", channel="elicitation",
-                        principal=sdk.principal(), arguments=args.model_dump(mode="json", by_alias=True),
+                        call_id=request_key(ctx),
+                        tool=op.name,
+                        event="requested",
+                        channel="elicitation",
+                        principal=sdk.principal(),
+                        arguments=args.model_dump(mode="json", by_alias=True),
                         summary=review.summary,
-                    )  # fmt: skip
+                    )
                 return Elicit(question(args, review), Approval)
             if self.policy.elicit_only:
                 reason = "this server only approves writes through elicitation and the client did not declare it"
@@ -135,16 +139,18 @@ class Guard:
         principal = sdk.principal()
         call_id = uuid.uuid4().hex
         outcome = approval.data if isinstance(approval, AcceptedElicitation) else None
-        record = {"call_id": call_id, "tool": op.name, "principal": principal,
-                  "arguments": args.model_dump(mode="json", by_alias=True)}  # fmt: skip
+        record = CallRecord(
+            call_id=call_id, tool=op.name, principal=principal, arguments=args.model_dump(mode="json", by_alias=True)
+        )
 
         if isinstance(outcome, Refused):
             await self.store.record(**record, event="refused", summary=outcome.summary or None, detail=outcome.reason)
             return error(f"Not executed: {outcome.reason}.")
         if isinstance(outcome, Bypass):
             await self.store.record(**record, event="bypassed", channel=outcome.channel, summary=outcome.summary)
-            return await self.executor.execute(op, args, call_id=call_id, channel=outcome.channel,
-                                               principal=principal, summary=outcome.summary)  # fmt: skip
+            return await self.executor.execute(
+                op, args, call_id=call_id, channel=outcome.channel, principal=principal, summary=outcome.summary
+            )
         if isinstance(outcome, NeedsToken):
             await self.store.record(**record, event="token_issued", channel="token", summary=outcome.summary)
             return self._token_answer(op, args, principal, outcome)
@@ -154,13 +160,16 @@ class Guard:
             refusal = await self._answer_refused(ctx, op, args, kept)
             if refusal:
                 detail, message = refusal
-                await self.store.record(**record, event="refused", channel="elicitation", summary=summary,
-                                        detail=detail)  # fmt: skip
+                await self.store.record(
+                    **record, event="refused", channel="elicitation", summary=summary, detail=detail
+                )
                 return error(f"Not executed: {message}")
-            await self.store.record(**record, event="approved", channel="elicitation", summary=summary,
-                                    detail=outcome.note)  # fmt: skip
-            return await self.executor.execute(op, args, call_id=call_id, channel="elicitation", principal=principal,
-                                               summary=summary)  # fmt: skip
+            await self.store.record(
+                **record, event="approved", channel="elicitation", summary=summary, detail=outcome.note
+            )
+            return await self.executor.execute(
+                op, args, call_id=call_id, channel="elicitation", principal=principal, summary=summary
+            )
         action = getattr(approval, "action", "cancel")
         event = "declined" if action == "decline" else "canceled"
         await self.store.record(**record, event=event, channel="elicitation", summary=summary)
@@ -175,8 +184,12 @@ class Guard:
             f"approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
             f"(single use, expires in {ttl} s): " + text(confirmation)
         )
-        structured = {"status": "approval_required", "summary": outcome.summary, "confirmation": confirmation,
-                      "expiresIn": ttl}  # fmt: skip
+        structured = {
+            "status": "approval_required",
+            "summary": outcome.summary,
+            "confirmation": confirmation,
+            "expiresIn": ttl,
+        }
         return CallToolResult(content=[TextContent(text=message)], structured_content=structured)
 
     async def _answer_refused(
@@ -193,11 +206,16 @@ class Guard:
           SDK does not accept an answer to a question that changed.)
         """
         if kept is None:
-            return ("question no longer known", "the question this answer approves is no longer known to the "
-                    "server; call the tool again to ask the user anew.")  # fmt: skip
+            return (
+                "question no longer known",
+                "the question this answer approves is no longer known to the "
+                "server; call the tool again to ask the user anew.",
+            )
         if not await spend_answer(self.store, ctx, self._clock() + ANSWER_TTL):
-            return ("approval replayed", "this approval was already used for one execution; call the tool again "
-                    "to ask the user anew.")  # fmt: skip
+            return (
+                "approval replayed",
+                "this approval was already used for one execution; call the tool again to ask the user anew.",
+            )
         if kept.state is None or ctx.request_state is not None:
             return None
         if (await self.reviewer.safe_review(op, args)).state != kept.state:
@@ -225,10 +243,25 @@ class Guard:
             review = await self.reviewer.safe_review(op, args)
             await self.tokens.redeem(token, op, args, principal, review.state)
         except TokenError as exc:
-            await self.store.record(call_id=call_id, tool=tool, event="token_rejected", channel="token",
-                                    principal=principal, arguments=arguments, detail=str(exc))  # fmt: skip
+            await self.store.record(
+                call_id=call_id,
+                tool=tool,
+                event="token_rejected",
+                channel="token",
+                principal=principal,
+                arguments=arguments,
+                detail=str(exc),
+            )
             return error(f"Not executed: {exc}.")
-        await self.store.record(call_id=call_id, tool=tool, event="approved", channel="token", principal=principal,
-                                arguments=args.model_dump(mode="json", by_alias=True), summary=review.summary)  # fmt: skip
-        return await self.executor.execute(op, args, call_id=call_id, channel="token", principal=principal,
-                                           summary=review.summary)  # fmt: skip
+        await self.store.record(
+            call_id=call_id,
+            tool=tool,
+            event="approved",
+            channel="token",
+            principal=principal,
+            arguments=args.model_dump(mode="json", by_alias=True),
+            summary=review.summary,
+        )
+        return await self.executor.execute(
+            op, args, call_id=call_id, channel="token", principal=principal, summary=review.summary
+        )

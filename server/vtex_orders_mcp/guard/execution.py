@@ -17,7 +17,7 @@ from ..models import Args
 from ..redaction import redact
 from ..registry import Operation, Registry
 from ..results import error, ok, vtex_error
-from ..storage import Store
+from ..storage import CallRecord, Store
 
 __all__ = ["Executor"]
 
@@ -33,26 +33,30 @@ class Executor:
         self, op: Operation, args: Args, *, call_id: str, channel: str, principal: str, summary: str
     ) -> CallToolResult:
         """Send an approved write exactly once, auditing before and after."""
-        record = {"call_id": call_id, "tool": op.name, "channel": channel, "principal": principal}
-        await self.store.record(**record, event="executing", arguments=args.model_dump(mode="json", by_alias=True),
-                                summary=summary)  # fmt: skip
+        arguments = args.model_dump(mode="json", by_alias=True)
+        sending = CallRecord(call_id=call_id, tool=op.name, principal=principal, arguments=arguments)
+        await self.store.record(**sending, event="executing", channel=channel, summary=summary)
+        record = CallRecord(call_id=call_id, tool=op.name, principal=principal, arguments=None)
         try:
             result = await self.client.call(op, args)
         except VtexOutcomeUnknown as exc:
             state = await self._current_state(op, args)
-            await self.store.record(**record, event="outcome_unknown", detail=exc.message)
+            await self.store.record(**record, event="outcome_unknown", channel=channel, detail=exc.message)
             return error(
                 f"Outcome unknown: {exc.message} Nothing was resubmitted. {state} "
                 "Check whether the change is there before trying again."
             )
         except VtexError as exc:
             status = exc.status if isinstance(exc, VtexHTTPError) else None
-            await self.store.record(**record, event="failed", upstream_status=status, detail=exc.message)
+            await self.store.record(
+                **record, event="failed", channel=channel, upstream_status=status, detail=exc.message
+            )
             return vtex_error(op, exc)
         result = redact(result, self._secrets)
         receipt = result.get("receipt") if isinstance(result, dict) else None
-        await self.store.record(**record, event="executed", upstream_status=200,
-                                receipt=str(receipt) if receipt else None)  # fmt: skip
+        await self.store.record(
+            **record, event="executed", channel=channel, upstream_status=200, receipt=str(receipt) if receipt else None
+        )
         return ok({"status": "done", "summary": summary, "result": result})
 
     async def _current_state(self, op: Operation, args: Args) -> str:
@@ -61,7 +65,7 @@ class Executor:
         order_id = getattr(args, op.order_arg)
         read = self.registry.order_read
         try:
-            order = await self.client.call(read, read.args.model_construct(orderId=order_id))
+            order = await self.client.call(read, read.args.validated(orderId=order_id))
         except VtexError as exc:
             return f"Re-reading order {order_id} failed too ({exc.message})."
         return f"Order {order_id} is now '{order.get('status')}' (last change {order.get('lastChange')})."

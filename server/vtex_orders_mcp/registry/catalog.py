@@ -38,6 +38,7 @@ CARD_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "order
 BOLETO_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "orders.[payment~Boleto].orderId")
 INVOICED = Find("list_orders", {"status": "invoiced"}, "orders.0.orderId")
 PENDING = Find("list_orders", {"status": "payment-pending"}, "orders.0.orderId")
+PAYMENT = Find("get_payment_transaction", {"orderId": PENDING}, "transaction.payments.0.id")
 
 
 def _one_more(order: Find) -> dict[str, Any]:
@@ -274,8 +275,7 @@ OPERATIONS: tuple[Operation, ...] = (
         args=m.PaymentNotification, kind="write", group="payment", order_arg="orderId",
         answers_document=False, summary=say.fields("paymentId"), rule=statuses.NOTIFY_PAYMENT,
         description="Tell VTEX a payment (e.g. boleto) was received, approving a payment-pending order.",
-        example=Example({"orderId": PENDING,
-                         "paymentId": Find("get_payment_transaction", {"orderId": PENDING}, "transaction.payments.0.id")}),
+        example=Example({"orderId": PENDING, "paymentId": PAYMENT}),
     ),
     # --- Feed v2 (deprecated) ---
     Operation(

@@ -151,7 +151,7 @@ class Operation:
     # Which argument names the order this write touches (the guard reads that order for its
     # question and binds the approval to its state).
     order_arg: str | None = None
-    # False for the writes VTEX documents as answering 2xx without content (ORDERS_API_NOTES #4,
+    # False for the writes VTEX documents as answering 2xx without content (docs/VTEX_ORDERS_API.md #4,
     # #7, #13, #16, #17, #19, #22, #28, #33): the client passes stray plain text on for them,
     # where every other operation must answer JSON or nothing.
     answers_document: bool = True

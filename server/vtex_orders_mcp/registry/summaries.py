@@ -15,7 +15,7 @@ from typing import Any
 from ..models import as_given
 from ..views import Money
 
-__all__ = ["changes", "fields", "hook", "feed_filter", "handles", "invoice", "modification", "reason", "as_sent"]
+__all__ = ["as_sent", "changes", "feed_filter", "fields", "handles", "hook", "invoice", "modification", "reason"]
 
 Order = Mapping[str, Any]
 

@@ -1,7 +1,9 @@
 """Embedded VTEX Orders API sandbox: a stateful, deterministic simulator of the VTEX Orders API.
 
 Used in-process by the MCP server when no VTEX credentials are set, runnable standalone over HTTP
-(standalone.serve), and the fixture of the test suite. It refuses what VTEX refuses.
+(standalone.serve), and the fixture of the test suite. It refuses what VTEX refuses, by rules it
+implements on its own from VTEX's documentation: nothing here imports the server's registry,
+status table or views, so it stays an independent check of the server.
 
     from vtex_orders_mcp.sandbox import Sandbox, Fault
     sb = Sandbox(seed=7, orders=500)

@@ -5,7 +5,7 @@ Mechanism: the service registers a Store listener, so every order change the san
 changes through `Store.set_status`, other changes through `Store.touch`) is offered to each feed and
 hook configuration.
 
-What VTEX states (ORDERS_API_NOTES.md section 4):
+What VTEX states (docs/VTEX_ORDERS_API.md section 4):
 
 * one feed configuration per AppKey (#18 "will return 404 Not Found if there is no Feed
   Configuration available for the given X-VTEX-API-AppKey");
@@ -36,7 +36,7 @@ What the sandbox infers:
   before the change (the current one for non-status changes), `lastChange` the order's previous
   lastChange.
 * The hook never performs network calls: every notification it would POST is appended to
-  `HookService.deliveries` ({url, headers, payload, date}) for tests and evals to read. Its POST
+  `FeedService.deliveries` ({url, headers, payload, date}) for tests and evals to read. Its POST
   answer is the payload it would deliver for the most recently changed order matching the filter.
 * The AppKey is the identity the request authenticated with (access.py): the X-VTEX-API-AppKey of a
   valid key+token pair; callers authenticated by VtexIdclientAutCookie share the key COOKIE_KEY,

@@ -1,7 +1,7 @@
 """The OMS order routes of the sandbox (/api/oms/...): reads, workflow actions, invoices, tracking,
 payments, interactions and the customer's order views.
 
-Each handler enforces the rules the spec states (ORDERS_API_NOTES.md §2) and refuses the rest with
+Each handler enforces the rules the spec states (docs/VTEX_ORDERS_API.md §2) and refuses the rest with
 VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first):
 
 | Refusal                                               | Status | code   | source                               |
@@ -25,6 +25,11 @@ VTEX's OMS envelope. Status codes and codes of refusals (spec-stated ones first)
 | payment notification on a canceled / incomplete order | 400    | 1      | [inference] (the route lists no 409) |
 
 Every mutation goes through Store.set_status / Store.touch so lastChange and the feed see it.
+
+These rules are written here from VTEX's documentation (docs/VTEX_ORDERS_API.md), deliberately
+*not* imported from the server's own table (vtex_orders_mcp/statuses.py): the sandbox is the
+independent check of the server, so the two are kept apart and tests/test_resources.py probes one
+against the other, status by status.
 """
 
 from __future__ import annotations

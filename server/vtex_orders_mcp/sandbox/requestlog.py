@@ -23,7 +23,3 @@ class LoggedRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @property
-    def is_write(self) -> bool:
-        return self.method != "GET"

@@ -160,14 +160,12 @@ class Store:
         self.rng = random.Random(seed)
         self.orders: dict[str, dict] = {}
         self.meta: dict[str, dict[str, Any]] = {}
-        self._counter = 0
         self._load()
 
     # -- lifecycle -------------------------------------------------------------------------
     def _load(self) -> None:
         self.rng = random.Random(self.seed)
         self.meta = {}
-        self._counter = 0
         self.orders = self._generator(self)
 
     def reset(self) -> None:

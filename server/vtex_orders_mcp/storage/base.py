@@ -19,11 +19,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from ..redaction import redact
 
-__all__ = ["AuditRecord", "Store"]
+__all__ = ["AuditRecord", "CallRecord", "Store"]
+
+
+class CallRecord(TypedDict):
+    """What every audit row of one call repeats: ``store.record(**call, event=...)``."""
+
+    call_id: str
+    tool: str
+    principal: str
+    arguments: Any
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,19 @@ class Store(ABC):
         """Append one audit row (durable when this returns)."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         args_json = json.dumps(redact(arguments, self._secrets), sort_keys=True) if arguments is not None else None
-        row = (now, call_id, tool, event, channel, principal, args_json, summary, upstream_status, receipt,
-               redact(detail, self._secrets) if detail else detail)  # fmt: skip
+        row = (
+            now,
+            call_id,
+            tool,
+            event,
+            channel,
+            principal,
+            args_json,
+            summary,
+            upstream_status,
+            receipt,
+            redact(detail, self._secrets) if detail else detail,
+        )
         await self._append(row)
 
     @abstractmethod

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.to_thread
@@ -68,12 +68,14 @@ class SqliteStore(Store):
         self._db.close()
 
     async def _append(self, row: tuple[Any, ...]) -> None:
-        sql = ("INSERT INTO audit (time, call_id, tool, event, channel, principal, arguments, summary,"
-               " upstream_status, receipt, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)")  # fmt: skip
+        sql = (
+            "INSERT INTO audit (time, call_id, tool, event, channel, principal, arguments, summary,"
+            " upstream_status, receipt, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
         await self._run(lambda: self._db.execute(sql, row))
 
     async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
-        sql, params = "SELECT * FROM audit", ()
+        sql, params = "SELECT * FROM audit", cast(tuple[Any, ...], ())
         if tool:
             sql, params = sql + " WHERE tool = ?", (tool,)
         rows = await self._run(lambda: self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall())
@@ -105,7 +107,16 @@ class SqliteStore(Store):
 
 def _record(r: tuple[Any, ...]) -> AuditRecord:
     return AuditRecord(
-        id=r[0], time=r[1], call_id=r[2], tool=r[3], event=r[4], channel=r[5], principal=r[6],
-        arguments=json.loads(r[7]) if r[7] else None, summary=r[8], upstream_status=r[9], receipt=r[10],
+        id=r[0],
+        time=r[1],
+        call_id=r[2],
+        tool=r[3],
+        event=r[4],
+        channel=r[5],
+        principal=r[6],
+        arguments=json.loads(r[7]) if r[7] else None,
+        summary=r[8],
+        upstream_status=r[9],
+        receipt=r[10],
         detail=r[11],
-    )  # fmt: skip
+    )

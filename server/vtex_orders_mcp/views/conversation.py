@@ -48,7 +48,7 @@ def _who(p: Any) -> str | None:
 
 
 def _message(msg: dict[str, Any]) -> dict[str, Any]:
-    return prune(  # type: ignore[no-any-return]
+    return prune(
         {
             "date": date(msg.get("date")),
             "from": _who(msg.get("from")),
@@ -72,8 +72,11 @@ def conversation_text(order_id: str, messages: list[dict[str, Any]]) -> str:
         return f"Order {order_id}: no messages exchanged with the customer."
     out = [f"Order {order_id}: {len(messages)} message(s), newest first."]
     for m in messages:
-        parts = (m.get("date") or "(no date)", f"from {m.get('from') or '?'} to {m.get('to') or '?'}",
-                 m.get("subject") or "(no subject)")  # fmt: skip
+        parts = (
+            m.get("date") or "(no date)",
+            f"from {m.get('from') or '?'} to {m.get('to') or '?'}",
+            m.get("subject") or "(no subject)",
+        )
         out += ["", " — ".join(parts), m.get("body") or "(empty)"]
         if m.get("attachments"):
             out.append("Attachments: " + ", ".join(map(str, m["attachments"])))

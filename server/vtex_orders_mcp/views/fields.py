@@ -69,8 +69,14 @@ def name(profile: dict[str, Any] | None) -> str | None:
 
 def address(where: dict[str, Any]) -> str:
     street = " ".join(str(x) for x in (where.get("street"), where.get("number")) if x)
-    parts = (street, where.get("complement"), where.get("neighborhood"), where.get("city"), where.get("state"),
-             where.get("postalCode"))  # fmt: skip
+    parts = (
+        street,
+        where.get("complement"),
+        where.get("neighborhood"),
+        where.get("city"),
+        where.get("state"),
+        where.get("postalCode"),
+    )
     return ", ".join(str(p) for p in parts if p)
 
 

@@ -50,7 +50,7 @@ class Money:
         code = currency or prefs.get("currencyCode")
         self.symbol = prefs.get("currencySymbol") or known.get("currencySymbol") or code or ""
         digits = fmt.get("CurrencyDecimalDigits")  # null or malformed: the common two decimals
-        self.digits = int(digits) if str(digits).isdigit() else 2
+        self.digits = int(str(digits)) if str(digits).isdigit() else 2
         self.dec = fmt.get("CurrencyDecimalSeparator") or "."
         self.group = fmt.get("CurrencyGroupSeparator") or ","
         self.symbol_first = fmt.get("StartsWithCurrencySymbol") is not False  # null: VTEX's default, first

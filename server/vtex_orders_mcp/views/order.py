@@ -43,7 +43,7 @@ def compact_order(order: dict[str, Any]) -> dict[str, Any]:
         "cancellation": _cancellation(order),
         "canCancel": _can_cancel(order),
     }
-    return prune(view)  # type: ignore[no-any-return]
+    return prune(view)
 
 
 def _customer(profile: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +131,11 @@ def _cancellation(order: dict[str, Any]) -> dict[str, Any] | None:
     if not data and not order.get("cancelReason"):
         return None
     by = next((who for key, who in _CANCELED_BY if data.get(key)), None)
-    return {"reason": data.get("Reason") or order.get("cancelReason"), "date": date(data.get("CancellationDate")), "by": by}
+    return {
+        "reason": data.get("Reason") or order.get("cancelReason"),
+        "date": date(data.get("CancellationDate")),
+        "by": by,
+    }
 
 
 def _can_cancel(order: dict[str, Any]) -> bool | None:
@@ -169,18 +173,23 @@ def _delivery(li: dict[str, Any], addresses: dict[Any, dict[str, Any]], home: di
     return delivery
 
 
-def _delivery_groups(shipping: dict[str, Any], home: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _delivery_groups(
+    shipping: dict[str, Any], home: dict[str, Any], items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Each distinct way the items travel, with the SKUs that travel that way."""
     addresses = {a.get("addressId"): a for a in dicts(shipping.get("selectedAddresses")) if a.get("addressId")}
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    entries = shipping.get("logisticsInfo") if isinstance(shipping.get("logisticsInfo"), list) else []
+    raw = shipping.get("logisticsInfo")
+    entries: list[Any] = raw if isinstance(raw, list) else []
     for position, li in enumerate(entries):
         if not isinstance(li, dict):
             continue
         delivery = _delivery(li, addresses, home)
         if not any(delivery.values()):  # an item VTEX plans no delivery for (a service, a warranty)
             continue
-        index = li.get("itemIndex") if isinstance(li.get("itemIndex"), int) else position
+        index = li.get("itemIndex")
+        if not isinstance(index, int):
+            index = position
         sku = items[index].get("id") if 0 <= index < len(items) else None
         group = groups.setdefault(tuple(delivery.values()), {"skus": [], **delivery})
         if sku is not None and sku not in group["skus"]:
@@ -222,10 +231,23 @@ def _labelled(label: str, value: Any) -> str | None:
 def order_text(o: dict[str, Any]) -> str:
     """The compact order view as text, one section after the other."""
     out = [f"Order {o.get('orderId')} — {o.get('status')} ({o.get('statusMeaning')})"]
-    out.append(line(_labelled("created", o.get("created")), _labelled("last change", o.get("lastChange")),
-                    _labelled("seller", o.get("seller"))))  # fmt: skip
-    for section in (_customer_text, _totals_text, _items_text, _shipping_text, _payments_text, _invoices_text,
-                    _changes_text, _closing_text):  # fmt: skip
+    out.append(
+        line(
+            _labelled("created", o.get("created")),
+            _labelled("last change", o.get("lastChange")),
+            _labelled("seller", o.get("seller")),
+        )
+    )
+    for section in (
+        _customer_text,
+        _totals_text,
+        _items_text,
+        _shipping_text,
+        _payments_text,
+        _invoices_text,
+        _changes_text,
+        _closing_text,
+    ):
         out += section(o)
     return "\n".join(row for row in out if row.strip())
 
@@ -285,7 +307,9 @@ def _payments_text(o: dict[str, Any]) -> list[str]:
     out = []
     for p in o.get("payments") or []:
         installments = f"{p['installments']} installments" if p.get("installments") else None
-        out.append("Payment: " + line(p.get("system"), p.get("value"), installments, _labelled("due", p.get("dueDate"))))
+        out.append(
+            "Payment: " + line(p.get("system"), p.get("value"), installments, _labelled("due", p.get("dueDate")))
+        )
     if "paymentSettled" in o:
         out.append(f"Payment settled: {'yes' if o['paymentSettled'] else 'no'}")
     return out
@@ -311,8 +335,13 @@ def _invoices_text(o: dict[str, Any]) -> list[str]:
 
 def _change_text(ch: dict[str, Any]) -> str:
     moves = [f"+{a}" for a in ch.get("added") or []] + [f"-{r}" for r in ch.get("removed") or []]
-    return "Change: " + line(ch.get("date"), ch.get("reason"), ", ".join(moves), _labelled("discount", ch.get("discount")),
-                             _labelled("increment", ch.get("increment")))  # fmt: skip
+    return "Change: " + line(
+        ch.get("date"),
+        ch.get("reason"),
+        ", ".join(moves),
+        _labelled("discount", ch.get("discount")),
+        _labelled("increment", ch.get("increment")),
+    )
 
 
 def _changes_text(o: dict[str, Any]) -> list[str]:

@@ -29,7 +29,7 @@ def compact_payment(tx: dict[str, Any] | None) -> dict[str, Any]:
     tx = obj(tx)
     money = Money(currency=None)
     money.symbol = ""
-    return prune(  # type: ignore[no-any-return]
+    return prune(
         {
             "transactionId": tx.get("transactionId"),
             "status": tx.get("status"),

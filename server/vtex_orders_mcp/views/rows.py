@@ -14,7 +14,7 @@ __all__ = ["compact_order_row"]
 def compact_order_row(row: dict[str, Any]) -> dict[str, Any]:
     row = obj(row)
     money = Money(currency=row.get("currencyCode"))
-    return prune(  # type: ignore[no-any-return]
+    return prune(
         {
             "orderId": row.get("orderId"),
             "created": date(row.get("creationDate")),
@@ -26,4 +26,3 @@ def compact_order_row(row: dict[str, Any]) -> dict[str, Any]:
             "estimate": date(row.get("ShippingEstimatedDate")),
         }
     )
-

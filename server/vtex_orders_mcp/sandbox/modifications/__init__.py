@@ -1,6 +1,6 @@
 """Order modifications (VTEX "order-system" change requests) in the sandbox: #23, #29-#36.
 
-What VTEX states (OpenAPI description, quoted in ORDERS_API_NOTES.md section 5):
+What VTEX states (OpenAPI description, quoted in docs/VTEX_ORDERS_API.md section 5):
 
 * an order can be modified only in `handling`, `waiting-for-fulfillment` or "ready for invoicing"
   (the status id is `ready-for-invoicing`), and "not ... when the payment transaction is complete";
