@@ -213,26 +213,6 @@ def test_a_missing_path_is_not_found_and_suffixes_ignore_case(tmp_path, capsys):
     assert capsys.readouterr().err.strip().endswith("2 passed, 0 failed")
 
 
-def test_yaml_without_pyyaml_is_a_clear_error(monkeypatch, tmp_path):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_yaml(name, *args, **kwargs):
-        if name == "yaml":
-            raise ImportError("no yaml")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_yaml)
-    f = tmp_path / "s.yaml"
-    f.write_text("name: s\nsteps: [{list: tools}]\n")
-    with pytest.raises(ScenarioError, match="YAML scenarios need PyYAML"):
-        load_scenario(f)
-    g = tmp_path / "s.json"
-    g.write_text('{"name": "s", "steps": [{"list": "tools"}]}')
-    assert load_scenario(g)["name"] == "s"
-
-
 def test_schema_is_draft_2020_12_and_valid():
     from jsonschema import Draft202012Validator
 

@@ -3,7 +3,7 @@
 Validation happens before anything runs, so a typo in a scenario is reported as a scenario
 error naming the file and the place ("steps/3/expect: 'isErorr' was unexpected") rather than
 as a confusing failed expectation. Paths in expectations are parsed here too, for the same
-reason. YAML needs PyYAML (the ``test`` extra); JSON needs nothing.
+reason.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .paths import PathError, parse
 
@@ -64,13 +66,6 @@ def _parse(path: Path) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"{path}: not valid JSON: {exc}") from None
-    try:
-        import yaml
-    except ImportError:
-        raise ScenarioError(
-            f"{path}: YAML scenarios need PyYAML (pip install 'vtex-orders-mcp[test]' or pip install pyyaml); "
-            "JSON scenarios need nothing"
-        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
