@@ -66,18 +66,11 @@ def settings_from(ns: argparse.Namespace, environ: Any = None) -> Settings:
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
-    import logging
-
     from .logs import configure_logging
     from .server import build_server
 
     settings = settings_from(ns)
     configure_logging(settings.secret_values(), level=settings.log_level)
-    if settings.guard == "off":
-        logging.getLogger("vtex_orders_mcp").warning(
-            "GUARD OFF: writes reach %s WITHOUT human approval (--guard off).",
-            "the sandbox" if settings.uses_sandbox else "VTEX",
-        )
     app = build_server(settings)
     if settings.transport == "stdio":
         app.server.run("stdio")

@@ -33,7 +33,7 @@ from .errors import ConfigError
 
 __all__ = ["ENV_VARS", "FLAGS", "GuardMode", "Settings"]
 
-GuardMode = Literal["auto", "elicit-only", "off"]
+GuardMode = Literal["auto", "elicit-only", "token", "off"]
 Transport = Literal["stdio", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MIN_SECRET_LENGTH = 16
@@ -84,7 +84,11 @@ class Settings(BaseSettings):
     max_concurrency: int = _setting("VTEX_MAX_CONCURRENCY", 8, ge=1, le=64, help="requests in flight to VTEX")
     max_retries: int = _setting("VTEX_MAX_RETRIES", 3, ge=0, le=10, help="retries of a read")
     # --- the guard ---
-    guard: GuardMode = _setting("VTEX_MCP_GUARD", "auto", flag="--guard", help="approval policy for writes")
+    guard: GuardMode = _setting(
+        "VTEX_MCP_GUARD", "auto", flag="--guard",
+        help="approval policy for writes: auto (the strongest human channel the client offers), elicit-only, "
+        "token (clients without one get a confirmation token the model can redeem), off (sandbox evals)",
+    )  # fmt: skip
     guard_relax: NameSet = _setting(
         "VTEX_MCP_GUARD_RELAX", frozenset(), help="write tools the operator exempts from approval"
     )
@@ -103,6 +107,20 @@ class Settings(BaseSettings):
         gt=0,
         allow_inf_nan=False,
         help="confirmation tokens expire after this many seconds",
+    )
+    approval_ttl: float = _setting(
+        "VTEX_MCP_APPROVAL_TTL", 900.0, gt=0, allow_inf_nan=False,
+        help="a write waiting on the approval page or card expires after this many seconds",
+    )  # fmt: skip
+    public_url: str | None = _setting(
+        "VTEX_MCP_PUBLIC_URL", flag="--public-url", help="the address people reach this server at (approval links)"
+    )
+    approvers: SecretStr | None = _setting(
+        "VTEX_MCP_APPROVERS", help="name:token,... approvers who must sign in on the approval page (team option)"
+    )
+    four_eyes: str | None = _setting(
+        "VTEX_MCP_FOUR_EYES",
+        help="writes whose approver must not be the requester: tool names, 'amount>CENTS', 'account' (comma-separated)",
     )
     # --- serving ---
     transport: Transport = _setting("VTEX_MCP_TRANSPORT", "stdio", flag="--transport", help="how MCP is served")
@@ -193,6 +211,7 @@ class Settings(BaseSettings):
         tools, naming the variable."""
         self._check_toolsets()
         self._check_relax()
+        self._check_approvers()
         if self.secret is not None and len(self.secret.get_secret_value()) < MIN_SECRET_LENGTH:
             # It seals confirmation tokens and elicitation state: a short one can be guessed offline.
             raise ConfigError(
@@ -229,6 +248,31 @@ class Settings(BaseSettings):
         if unknown:
             raise ConfigError(f"VTEX_MCP_TOOLSETS: unknown toolset {', '.join(unknown)}; allowed: {allowed}.")
 
+    def _check_approvers(self) -> None:
+        if self.approvers is not None:
+            for item in self.approvers.get_secret_value().split(","):
+                name, sep, token = item.partition(":")
+                if item.strip() and (not sep or not name.strip() or len(token.strip()) < MIN_SECRET_LENGTH):
+                    raise ConfigError(
+                        f"VTEX_MCP_APPROVERS: each entry is name:token with a token of {MIN_SECRET_LENGTH}+ characters "
+                        f"(entry for {name.strip()[:20]!r} is not)."
+                    )
+        if not self.four_eyes:
+            return
+        from .registry import REGISTRY
+
+        writes = {op.name for op in REGISTRY.writes}
+        for rule in (r.strip() for r in self.four_eyes.split(",") if r.strip()):
+            amount = rule.removeprefix("amount>")
+            if rule == "account" or rule in writes or (amount != rule and amount.isdigit()):
+                continue
+            raise ConfigError(
+                f"VTEX_MCP_FOUR_EYES: {rule!r} is not a write tool, 'amount>CENTS' or 'account'; "
+                f"write tools: {', '.join(sorted(writes))}."
+            )
+        if not self.approvers:
+            raise ConfigError("VTEX_MCP_FOUR_EYES needs VTEX_MCP_APPROVERS: a second person has to sign in to approve.")
+
     def _check_relax(self) -> None:
         # A typo here would leave the guard on (safe) while the operator believes it relaxed: say so.
         if not self.guard_relax:
@@ -254,12 +298,36 @@ class Settings(BaseSettings):
         return self.account_name or "sandbox"
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, for log/result redaction."""
-        return [
+        """Every configured secret, for log/result redaction (approver tokens one by one)."""
+        whole = [
             s.get_secret_value()
-            for s in (self.app_key, self.app_token, self.auth_cookie, self.secret, self.http_token)
+            for s in (self.app_key, self.app_token, self.auth_cookie, self.secret, self.http_token, self.approvers)
             if s is not None and s.get_secret_value()
         ]
+        return whole + list(self.approver_tokens)
+
+    @property
+    def approver_tokens(self) -> dict[str, str]:
+        """Approver token -> approver name, from ``VTEX_MCP_APPROVERS`` (``name:token,...``)."""
+        if self.approvers is None:
+            return {}
+        pairs = (item.partition(":") for item in self.approvers.get_secret_value().split(",") if item.strip())
+        return {token.strip(): name.strip() for name, _, token in pairs}
+
+    @property
+    def four_eyes_rules(self) -> tuple[frozenset[str], int | None, bool]:
+        """(tools, amount in cents above which, account-level writes) needing a second person."""
+        tools: set[str] = set()
+        amount: int | None = None
+        account = False
+        for rule in (r.strip() for r in (self.four_eyes or "").split(",") if r.strip()):
+            if rule.startswith("amount>"):
+                amount = int(rule.removeprefix("amount>"))
+            elif rule == "account":
+                account = True
+            else:
+                tools.add(rule)
+        return frozenset(tools), amount, account
 
 
 def _extra(info: FieldInfo) -> dict[str, Any]:
@@ -273,7 +341,7 @@ ENV_VARS_BY_FIELD: dict[str, str] = {name: var for var, name in ENV_VARS.items()
 FLAGS: dict[str, str] = {
     name: str(_extra(i)["flag"]) for name, i in Settings.model_fields.items() if "flag" in _extra(i)
 }
-_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)"}
+_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)", "approval_ttl": " (seconds)"}
 
 
 def _short(value: object) -> str:

@@ -52,6 +52,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 from .errors import ConfigError
+from .guard.pages import approval_routes
 
 __all__ = ["HTTP_CLIENT_ID", "MCP_PATH", "StaticTokenVerifier", "build_http_app", "is_loopback", "serve_http"]
 
@@ -184,13 +185,28 @@ def build_http_app(
             Middleware(AuthContextMiddleware),
         ]
         mcp_app = RequireAuthMiddleware(inner, required_scopes=[])
+    # The approval page is served by this app (any replica can show and decide an approval kept
+    # in the shared store); its links name the host the MCP request came to, unless the operator
+    # set VTEX_MCP_PUBLIC_URL.
+    pages = approval_routes(app.guard.approvals, app.settings, lambda: security.allowed_hosts)
+    app.guard.page_base = _page_base
     # A Mount does not forward lifespan events: the session manager the inner app created is
     # run here instead (it owns the task group every MCP session lives in).
     return Starlette(
-        routes=[Route("/healthz", _healthz, methods=["GET"]), Mount("/", app=mcp_app)],
+        routes=[Route("/healthz", _healthz, methods=["GET"]), *pages, Mount("/", app=mcp_app)],
         middleware=middleware,
         lifespan=lambda _: app.server.session_manager.run(),
     )
+
+
+async def _page_base(ctx: Any) -> str | None:
+    """The base URL approval links use: the scheme and host the MCP request came to."""
+    headers = ctx.headers or {}
+    host = headers.get("host")
+    if not host:
+        return None
+    scheme = "https" if headers.get("x-forwarded-proto") == "https" else "http"
+    return f"{scheme}://{host}"
 
 
 def serve_http(app: Any) -> int:

@@ -477,6 +477,18 @@ class UpdateModSettings(Args):
     pipelineConfiguration: PipelineConfiguration | None = None
 
 
+ApprovalId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="from the approval_required answer")]
+
+
+class CheckApproval(Args):
+    approval_id: ApprovalId
+
+
+class DecideApproval(Args):
+    approval_id: ApprovalId
+    approve: bool
+
+
 class ConfirmWrite(Args):
     tool: str = Field(pattern=r"^[a-z_]{3,64}$", description="the write tool to run")
     arguments: dict[str, Any] = Field(description="exactly as in the approval request")

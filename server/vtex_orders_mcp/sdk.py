@@ -18,6 +18,10 @@ across both protocol eras; a few things that needs are not public API in mcp 2.3
   the tool then runs in; ``RoundNotingCodec`` notes a digest of it there (``sealed_state``).
 - **The caller's identity.** ``get_access_token`` (the auth middleware's context variable) and
   ``principal_components`` name who is calling over HTTP.
+- **A tools/list that depends on the session.** An app-only tool (the MCP Apps approval card's
+  buttons) must not be listed to sessions that did not declare the extension; ``MCPServer``
+  answers tools/list through ``_handle_list_tools(ctx, params)``, the one place that sees the
+  session, so ``SessionToolsServer`` overrides it to call ``list_tools_for(ctx)``.
 
 tests/test_sdk_adapter.py fails loudly when any of these changes shape; the pin ``mcp~=2.3.0``
 keeps a minor release from changing them unannounced.
@@ -33,15 +37,18 @@ from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import principal_components
-from mcp.server.mcpserver import AESGCMRequestStateCodec, Context, Resolve
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import AESGCMRequestStateCodec, Context, MCPServer, Resolve
 from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, ListToolsResult, PaginatedRequestParams, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 __all__ = [
     "ArgModel",
+    "SessionToolsServer",
     "ModelTool",
     "RoundNotingCodec",
     "model_tool",
@@ -151,3 +158,15 @@ def with_parameters(fn: Callable[..., Any], fields: Sequence[str], name: str) ->
     fn.__annotations__ = {"ctx": Context}
     fn.__qualname__ = name
     return fn
+
+
+class SessionToolsServer(MCPServer):
+    """An ``MCPServer`` whose tools/list answer may differ per session (``list_tools_for``)."""
+
+    async def list_tools_for(self, ctx: ServerRequestContext[Any, Any]) -> list[MCPTool]:
+        return await self.list_tools()
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        return ListToolsResult(tools=await self.list_tools_for(ctx))

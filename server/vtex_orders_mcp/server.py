@@ -8,20 +8,29 @@ VTEX. Nothing downstream knows which one it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
+from mcp.server.apps import Apps, ResourceCsp, client_supports_apps
+from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, InputRequiredResult
+from mcp.types import Tool as MCPTool
 
 from .client import VtexClient
 from .config import Settings
-from .guard import Guard
+from .guard import APPROVAL_CARD, Guard
+from .guard.card import CARD_HTML
+from .guard.pages import LoopbackPages, approval_routes
 from .logs import quiet_libraries
-from .registry import CONFIRM_TOOL, REGISTRY, Registry
+from .registry import CHECK_TOOL, CONFIRM_TOOL, REGISTRY, Registry
+from .sdk import SessionToolsServer
 from .resources import JSON, TEXT, Readable, as_json
 from .storage import Store, open_store
 from .tools import Runtime, build_tools
@@ -32,22 +41,31 @@ log = logging.getLogger("vtex_orders_mcp")
 
 INSTRUCTIONS = (
     "Tools for a VTEX store's orders. Read freely; every write (cancel, invoice, modifications, "
-    "configuration) needs the user's approval, asked by the server itself: if a write answers "
-    f"'approval_required', show the summary to the user and call {CONFIRM_TOOL} only after they agree. "
-    "Money arguments are in cents. Resources: vtex://orders/{orderId}, .../conversation, "
+    "configuration) needs the user's approval, asked by the server itself. If a write answers "
+    "'approval_required', show the user its summary and, when there is one, its approval link; they decide "
+    f"there, and {CHECK_TOOL} tells the outcome ({CONFIRM_TOOL}, when listed, runs a write only after the "
+    "user agreed). Money arguments are in cents. Resources: vtex://orders/{orderId}, .../conversation, "
     ".../payment-transaction (add .txt for readable text), vtex://reference/order-statuses (what each "
     "status allows), vtex://audit/recent."
 )
 
 
-class VtexMCPServer(MCPServer):
+class VtexMCPServer(SessionToolsServer):
     """MCPServer whose JSON resource reads also carry their text rendering (``Readable``s, see
-    resources.py), and whose unknown prompts are the client's error (-32602, as MCP says), not an
-    internal one."""
+    resources.py), whose unknown prompts are the client's error (-32602, as MCP says), not an
+    internal one, and whose tools/list depends on the session: the approval card's app-only
+    tool is listed only to sessions that declared MCP Apps, and to those the write tools name
+    the card they render (``_meta.ui.resourceUri``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.readables: list[Readable] = []
+
+    async def list_tools_for(self, ctx: ServerRequestContext[Any, Any]) -> list[MCPTool]:
+        tools = await self.list_tools()
+        if not client_supports_apps(ctx):
+            return [t for t in tools if "app" != ((t.meta or {}).get("ui") or {}).get("visibility", ["model"])[0]]
+        return [_with_card(t) for t in tools]
 
     def add_readable(self, readable: Readable) -> None:
         self.readables.append(readable)
@@ -76,6 +94,14 @@ class VtexMCPServer(MCPServer):
         return contents if isinstance(contents, InputRequiredResult) else list(contents)
 
 
+def _with_card(tool: MCPTool) -> MCPTool:
+    """A guarded write tool, for an MCP Apps host: its result renders on the approval card."""
+    meta = tool.meta or {}
+    if "vtex" not in meta or (tool.annotations is not None and tool.annotations.read_only_hint):
+        return tool
+    return tool.model_copy(update={"meta": {**meta, "ui": {"resourceUri": APPROVAL_CARD}}})
+
+
 @dataclass
 class App:
     """The server and what it was built from (tests and the CLI reach in here)."""
@@ -84,6 +110,7 @@ class App:
     settings: Settings
     runtime: Runtime
     sandbox: Any | None  # vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox
+    pages: LoopbackPages
 
     @property
     def client(self) -> VtexClient:
@@ -127,6 +154,26 @@ def build_server(
     store = open_store(settings)
     guard = Guard(settings, registry, client, store)
     runtime = Runtime(settings=settings, registry=registry, client=client, guard=guard, store=store)
+    # Over stdio (and in memory) the approval page is a loopback server started on first use in
+    # the server's lifespan; http.py serves the same routes from the HTTP app instead.
+    pages = LoopbackPages(lambda hosts: approval_routes(guard.approvals, settings, hosts))
+    guard.page_base = lambda ctx: pages.base_url()
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
+        async with anyio.create_task_group() as group:
+            pages.attach(group)
+            try:
+                yield {}
+            finally:
+                pages.detach(group)
+                group.cancel_scope.cancel()
+
+    apps = Apps()
+    apps.add_html_resource(APPROVAL_CARD, CARD_HTML, name="approval-card", title="Approve a change",
+                           description="The card a write waiting for approval renders on (MCP Apps hosts).",
+                           csp=ResourceCsp(), prefers_border=True)  # fmt: skip
+    _announce_relaxed(settings)
     server = VtexMCPServer(
         # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
         # with a key derived from the guard's secret lets any replica sharing VTEX_MCP_SECRET resume
@@ -137,11 +184,24 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=_version(),
         tools=build_tools(runtime),
+        extensions=[apps],
+        lifespan=lifespan,
     )
     quiet_libraries()
-    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox)
+    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox, pages=pages)
     _extend(app)
     return app
+
+
+def _announce_relaxed(settings: Settings) -> None:
+    """Writes that run without a human are said at start, where the operator looks."""
+    if settings.guard == "off":
+        log.warning(
+            "GUARD OFF: writes reach %s WITHOUT human approval.", "the sandbox" if settings.uses_sandbox else "VTEX"
+        )
+    elif settings.guard_relax:
+        log.warning("GUARD RELAXED: %s run WITHOUT human approval (VTEX_MCP_GUARD_RELAX).",
+                    ", ".join(sorted(settings.guard_relax)))  # fmt: skip
 
 
 def _extend(app: App) -> None:

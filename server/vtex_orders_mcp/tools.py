@@ -4,8 +4,8 @@ For each offered ``Operation`` this module makes one tool whose input schema is 
 pydantic model (unknown fields refused), whose annotations and ``_meta.vtex`` come from the
 entry, and whose handler is one of two closures: a read (fetch, then project with the
 operation's view) or a guarded write (the guard's resolver fills a hidden ``approval``
-parameter and the guard's ``write`` acts on it). When any write is offered, the guard's
-second step, ``confirm_write``, is a tool too.
+parameter and the guard's ``write`` acts on it). When any write is offered, the guard's own
+tools are listed too (``_guard_tools``).
 
 Results are ``CallToolResult``s carrying ``structuredContent`` (matching the advertised
 ``outputSchema``) and the same data as compact JSON text. Failures are ``isError`` results that
@@ -24,24 +24,33 @@ from mcp.types import CallToolResult, ToolAnnotations
 from .client import VtexClient
 from .config import Settings
 from .errors import VtexError
-from .guard import Guard
-from .models import ConfirmWrite
+from .guard import APPROVAL_CARD, Guard
+from .models import CheckApproval, ConfirmWrite, DecideApproval
 from .paging import fetch
 from .redaction import redact
-from .registry import CONFIRM_TOOL, Operation, Registry
+from .registry import CARD_TOOL, CHECK_TOOL, CONFIRM_TOOL, Operation, Registry
 from .results import explain_validation, ok, vtex_error
 from .schemas import advertised_schema
 from .sdk import ModelTool, model_tool
 from .storage import Store
 
-__all__ = ["WRITE_OUTPUT", "Runtime", "build_tools"]
+__all__ = ["APPROVAL_OUTPUT", "WRITE_OUTPUT", "Runtime", "build_tools"]
 
 # Writes answer {status, summary} plus `result` (VTEX's receipt) when done, or `confirmation` and
 # `expiresIn` when approval is pending; only the discriminating field is spelled out.
 WRITE_OUTPUT = {
     "type": "object",
-    "properties": {"status": {"enum": ["done", "approval_required", "declined", "canceled"]}},
+    "properties": {"status": {"enum": ["done", "approval_required", "declined", "dismissed"]}},
     "required": ["status"],
+}
+# check_approval and the card's buttons answer where an approval stands.
+APPROVAL_OUTPUT = {
+    "type": "object",
+    "properties": {
+        "status": {"enum": ["pending", "approved", "declined", "done", "failed", "unknown", "expired"]},
+        "approvalId": {"type": "string"},
+    },
+    "required": ["status", "approvalId"],
 }
 
 
@@ -127,26 +136,60 @@ def _tool(rt: Runtime, op: Operation) -> ModelTool:
     )
 
 
+def _check_handler(rt: Runtime) -> Callable[..., Awaitable[CallToolResult]]:
+    async def handler(ctx: Context, approval_id: str) -> CallToolResult:
+        return await rt.guard.status(approval_id)
+
+    return handler
+
+
+def _card_handler(rt: Runtime) -> Callable[..., Awaitable[CallToolResult]]:
+    async def handler(ctx: Context, approval_id: str, approve: bool) -> CallToolResult:
+        return await rt.guard.decide_on_card(ctx, approval_id, approve)
+
+    return handler
+
+
+def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
+    """The guard's own tools, when a write is offered: the model's step (``confirm_write`` for the
+    operator-chosen two-step token, else ``check_approval``), and the approval card's buttons
+    (app-only: the server lists it only to sessions that declared MCP Apps, see server.py)."""
+    if rt.settings.guard == "token":
+        step = model_tool(
+            name=CONFIRM_TOOL, title="Confirm a write",
+            description="Run a write the user approved, with the confirmation a write tool returned. "
+            "Never call it without the user's explicit approval.",
+            args=ConfirmWrite, parameters=advertised_schema(ConfirmWrite), handler=_confirm_handler(rt, writes),
+            annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                                        open_world_hint=True),
+            meta=None, output_schema=WRITE_OUTPUT, explain=explain_validation,
+        )  # fmt: skip
+    else:
+        step = model_tool(
+            name=CHECK_TOOL, title="Check an approval",
+            description="Where a write waiting for the user's approval stands (pending, done, declined, expired) "
+            "and VTEX's answer once it ran. Executes nothing.",
+            args=CheckApproval, parameters=advertised_schema(CheckApproval), handler=_check_handler(rt),
+            annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
+                                        open_world_hint=False),
+            meta=None, output_schema=APPROVAL_OUTPUT, explain=explain_validation,
+        )  # fmt: skip
+    card = model_tool(
+        name=CARD_TOOL, title="Decide an approval (approval card)",
+        description="The approval card's Approve and Decline buttons. Only the card calls it.",
+        args=DecideApproval, parameters=advertised_schema(DecideApproval), handler=_card_handler(rt),
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                                    open_world_hint=True),
+        meta={"ui": {"resourceUri": APPROVAL_CARD, "visibility": ["app"]}}, output_schema=APPROVAL_OUTPUT,
+        explain=explain_validation,
+    )  # fmt: skip
+    return [step, card]
+
+
 def build_tools(rt: Runtime) -> list[ModelTool]:
     ops = rt.offered()
     tools = [_tool(rt, op) for op in ops]
     writes = {op.name for op in ops if not op.read_only}
     if writes:
-        tools.append(
-            model_tool(
-                name=CONFIRM_TOOL,
-                title="Confirm a write",
-                description="Run a write the user approved, with the confirmation a write tool returned. "
-                "Never call it without the user's explicit approval.",
-                args=ConfirmWrite,
-                parameters=advertised_schema(ConfirmWrite),
-                handler=_confirm_handler(rt, writes),
-                annotations=ToolAnnotations(
-                    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-                ),
-                meta=None,
-                output_schema=WRITE_OUTPUT,
-                explain=explain_validation,
-            )
-        )
+        tools += _guard_tools(rt, writes)
     return tools

@@ -5,7 +5,10 @@ Policy comes from one fact, ``Operation.kind``: every operation that is not a ``
 
     core.py         the flow: resolver (which channel), tool body (act on the answer), confirm step
     elicitation.py  form elicitation, both protocol eras; pending questions; single-use answers
-    tokens.py       the two-step confirmation token for clients that cannot elicit
+    approvals.py    writes a human decides outside the call (card, URL elicitation, page)
+    pages.py        the approval page (HTTP routes; a loopback server over stdio)
+    card.py         the MCP Apps approval card (a self-contained ui:// app)
+    tokens.py       the two-step confirmation token (only with --guard token)
     review.py       the summary and question a human approves, from the order's live state
     binding.py      the order-state digest an approval is bound to
     sealing.py      the secret, derived keys, token seals (PyJWT)
@@ -18,16 +21,18 @@ tools.py builds the tools and hands guarded calls here; nothing in this package 
 from __future__ import annotations
 
 from .binding import order_state
-from .core import Bypass, Guard, NeedsToken, Refused
-from .elicitation import MAX_PENDING_SUMMARIES, Approval
+from .core import APPROVAL_CARD, Bypass, Guard, NeedsHuman, NeedsToken, Refused
+from .elicitation import MAX_PENDING_SUMMARIES, ApprovalForm
 from .review import Review, question, visible
 from .tokens import TokenError
 
 __all__ = [
+    "APPROVAL_CARD",
     "MAX_PENDING_SUMMARIES",
-    "Approval",
+    "ApprovalForm",
     "Bypass",
     "Guard",
+    "NeedsHuman",
     "NeedsToken",
     "Refused",
     "Review",

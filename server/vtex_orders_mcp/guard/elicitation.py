@@ -27,12 +27,20 @@ from ..storage import Store
 from .review import Review
 from .sealing import canonical_args
 
-__all__ = ["MAX_PENDING_SUMMARIES", "Approval", "PendingReviews", "can_elicit", "request_key", "spend_answer"]
+__all__ = [
+    "MAX_PENDING_SUMMARIES",
+    "ApprovalForm",
+    "PendingReviews",
+    "can_elicit",
+    "can_elicit_url",
+    "request_key",
+    "spend_answer",
+]
 
 MAX_PENDING_SUMMARIES = 1024
 
 
-class Approval(BaseModel):
+class ApprovalForm(BaseModel):
     """The elicitation form: accepting it approves; the note goes to the audit log."""
 
     note: str | None = Field(None, max_length=500, description="Optional note for the audit log")
@@ -43,6 +51,13 @@ def can_elicit(ctx: Context) -> bool:
     elicitation = caps.elicitation if caps is not None else None
     # A bare `elicitation: {}` predates modes and means form support; url-only does not.
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def can_elicit_url(ctx: Context) -> bool:
+    """The client declared URL-mode elicitation (``elicitation: {url: {}}``)."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and elicitation.url is not None
 
 
 def request_key(ctx: Context) -> str:

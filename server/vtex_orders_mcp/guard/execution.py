@@ -8,7 +8,10 @@ resent (client.py); the order is read again and its state reported, so the human
 
 from __future__ import annotations
 
-from mcp.types import CallToolResult
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mcp.types import CallToolResult, TextContent
 
 from ..client import VtexClient
 from ..config import Settings
@@ -19,7 +22,17 @@ from ..registry import Operation, Registry
 from ..results import error, ok, vtex_error
 from ..storage import CallRecord, Store
 
-__all__ = ["Executor"]
+__all__ = ["Executed", "Executor"]
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What sending an approved write came to: ``done``, ``failed`` (VTEX refused, nothing
+    changed) or ``unknown`` (sent, answer lost), the tool result, and the outcome to keep."""
+
+    status: Literal["done", "failed", "unknown"]
+    result: CallToolResult
+    outcome: dict[str, Any]
 
 
 class Executor:
@@ -32,6 +45,13 @@ class Executor:
     async def execute(
         self, op: Operation, args: Args, *, call_id: str, channel: str, principal: str, summary: str
     ) -> CallToolResult:
+        """Send an approved write exactly once, auditing before and after; the tool result."""
+        executed = await self.run(op, args, call_id=call_id, channel=channel, principal=principal, summary=summary)
+        return executed.result
+
+    async def run(
+        self, op: Operation, args: Args, *, call_id: str, channel: str, principal: str, summary: str
+    ) -> Executed:
         """Send an approved write exactly once, auditing before and after."""
         arguments = args.model_dump(mode="json", by_alias=True)
         sending = CallRecord(call_id=call_id, tool=op.name, principal=principal, arguments=arguments)
@@ -42,22 +62,23 @@ class Executor:
         except VtexOutcomeUnknown as exc:
             state = await self._current_state(op, args)
             await self.store.record(**record, event="outcome_unknown", channel=channel, detail=exc.message)
-            return error(
-                f"Outcome unknown: {exc.message} Nothing was resubmitted. {state} "
-                "Check whether the change is there before trying again."
-            )
+            message = (f"Outcome unknown: {exc.message} Nothing was resubmitted. {state} "
+                       "Check whether the change is there before trying again.")  # fmt: skip
+            return Executed("unknown", error(message), {"error": message})
         except VtexError as exc:
             status = exc.status if isinstance(exc, VtexHTTPError) else None
             await self.store.record(
                 **record, event="failed", channel=channel, upstream_status=status, detail=exc.message
             )
-            return vtex_error(op, exc)
+            refused = vtex_error(op, exc)
+            return Executed("failed", refused, {"error": _text(refused)})
         result = redact(result, self._secrets)
         receipt = result.get("receipt") if isinstance(result, dict) else None
         await self.store.record(
             **record, event="executed", channel=channel, upstream_status=200, receipt=str(receipt) if receipt else None
         )
-        return ok({"status": "done", "summary": summary, "result": result})
+        done = {"status": "done", "summary": summary, "result": result}
+        return Executed("done", ok(done), done)
 
     async def _current_state(self, op: Operation, args: Args) -> str:
         if not op.order_arg:
@@ -69,3 +90,7 @@ class Executor:
         except VtexError as exc:
             return f"Re-reading order {order_id} failed too ({exc.message})."
         return f"Order {order_id} is now '{order.get('status')}' (last change {order.get('lastChange')})."
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, TextContent))

@@ -11,8 +11,9 @@ own nor hide part of the real one.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..client import VtexClient
@@ -28,10 +29,14 @@ __all__ = ["Review", "Reviewer", "question", "visible"]
 @dataclass(frozen=True)
 class Review:
     """What a human is asked to approve: the summary line, and the order's state it describes
-    (``order_state``; None for account-level writes, or when the order could not be read)."""
+    (``order_state``; None for account-level writes, or when the order could not be read).
+    ``refusal`` says why VTEX's documented rules refuse the write on the order as it is (the
+    operation's ``rule``); ``unread`` that the order the write targets could not be read."""
 
     summary: str
     state: str | None = None
+    refusal: str | None = None
+    unread: str | None = None
 
 
 class Reviewer:
@@ -60,8 +65,8 @@ class Reviewer:
             order = await self.read_order(op, args)
         except VtexNotFound:
             raise
-        except VtexError:
-            order = None  # summary without live state; the write itself will report the failure
+        except VtexError as exc:
+            return replace(summarize(op, args, None), unread=exc.message)
         return summarize(op, args, order)
 
     async def safe_review(self, op: Operation, args: Args) -> Review:
@@ -85,17 +90,26 @@ def summarize(op: Operation, args: Args, order: dict[str, Any] | None) -> Review
         detail = op.summary(args, order or {}, money)
         if detail:
             parts.append(detail)
-    bound = op.state_bound and isinstance(order, dict)
-    return Review(visible(" — ".join(parts)), order_state(order) if bound and order is not None else None)
+    bound = op.state_bound and order is not None
+    refusal = op.rule.refusal(order) if op.rule is not None and order is not None else None
+    return Review(visible(" — ".join(parts)), order_state(order) if bound and order is not None else None, refusal)
+
+
+SHOPPER_TEXT = 80  # characters of shopper data (a name) quoted in a question
 
 
 def _order_facts(order: dict[str, Any], money: Money) -> str:
     items = order.get("items") or []
     profile = order.get("clientProfileData") or {}
-    name = " ".join(filter(None, (profile.get(k) for k in ("firstName", "lastName"))))
+    name = bounded(" ".join(str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p))
     n = sum(int(i.get("quantity") or 0) for i in items)
     facts = f"{order.get('status')}, {money(order.get('value'))}, {n} item{'s' if n != 1 else ''}"
     return facts + (f", customer {name}" if name else "")
+
+
+def bounded(text: str, limit: int = SHOPPER_TEXT) -> str:
+    """Shopper text cut to ``limit`` characters, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} characters)"
 
 
 def question(args: Args, review: Review) -> str:
@@ -109,11 +123,43 @@ def question(args: Args, review: Review) -> str:
     return f"Approve this change? {visible(review.summary)}\n" + visible(f"Arguments: {sent}{ref}")
 
 
-_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+# Characters that print as nothing (or as a plain space) without being one: spaces other than
+# U+0020 (no-break, ideographic, thin ...) and the fillers of Hangul and Braille.
+_BLANK = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x180E})
+_WORD = re.compile(r"\w+")
 
 
 def visible(text: str) -> str:
-    """Control, format (bidi) and line-separator characters shown as \\uXXXX: text from the model
-    or a shopper (a reason, a name) cannot lay out a question of its own, nor hide part of the
-    real one. Line breaks in a question are only the ones this server puts between its parts."""
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+    """Text from the model or a shopper (a reason, a name) as a human must see it in a question:
+    control, format (bidi), line-separator and invisible characters shown as \\uXXXX, so it cannot
+    lay out a question of its own nor hide part of the real one; and in a word that mixes scripts
+    (a Cyrillic "а" inside "Cancel"), the letters of the minority script shown the same way, so a
+    look-alike cannot pass for the real word. Line breaks in a question are only the ones this
+    server puts between its parts."""
+    shown = "".join(_escape(ch) if _hidden(ch) else ch for ch in text)
+    return _WORD.sub(_unmix, shown)
+
+
+def _escape(ch: str) -> str:
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
+def _hidden(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category in _HIDDEN or (category == "Zs" and ch != " ") or ord(ch) in _BLANK
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    return unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
+
+
+def _unmix(match: re.Match[str]) -> str:
+    word = match.group(0)
+    scripts = [s for s in map(_script, word) if s is not None]
+    if len(set(scripts)) < 2:
+        return word
+    main = max(set(scripts), key=scripts.count)
+    return "".join(_escape(ch) if _script(ch) not in (None, main) else ch for ch in word)

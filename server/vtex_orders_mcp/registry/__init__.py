@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .catalog import CONFIRM_TOOL, OPERATIONS, ORDER_CANCEL, ORDER_CONVERSATION, ORDER_READ, ORDER_SEARCH
+from .catalog import (
+    CARD_TOOL,
+    CHECK_TOOL,
+    CONFIRM_TOOL,
+    OPERATIONS,
+    ORDER_CANCEL,
+    ORDER_CONVERSATION,
+    ORDER_READ,
+    ORDER_SEARCH,
+)
 from .operation import (
     ACCOUNT,
     Call,
@@ -36,6 +45,8 @@ from .operation import (
 __all__ = [
     "ACCOUNT",
     "BY_NAME",
+    "CARD_TOOL",
+    "CHECK_TOOL",
     "CONFIRM_TOOL",
     "OPERATIONS",
     "ORDER_CANCEL",
@@ -85,8 +96,9 @@ class Registry:
         self.by_name: dict[str, Operation] = {op.name: op for op in self.operations}
         if len(self.by_name) != len(self.operations):
             raise ValueError("duplicate operation name")
-        if CONFIRM_TOOL in self.by_name:
-            raise ValueError(f"{CONFIRM_TOOL} is the confirmation tool's name")
+        for guard_tool in (CONFIRM_TOOL, CHECK_TOOL, CARD_TOOL):
+            if guard_tool in self.by_name:
+                raise ValueError(f"{guard_tool} is the name of one of the guard's own tools")
         for op in self.operations:
             if op.group not in TOOLSETS:
                 raise ValueError(f"{op.name}: group {op.group!r} is not a toolset")
@@ -126,12 +138,16 @@ class Registry:
             if (op.read_only or not read_only) and (toolsets is None or op.group in toolsets)
         )
 
-    def tool_names(self, *, read_only: bool, toolsets: frozenset[str] | None) -> tuple[set[str], set[str]]:
-        """(every tool name a server of this registry can list, the ones it lists with these
-        settings): the offered operations, plus the confirmation tool when a write is offered."""
-        every = {op.name for op in self.operations} | {CONFIRM_TOOL}
+    def tool_names(
+        self, *, read_only: bool, toolsets: frozenset[str] | None, guard: str = "auto"
+    ) -> tuple[set[str], set[str]]:
+        """(every tool name a server of this registry can list, the ones it lists to the model with
+        these settings): the offered operations, plus, when a write is offered, the guard's step
+        for the model (``confirm_write`` with ``--guard token``, else ``check_approval``)."""
+        every = {op.name for op in self.operations} | {CONFIRM_TOOL, CHECK_TOOL}
         ops = self.offered(read_only=read_only, toolsets=toolsets)
-        listed = {op.name for op in ops} | ({CONFIRM_TOOL} if any(not op.read_only for op in ops) else set())
+        step = CONFIRM_TOOL if guard == "token" else CHECK_TOOL
+        listed = {op.name for op in ops} | ({step} if any(not op.read_only for op in ops) else set())
         return every, listed
 
 

@@ -17,10 +17,23 @@ from .. import views as v
 from . import summaries as say
 from .operation import ACCOUNT, Call, Example, Find, Operation, OrderResource, Paging, Ref, creation_range
 
-__all__ = ["CONFIRM_TOOL", "OPERATIONS", "ORDER_CANCEL", "ORDER_CONVERSATION", "ORDER_READ", "ORDER_SEARCH"]
+__all__ = [
+    "CARD_TOOL",
+    "CHECK_TOOL",
+    "CONFIRM_TOOL",
+    "OPERATIONS",
+    "ORDER_CANCEL",
+    "ORDER_CONVERSATION",
+    "ORDER_READ",
+    "ORDER_SEARCH",
+]
 
-# The second step of the two-step approval (guard/token.py builds it; the registry names it).
+# The guard's own tools (tools.py builds them; the registry names them): the second step of the
+# two-step token (only with --guard token), where an approval decided elsewhere stands, and the
+# approval card's buttons (app-only: never offered to the model).
 CONFIRM_TOOL = "confirm_write"
+CHECK_TOOL = "check_approval"
+CARD_TOOL = "decide_approval"
 # The operations the server itself uses: reading an order (approval questions, outcome-unknown
 # reports, resources) and searching orders (completions); the demo's session also reads a
 # conversation and cancels.

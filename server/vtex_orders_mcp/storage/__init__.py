@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Settings
-from .base import AuditRecord, CallRecord, Store
+from .base import Approval, ApprovalStatus, AuditRecord, CallRecord, Store
 from .sqlite import SqliteStore
 
-__all__ = ["AuditRecord", "CallRecord", "SqliteStore", "Store", "open_store"]
+__all__ = ["Approval", "ApprovalStatus", "AuditRecord", "CallRecord", "SqliteStore", "Store", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:

@@ -10,6 +10,11 @@ does not stall every other session of an HTTP server.
   (a unique key, so two concurrent claims cannot both win) and answers whether this call won.
   A key is kept until its approval could no longer be presented anyway (``expires_at``), then
   pruned.
+- **Pending approvals** are writes waiting for a human on the approval page or the MCP Apps card
+  (guard/approvals.py): the exact call, what the human is shown, and the decision. A decision is
+  taken once: ``decide_approval`` moves a pending, unexpired approval to approved or declined in
+  one statement, so of two concurrent deciders (two replicas, two clicks) exactly one wins, and
+  only the winner executes.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ..redaction import redact
 
-__all__ = ["AuditRecord", "CallRecord", "Store"]
+__all__ = ["Approval", "ApprovalStatus", "AuditRecord", "CallRecord", "Store"]
+
+ApprovalStatus = Literal["pending", "approved", "declined", "done", "failed", "unknown"]
 
 
 class CallRecord(TypedDict):
@@ -52,6 +59,36 @@ class AuditRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A write waiting for (or decided by) a human outside the MCP client.
+
+    ``arguments`` are the call's arguments exactly as the tool got them (what runs); ``digest``
+    their canonical digest; ``state`` the order's state the human is shown (None for account-level
+    writes); ``principal`` who asked; ``outcome`` what the execution answered, once it ran.
+    """
+
+    id: str
+    account: str
+    tool: str
+    arguments: dict[str, Any]
+    digest: str
+    summary: str
+    state: str | None
+    principal: str
+    channel: str
+    created_at: float
+    expires_at: float
+    status: ApprovalStatus = "pending"
+    decided_by: str | None = None
+    decided_at: float | None = None
+    outcome: dict[str, Any] | None = None
+    reported: bool = False
+
+    def expired(self, now: float) -> bool:
+        return self.status == "pending" and now >= self.expires_at
 
 
 class Store(ABC):
@@ -112,6 +149,30 @@ class Store(ABC):
     @abstractmethod
     async def prune(self, now: float) -> int:
         """Forget spent keys whose approvals expired before ``now``; how many were dropped."""
+
+    @abstractmethod
+    async def create_approval(self, approval: Approval) -> None:
+        """Keep a new pending approval."""
+
+    @abstractmethod
+    async def get_approval(self, approval_id: str) -> Approval | None: ...
+
+    @abstractmethod
+    async def decide_approval(self, approval_id: str, *, approve: bool, by: str, now: float) -> Approval | None:
+        """Approve or decline a pending approval that has not expired, atomically; the decided record,
+        or None when it was not pending any more (decided already, expired, unknown)."""
+
+    @abstractmethod
+    async def find_approval(self, account: str, principal: str, tool: str, digest: str) -> Approval | None:
+        """The newest approval of this very call (account, principal, tool, arguments) not reported yet."""
+
+    @abstractmethod
+    async def report_approval(self, approval_id: str) -> bool:
+        """Mark a decided approval as reported to the call that waited for it; False if it was already."""
+
+    @abstractmethod
+    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> None:
+        """Record what the approved write's execution answered (``done``, ``failed``, ``unknown``)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 import anyio
 import anyio.to_thread
 
-from .base import AuditRecord, Store
+from .base import Approval, ApprovalStatus, AuditRecord, Store
 
 __all__ = ["SqliteStore"]
 
@@ -44,7 +44,30 @@ CREATE TABLE IF NOT EXISTS spent (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS spent_expiry ON spent(expires_at);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    arguments TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    state TEXT,
+    principal TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at REAL,
+    outcome TEXT,
+    reported INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS approvals_call ON approvals(account, principal, tool, digest);
 """
+_APPROVAL_COLUMNS = (
+    "id, account, tool, arguments, digest, summary, state, principal, channel, created_at, "
+    "expires_at, status, decided_by, decided_at, outcome, reported"
+)
 PRUNE_EVERY = 60.0  # seconds
 
 
@@ -103,6 +126,63 @@ class SqliteStore(Store):
         self._pruned_at = now
         cursor = await self._run(lambda: self._db.execute("DELETE FROM spent WHERE expires_at < ?", (now,)))
         return int(cursor.rowcount)
+
+    async def create_approval(self, approval: Approval) -> None:
+        row = (approval.id, approval.account, approval.tool, json.dumps(approval.arguments), approval.digest,
+               approval.summary, approval.state, approval.principal, approval.channel, approval.created_at,
+               approval.expires_at, approval.status, approval.decided_by, approval.decided_at,
+               json.dumps(approval.outcome) if approval.outcome is not None else None, int(approval.reported))  # fmt: skip
+        sql = f"INSERT INTO approvals ({_APPROVAL_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+        await self._run(lambda: self._db.execute(sql, row))
+
+    async def get_approval(self, approval_id: str) -> Approval | None:
+        sql = f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
+        row = await self._run(lambda: self._db.execute(sql, (approval_id,)).fetchone())
+        return _approval(row) if row else None
+
+    async def decide_approval(self, approval_id: str, *, approve: bool, by: str, now: float) -> Approval | None:
+        status = "approved" if approve else "declined"
+
+        def decide() -> Any:
+            # One statement: of two concurrent deciders exactly one finds the row still pending.
+            cursor = self._db.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
+                "WHERE id = ? AND status = 'pending' AND expires_at > ?",
+                (status, by, now, approval_id, now),
+            )
+            if cursor.rowcount != 1:
+                return None
+            return self._db.execute(
+                f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE id = ?", (approval_id,)
+            ).fetchone()
+
+        row = await self._run(decide)
+        return _approval(row) if row else None
+
+    async def find_approval(self, account: str, principal: str, tool: str, digest: str) -> Approval | None:
+        sql = (f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE account = ? AND principal = ? AND tool = ? "
+               "AND digest = ? AND reported = 0 ORDER BY created_at DESC LIMIT 1")  # fmt: skip
+        row = await self._run(lambda: self._db.execute(sql, (account, principal, tool, digest)).fetchone())
+        return _approval(row) if row else None
+
+    async def report_approval(self, approval_id: str) -> bool:
+        sql = (
+            "UPDATE approvals SET reported = 1 WHERE id = ? AND reported = 0 AND status NOT IN ('pending', 'approved')"
+        )
+        cursor = await self._run(lambda: self._db.execute(sql, (approval_id,)))
+        return int(cursor.rowcount) == 1
+
+    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> None:
+        sql = "UPDATE approvals SET status = ?, outcome = ? WHERE id = ? AND status = 'approved'"
+        await self._run(lambda: self._db.execute(sql, (status, json.dumps(outcome), approval_id)))
+
+
+def _approval(r: tuple[Any, ...]) -> Approval:
+    return Approval(
+        id=r[0], account=r[1], tool=r[2], arguments=json.loads(r[3]), digest=r[4], summary=r[5], state=r[6],
+        principal=r[7], channel=r[8], created_at=r[9], expires_at=r[10], status=r[11], decided_by=r[12],
+        decided_at=r[13], outcome=json.loads(r[14]) if r[14] else None, reported=bool(r[15]),
+    )  # fmt: skip
 
 
 def _record(r: tuple[Any, ...]) -> AuditRecord:

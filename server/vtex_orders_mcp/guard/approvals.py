@@ -1,0 +1,156 @@
+"""Approvals decided outside the MCP client: on the approval page, or on the MCP Apps card.
+
+When the client cannot ask the human itself, the guard keeps the write as a pending ``Approval``
+(storage/) and shows the human where to decide: a link to the server's approval page, or the
+approval card an MCP Apps host renders. The human's decision is taken once (the store moves a
+pending, unexpired approval to approved or declined in one statement), and an approved write runs
+right then, exactly once, from the handler that received the decision. Nothing the model can call
+decides: the model only reads the outcome (``confirm_write`` with the approval id).
+
+Before an approved write runs, the order is read again: if it changed since the human was shown
+it (another agent invoiced it, another approval already ran), the approval is stale and nothing is
+sent. A decision after expiry does nothing.
+
+The page link is a capability: ``/approvals/{id}/{key}``, where ``key`` is an HMAC of the id under
+a key derived from the server secret, so it cannot be guessed from the id (which the audit log and
+tool results carry) and needs no storage. Forms carry a CSRF token derived the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..config import Settings
+from ..models import Args, as_given
+from ..registry import Operation, Registry
+from ..storage import Approval, CallRecord, Store
+from .execution import Executor
+from .review import Review, Reviewer
+from .sealing import args_digest, derive
+
+__all__ = ["Approvals", "Decision"]
+
+
+class Decision:
+    """What happened to a decision: the approval as it now stands, and a line for the human."""
+
+    def __init__(self, approval: Approval | None, message: str) -> None:
+        self.approval = approval
+        self.message = message
+
+
+class Approvals:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        store: Store,
+        executor: Executor,
+        reviewer: Reviewer,
+        secret: bytes,
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.store = store
+        self.executor = executor
+        self.reviewer = reviewer
+        self._page_key = derive(secret, b"approval-page")
+        self._csrf_key = derive(secret, b"approval-csrf")
+        self._clock = clock
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def key(self, approval_id: str) -> str:
+        """The capability part of an approval's page URL."""
+        return hmac.new(self._page_key, approval_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def key_matches(self, approval_id: str, key: str) -> bool:
+        return hmac.compare_digest(self.key(approval_id), key)
+
+    def csrf(self, approval_id: str) -> str:
+        return hmac.new(self._csrf_key, approval_id.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_matches(self, approval_id: str, token: str) -> bool:
+        return hmac.compare_digest(self.csrf(approval_id), token)
+
+    # --- the life of an approval ----------------------------------------------------------------
+
+    async def open(self, op: Operation, args: Args, review: Review, principal: str, channel: str) -> Approval:
+        """Keep the write as pending and audit the request (the approval id is the call id of
+        every audit row of this write, from ``requested`` to ``executed``)."""
+        now = self._clock()
+        approval = Approval(
+            id=uuid.uuid4().hex,
+            account=self.settings.account,
+            tool=op.name,
+            arguments=as_given(args),
+            digest=args_digest(args),
+            summary=review.summary,
+            state=review.state,
+            principal=principal,
+            channel=channel,
+            created_at=now,
+            expires_at=now + self.settings.approval_ttl,
+        )
+        await self.store.create_approval(approval)
+        await self.store.record(
+            **self._call(approval, arguments=args.model_dump(mode="json", by_alias=True)),
+            event="requested",
+            channel=channel,
+            summary=review.summary,
+        )
+        return approval
+
+    async def get(self, approval_id: str) -> Approval | None:
+        return await self.store.get_approval(approval_id)
+
+    async def decide(self, approval_id: str, *, approve: bool, by: str) -> Decision:
+        """The human's decision. Taken once; an approval runs the write right away."""
+        now = self._clock()
+        decided = await self.store.decide_approval(approval_id, approve=approve, by=by, now=now)
+        if decided is None:
+            current = await self.store.get_approval(approval_id)
+            return Decision(current, _not_pending(current, now))
+        await self.store.record(
+            **self._call(decided), event="approved" if approve else "declined", channel=decided.channel,
+            summary=decided.summary, detail=f"by {by}",
+        )  # fmt: skip
+        if not approve:
+            return Decision(decided, "Declined: nothing was sent to VTEX.")
+        return await self._execute(decided)
+
+    async def _execute(self, approval: Approval) -> Decision:
+        op = self.registry.get(approval.tool)
+        if op is None:  # a registry without this tool (another version of the server)
+            await self.store.finish_approval(approval.id, "failed", {"error": "unknown tool"})
+            return Decision(approval, f"Not executed: this server has no tool {approval.tool}.")
+        args = op.args.model_validate(approval.arguments)
+        if approval.state is not None and (await self.reviewer.safe_review(op, args)).state != approval.state:
+            stale = "the order changed since it was shown (or could not be read to check)"
+            await self.store.record(**self._call(approval), event="refused", channel=approval.channel, detail=stale)
+            await self.store.finish_approval(approval.id, "failed", {"error": f"Not executed: {stale}."})
+            return Decision(await self.get(approval.id), f"Not executed: {stale}. Ask again with the order as it is.")
+        executed = await self.executor.run(
+            op, args, call_id=approval.id, channel=approval.channel, principal=approval.principal,
+            summary=approval.summary,
+        )  # fmt: skip
+        await self.store.finish_approval(approval.id, executed.status, executed.outcome)
+        done = executed.status == "done"
+        message = "Approved: the change was sent to VTEX." if done else str(executed.outcome.get("error", ""))
+        return Decision(await self.get(approval.id), message)
+
+    def _call(self, approval: Approval, arguments: Any = None) -> CallRecord:
+        return CallRecord(call_id=approval.id, tool=approval.tool, principal=approval.principal, arguments=arguments)
+
+
+def _not_pending(approval: Approval | None, now: float) -> str:
+    if approval is None:
+        return "There is no such approval."
+    if approval.expired(now):
+        return "This approval expired before a decision: nothing was sent. Ask the assistant to try again."
+    return f"This approval was already decided ({approval.status})."
