@@ -64,11 +64,11 @@ async def test_decline_or_cancel_sends_nothing(tmp_path, action, mode):
     async with Client(app.server, elicitation_callback=answering(action), mode=mode) as c:
         result = await c.call_tool("cancel_order", CANCEL)
     assert not result.is_error
-    assert result.structured_content["status"] == ("declined" if action == "decline" else "canceled")
+    assert result.structured_content["status"] == ("declined" if action == "decline" else "dismissed")
     assert "Not executed" in result.content[0].text
     assert app.sandbox.writes() == []
     assert app.sandbox.store.orders[ORDER]["status"] == "handling"
-    assert (await events(app))[-1] == ("declined" if action == "decline" else "canceled")
+    assert (await events(app))[-1] == ("declined" if action == "decline" else "dismissed")
 
 
 async def two_step(c):
@@ -78,7 +78,7 @@ async def two_step(c):
 
 
 async def test_without_elicitation_nothing_is_sent_until_confirmed(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         assert app.sandbox.writes() == []
@@ -98,7 +98,7 @@ async def refused(c, app, arguments, match):
 
 
 async def test_forged_token(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         raw, payload, sig = confirmation["token"].split(".")
@@ -110,7 +110,7 @@ async def test_forged_token(tmp_path):
 
 
 async def test_token_for_other_arguments(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         other = {**confirmation, "arguments": {**CANCEL, "reason": "something else"}}
@@ -121,7 +121,7 @@ async def test_token_for_other_arguments(tmp_path):
 
 async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
     # null means "not given", so a call with explicit nulls and the same call without them are one call
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     order = next(o for o in app.sandbox.store.orders.values()
                  if o["status"] == "invoiced" and o["packageAttachment"]["packages"])  # fmt: skip
     base = {"orderId": order["orderId"], "invoiceNumber": order["packageAttachment"]["packages"][0]["invoiceNumber"],
@@ -137,7 +137,7 @@ async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
 
 
 async def test_token_minted_for_another_tool(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         result = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
         confirmation = result.structured_content["confirmation"]
@@ -147,7 +147,7 @@ async def test_token_minted_for_another_tool(tmp_path):
 
 
 async def test_expired_token(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         app.guard.tokens._clock = lambda: time.time() + 301
@@ -155,7 +155,7 @@ async def test_expired_token(tmp_path):
 
 
 async def test_reused_token(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         assert not (await c.call_tool("confirm_write", confirmation)).is_error
@@ -164,19 +164,19 @@ async def test_reused_token(tmp_path):
 
 
 async def test_single_use_survives_a_restart_and_tokens_stay_valid(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         first = await two_step(c)
         second = await two_step(c)
         assert not (await c.call_tool("confirm_write", first)).is_error
-    restarted = make_app(tmp_path)  # same state dir: same secret, same spent-token table
+    restarted = make_app(tmp_path, guard="token")  # same state dir: same secret, same spent-token table
     async with Client(restarted.server) as c:
         await refused(c, restarted, first, "already used")
         assert not (await c.call_tool("confirm_write", second)).is_error
 
 
 async def test_token_bound_to_principal(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     from vtex_orders_mcp.guard import TokenError
     from vtex_orders_mcp.models import CancelOrder
     from vtex_orders_mcp.registry import BY_NAME
@@ -197,7 +197,7 @@ async def test_confirm_style_arguments_are_refused(tmp_path, extra):
 
 
 async def test_confirm_cannot_run_reads_or_unknown_tools(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         await refused(c, app, {**confirmation, "tool": "get_order"}, "not a write tool")
@@ -305,7 +305,7 @@ async def test_audit_command_prints_the_decisions_oldest_first(tmp_path, capsys)
 
 
 async def test_token_refused_when_the_order_changed_before_confirmation(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)  # the summary said "handling, R$ ..."
         order = app.sandbox.store.orders[ORDER]
@@ -321,7 +321,7 @@ async def test_token_refused_when_the_order_changed_before_confirmation(tmp_path
 async def test_token_refused_when_the_order_cannot_be_read_to_check(tmp_path):
     from vtex_orders_mcp.sandbox import Fault
 
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         confirmation = await two_step(c)
         app.sandbox.faults.add(Fault(kind="status", status=403, method="GET", path=rf"/orders/{ORDER}$"))
@@ -334,7 +334,8 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
     from vtex_orders_mcp.sandbox import Sandbox
 
     shared = Sandbox(orders=40)
-    replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret-0123456789"}, state_dir=tmp_path / name,
+    replicas = [build_server(Settings.from_env({"VTEX_MCP_SECRET": "team-secret-0123456789", "VTEX_MCP_GUARD": "token"},
+                                               state_dir=tmp_path / name,
                                                sandbox_orders=40), sandbox=shared)
                 for name in ("a", "b")]  # fmt: skip
     order = next(
@@ -358,7 +359,7 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
 
 
 async def test_account_level_writes_are_not_state_bound(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         first = await c.call_tool("set_change_seller_window", {"waitingTime": 3})
         confirmation = first.structured_content["confirmation"]
@@ -526,7 +527,7 @@ async def test_resent_answer_to_another_replica_is_asked_again_once_the_order_ch
 
 
 async def test_a_note_approved_with_a_cancel_is_not_stale_after_the_cancel(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
         cancel = await two_step(c)
         note = await c.call_tool(

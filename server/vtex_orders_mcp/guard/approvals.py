@@ -36,11 +36,13 @@ __all__ = ["Approvals", "Decision"]
 
 
 class Decision:
-    """What happened to a decision: the approval as it now stands, and a line for the human."""
+    """What happened to a decision: the approval as it now stands, a line for the human, and
+    whether this decision was the one taken (False: it was decided before, expired, or unknown)."""
 
-    def __init__(self, approval: Approval | None, message: str) -> None:
+    def __init__(self, approval: Approval | None, message: str, *, taken: bool = True) -> None:
         self.approval = approval
         self.message = message
+        self.taken = taken
 
 
 class Approvals:
@@ -115,7 +117,7 @@ class Approvals:
         decided = await self.store.decide_approval(approval_id, approve=approve, by=by, now=now)
         if decided is None:
             current = await self.store.get_approval(approval_id)
-            return Decision(current, _not_pending(current, now))
+            return Decision(current, _not_pending(current, now), taken=False)
         await self.store.record(
             **self._call(decided), event="approved" if approve else "declined", channel=decided.channel,
             summary=decided.summary, detail=f"by {by}",

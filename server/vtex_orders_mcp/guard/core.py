@@ -67,9 +67,18 @@ class NeedsToken(Review):
 
 @dataclass(frozen=True)
 class NeedsHuman(Review):
-    """Resolver outcome: a human decides outside the call: ``channel`` is app, url or page."""
+    """Resolver outcome: a human decides outside the call: ``channel`` is app, url or page.
+    ``waiting``: the URL-elicitation approval of this very call, still pending (a retry)."""
 
     channel: str = "page"
+    waiting: Approval | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Resolver outcome: a retried URL-elicitation call whose approval was decided meanwhile."""
+
+    approval: Approval
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,13 @@ class Guard:
 
         async def ask(ctx: Context, **kwargs: Any) -> Any:
             args = op.args.validated(**{k: kwargs[k] for k in fields})
+            channel = self.channel(ctx)
+            if channel == "url":
+                # A URL-elicitation client retries the call once the human is done on the page
+                # (-32042): the retry finds the approval of this very call, before anything else.
+                found = await self._url_approval(op, args)
+                if isinstance(found, Decided) or (found is not None and found.waiting is not None):
+                    return found
             try:
                 review = await self.reviewer.review(op, args)
             except VtexNotFound as exc:
@@ -154,7 +170,6 @@ class Guard:
             bypass = self.policy.bypass(op)
             if bypass:
                 return Bypass(bypass, review.summary)
-            channel = self.channel(ctx)
             if channel == "elicitation":
                 return await self._elicit(ctx, op, args, review)
             if channel == "refuse":
@@ -166,11 +181,24 @@ class Guard:
 
         return sdk.with_parameters(ask, fields, f"approve_{op.name}")
 
+    async def _url_approval(self, op: Operation, args: Args) -> NeedsHuman | Decided | None:
+        """The pending or decided (and not yet reported) URL approval of exactly this call."""
+        found = await self.store.find_approval(self.settings.account, sdk.principal(), op.name, args_digest(args))
+        if found is None or found.channel != "url":
+            return None
+        if found.status == "pending":
+            if found.expired(self._clock()):
+                return None
+            return NeedsHuman(found.summary, found.state, channel="url", waiting=found)
+        if found.status != "approved" and await self.store.report_approval(found.id):
+            return Decided(found)
+        return None
+
     async def _elicit(self, ctx: Context, op: Operation, args: Args, review: Review) -> Elicit[ApprovalForm]:
         asked = question(args, review)
         self.pending.keep(ctx, op, args, review)
         if not ctx.input_responses:  # first round only: the resolver re-runs
-            await self.store.record(**_elicitation_call(op, args, asked, arguments=True), event="requested",
+            await self.store.record(**_elicitation_call(op, args, asked), event="requested",
                                     channel="elicitation", summary=review.summary)  # fmt: skip
         return Elicit(asked, ApprovalForm)
 
@@ -194,6 +222,8 @@ class Guard:
         if isinstance(outcome, NeedsToken):
             await self.store.record(**record, event="token_issued", channel="token", summary=outcome.summary)
             return self._token_answer(op, args, principal, outcome)
+        if isinstance(outcome, Decided):
+            return approval_result(outcome.approval)
         if isinstance(outcome, NeedsHuman):
             return await self._human_elsewhere(ctx, op, args, principal, outcome)
         return await self._elicited(ctx, op, args, approval, outcome)
@@ -242,15 +272,8 @@ class Guard:
     async def _human_elsewhere(
         self, ctx: Context, op: Operation, args: Args, principal: str, outcome: NeedsHuman
     ) -> CallToolResult:
-        if outcome.channel == "url":
-            # The client retries the call once the human is done on the page (-32042): the retry
-            # finds the approval of this very call and reports it, once; while it is pending the
-            # client is sent back to the page.
-            found = await self.store.find_approval(self.settings.account, principal, op.name, args_digest(args))
-            if found is not None and found.status == "pending" and not found.expired(self._clock()):
-                raise await self._url_required(ctx, found)
-            if found is not None and found.status != "pending" and await self.store.report_approval(found.id):
-                return approval_result(found)
+        if outcome.waiting is not None:  # retried before the human decided: back to the same page
+            raise await self._url_required(ctx, outcome.waiting)
         if outcome.channel == "app":
             approval = await self.approvals.open(op, args, outcome, principal, "app")
             return self._card_answer(approval)
@@ -317,7 +340,7 @@ class Guard:
         if approval is None or approval.channel != "app" or approval.principal != sdk.principal():
             return error(f"No approval card {approval_id!r} for this client.")
         decision = await self.approvals.decide(approval_id, approve=approve, by="card")
-        if decision.approval is None:
+        if decision.approval is None or not decision.taken:
             return error(decision.message)
         return approval_result(decision.approval, message=decision.message)
 
@@ -387,7 +410,7 @@ def _refusal(op: Operation, review: Review) -> Refused | None:
     return None
 
 
-def _elicitation_call(op: Operation, args: Args, asked: str, arguments: bool = False) -> CallRecord:
+def _elicitation_call(op: Operation, args: Args, asked: str) -> CallRecord:
     """The audit rows of one elicited write share a call id made from the question itself: the
     SDK asks the same question on every round of a 2026-07-28 call (it accepts no answer to a
     changed one), so the rows of the request and of the decision carry the same id, even when the
@@ -395,7 +418,7 @@ def _elicitation_call(op: Operation, args: Args, asked: str, arguments: bool = F
     principal = sdk.principal()
     digest = hashlib.sha256(f"{principal}\0{op.name}\0{args_digest(args)}\0{asked}".encode()).hexdigest()[:32]
     return CallRecord(call_id=digest, tool=op.name, principal=principal,
-                      arguments=args.model_dump(mode="json", by_alias=True) if arguments else None)  # fmt: skip
+                      arguments=args.model_dump(mode="json", by_alias=True))  # fmt: skip
 
 
 def _bypassed(result: CallToolResult, channel: str) -> CallToolResult:
