@@ -7,8 +7,9 @@ SDK clients to it (64 in the full profile), alternating the two protocol eras re
 elicitation callback. Each session loops over a support agent's mix of calls, ``MIX``: get_order
 (compact view), list_orders (a page, sometimes filtered by status), get_order_conversation,
 get_payment_transaction, a read of the ``vtex://orders/{orderId}`` resource, and now and then a
-cancel_order that must end in ``approval_required`` (the two-step token path, since the client
-cannot elicit). The token is never confirmed: nothing is written to the sandbox.
+cancel_order that must end in ``approval_required`` (an approval link, since the client cannot
+elicit), or be refused before anyone is asked when VTEX's rules forbid it (an invoiced order).
+Nobody approves: nothing is written to the sandbox.
 
 Pacing. The embedded sandbox enforces VTEX's 6,000 requests a minute, and 64 sessions calling
 back to back would exceed it; the server's client would then sleep through ``Retry-After`` and
@@ -98,6 +99,7 @@ ERROR_KINDS = ("tool_error", "rate_limited", "protocol_error", "transport_error"
 # VTEX refuses payment-transaction queries for Fulfillment orders with a 400 (the sandbox too,
 # sandbox/oms.py); about one order in ten is one. A correct answer relayed, so not an error.
 FULFILLMENT_REFUSAL = "does not support Fulfillment payment queries"
+PRECONDITION_REFUSAL = "nothing was asked or sent"  # the guard: VTEX's rules refuse this cancel
 MODES = ("auto", "legacy")  # 2026-07-28 and 2025-11-25, alternating by session
 
 
@@ -139,6 +141,8 @@ async def call_once(client: Client, kind: str, order_id: str, rng: random.Random
     if result.is_error:
         message = " ".join(getattr(c, "text", "") for c in result.content)
         if kind == "get_payment_transaction" and FULFILLMENT_REFUSAL in message:
+            return ("expected_refusal", message)
+        if kind == "cancel_order_unconfirmed" and PRECONDITION_REFUSAL in message:
             return ("expected_refusal", message)
         return ("rate_limited" if _is_rate_limited(message) else "tool_error", message)
     if kind == "cancel_order_unconfirmed":

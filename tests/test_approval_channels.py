@@ -219,7 +219,7 @@ async def test_a_check_for_another_clients_approval_says_nothing(tmp_path):
     await app.store.create_approval(replace(approval, id="f" * 32, principal="someone-else"))
     async with Client(app.server) as c:
         other = await c.call_tool("check_approval", {"approval_id": "f" * 32})
-    assert other.is_error and "No approval" in other.content[0].text
+    assert other.is_error and "no such approval" in other.content[0].text
 
 
 async def test_approvers_sign_in_and_four_eyes_keep_the_requester_out(tmp_path):

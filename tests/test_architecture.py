@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
+import httpx2
 import jsonschema
 import pytest
 from mcp import Client, types
@@ -22,7 +24,7 @@ from vtex_orders_mcp import models as m
 from vtex_orders_mcp import views
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.docs import tool_table
-from vtex_orders_mcp.registry import CONFIRM_TOOL, OPERATIONS, Example, Operation, Registry
+from vtex_orders_mcp.registry import CARD_TOOL, CHECK_TOOL, CONFIRM_TOOL, OPERATIONS, Example, Operation, Registry
 from vtex_orders_mcp.schemas import render, write_snapshots
 from vtex_orders_mcp.server import build_server
 
@@ -82,7 +84,7 @@ async def test_a_new_operation_is_listed_and_read(app):
     async with Client(app.server) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
         brief = await c.call_tool("get_order_brief", {"orderId": SEED})
-    assert {"get_order_brief", "flag_order", CONFIRM_TOOL} <= set(tools)
+    assert {"get_order_brief", "flag_order", CHECK_TOOL} <= set(tools)
     flag = tools["flag_order"]
     assert flag.annotations.read_only_hint is False and flag.annotations.destructive_hint is False
     assert flag.meta == {"vtex": {"method": "POST", "path": "/api/oms/pvt/orders/{orderId}/interactions"}}
@@ -102,11 +104,18 @@ async def test_a_new_write_is_guarded_by_both_channels(app):
         asked.append(params.message)
         return types.ElicitResult(action="accept", content={})
 
-    async with Client(app.server) as plain:  # no elicitation: the two-step token, nothing sent
+    async with Client(app.server) as plain:  # no elicitation: the approval page, nothing sent until approved
         pending = await plain.call_tool("flag_order", {"orderId": SEED, "message": "vip"})
         assert pending.structured_content["status"] == "approval_required"
         assert app.sandbox.writes() == []
-        done = await plain.call_tool(CONFIRM_TOOL, pending.structured_content["confirmation"])
+        url = pending.structured_content["approval"]["url"]
+        async with httpx2.AsyncClient() as http:
+            page = await http.get(url)
+            assert "flag: vip" in page.text
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            origin = {"Origin": url.split("/approvals/")[0]}
+            await http.post(url, data={"csrf": csrf, "decision": "approve"}, headers=origin)
+        done = await plain.call_tool(CHECK_TOOL, {"approval_id": pending.structured_content["approval"]["id"]})
         assert done.structured_content["status"] == "done", done.content
     assert [w.route for w in app.sandbox.writes()] == ["POST /api/oms/pvt/orders/{orderId}/interactions"]
     app.sandbox.clear_log()
@@ -124,7 +133,7 @@ async def test_a_new_operation_gets_a_schema_snapshot_and_a_docs_row(app, tmp_pa
     async with Client(app.server) as c:
         tools = await app.server.list_tools()
     written = write_snapshots(tools, tmp_path / "schemas")
-    assert {p.stem for p in written} == {op.name for op in EXTENDED} | {CONFIRM_TOOL}
+    assert {p.stem for p in written} == {op.name for op in EXTENDED} | {CHECK_TOOL, CARD_TOOL}
     snapshot = json.loads((tmp_path / "schemas" / "flag_order.json").read_text())
     assert snapshot["inputSchema"]["properties"]["message"]["maxLength"] == 40
     assert render(next(t for t in tools if t.name == "flag_order")).endswith("\n")

@@ -90,7 +90,7 @@ def test_read_only_typo_fails_closed(tmp_path, raw):
     ("var", "raw", "expected"),
     [
         ("VTEX_MCP_GUARD", "elicit_only", "VTEX_MCP_GUARD='elicit_only': not an allowed value; "
-                                          "allowed: auto, elicit-only, off."),
+                                          "allowed: auto, elicit-only, token, off."),
         ("VTEX_TIMEOUT", "10s", "VTEX_TIMEOUT='10s': should be a valid number, unable to parse string as a "
                                 "number; allowed: a number greater than 0 (seconds)."),
         ("VTEX_MAX_CONCURRENCY", "0", "VTEX_MAX_CONCURRENCY='0': should be greater than or equal to 1; "

@@ -107,7 +107,7 @@ def test_cancel_prompt_reads_first_and_checks_the_reference():
     spec = next(s for s in SPECS if s.name == "cancel_order_safely")
     assert spec.embed == ("vtex://orders/{orderId}.txt", "vtex://reference/order-statuses.txt")
     body = spec.body
-    assert body.index("reference") < body.index("`cancel_order` with") < body.index("`confirm_write`")
+    assert body.index("reference") < body.index("`cancel_order` with") < body.index("`check_approval`")
 
 
 def test_modification_prompt_previews_before_applying():

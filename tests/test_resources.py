@@ -17,9 +17,11 @@ import httpx2
 import pytest
 from mcp import Client, types
 from mcp.shared.exceptions import MCPError
+from mcp.server.apps import APP_MIME_TYPE
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.guard import APPROVAL_CARD
 from vtex_orders_mcp.registry import OPERATIONS
 from vtex_orders_mcp.resources import AUDIT_URI, STATUS_REFERENCE_URI
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Fault
@@ -41,6 +43,7 @@ TEMPLATES = {
     "vtex://orders/{orderId}/payment-transaction.txt": "text/plain",
 }
 STATIC = {
+    APPROVAL_CARD: APP_MIME_TYPE,
     STATUS_REFERENCE_URI: "application/json",
     STATUS_REFERENCE_URI + ".txt": "text/plain",
     AUDIT_URI: "application/json",

@@ -34,7 +34,7 @@ def test_snapshots_match_the_server(tools):
 
 def test_every_schema_is_valid_draft_2020_12():
     files = sorted(FOLDER.glob("*.json"))
-    assert len(files) == len(REGISTRY) + 1  # every operation + confirm_write
+    assert len(files) == len(REGISTRY) + 2  # every operation, check_approval and the card's decide_approval
     for path in files:
         doc = json.loads(path.read_text())
         assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -84,10 +84,12 @@ WRITES = [op for op in OPERATIONS if not op.read_only]
 
 
 @pytest.mark.parametrize("op", WRITES, ids=lambda op: op.name)
-async def test_two_step_confirmation_round_trips(env, op):
-    """A client without elicitation passes the confirmation back unchanged and the write runs once."""
-    app, client = env
-    args = await example_arguments(op, client, app.sandbox)  # set-up may use the approving client
+async def test_two_step_confirmation_round_trips(tmp_path, op):
+    """In token mode, a client without elicitation passes the confirmation back unchanged and the
+    write runs once."""
+    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=40, guard="token"))
+    async with Client(app.server, elicitation_callback=approve) as client:
+        args = await example_arguments(op, client, app.sandbox)  # set-up may use the approving client
     app.sandbox.clear_log()
     async with Client(app.server) as plain:  # no elicitation: the two-step token path
         asked = await call(plain, op.name, args)
@@ -137,7 +139,7 @@ async def test_tools_list_covers_every_operation_by_meta(env):
         if op is not None:
             assert hints == (op.read_only, op.destructive, op.read_only or op.idempotent, True), tool.name
         else:
-            assert tool.name == "confirm_write" and ann.destructive_hint and not ann.read_only_hint
+            assert tool.name == "check_approval" and ann.read_only_hint and not ann.destructive_hint
         assert tool.input_schema.get("additionalProperties") is False
         assert not {"anyOf", "oneOf", "allOf"} & set(tool.input_schema), tool.name
         assert tool.output_schema and tool.output_schema["type"] == "object"
@@ -198,13 +200,22 @@ async def test_all_pages_fails_cleanly_when_one_page_fails(tmp_path):
     assert result.content[0].text.startswith("failed to list orders: VTEX answered 403"), result.content[0].text
 
 
-async def test_upstream_refusal_says_what_to_do_next(env):
+async def test_a_refusal_says_what_to_do_next(env):
+    """VTEX's rules refuse the write before anyone is asked; VTEX's own refusal, when it comes
+    (the order changed in between), carries the same hint."""
     app, client = env
     invoiced = pick(app, "invoiced")["orderId"]
     result = await client.call_tool("cancel_order", {"orderId": invoiced, "reason": "late"})
     text = result.content[0].text
-    assert result.is_error and "invoice_order (type Input)" in text, text
-    assert re.search(r"VTEX answered 4\d\d", text)
+    assert result.is_error and "invoice_order (type Input)" in text and "nothing was asked or sent" in text, text
+    assert app.sandbox.writes() == []
+    from vtex_orders_mcp.sandbox import Fault
+
+    app.sandbox.faults.add(Fault(kind="status", status=409, method="POST", path="/start-handling$"))
+    ready = pick(app, "ready-for-handling")["orderId"]
+    raced = await client.call_tool("start_handling", {"orderId": ready})
+    assert raced.is_error and re.search(r"VTEX answered 409", raced.content[0].text), raced.content
+    assert "Only ready-for-handling orders can start handling" in raced.content[0].text
 
 
 async def test_null_means_not_given(env):

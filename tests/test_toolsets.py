@@ -1,6 +1,6 @@
 """Toolsets: an operator lists only some groups of tools; everything that names tools follows.
 
-tools/list, confirm_write, the prompts and the status reference all derive from one rule
+tools/list, the guard's own tools, the prompts and the status reference all derive from one rule
 (``registry.offered``), so a limited server never points the model at a tool it does not have.
 """
 
@@ -52,7 +52,7 @@ async def test_tools_list_holds_exactly_the_chosen_toolsets(tmp_path):
     async with Client(app.server) as c:
         listed = {t.name for t in (await c.list_tools()).tools}
     expected = {op.name for op in OPERATIONS if op.group in SUPPORT_DESK.split(",")}
-    assert listed == expected | {"confirm_write"}
+    assert listed == expected | {"check_approval"}
     assert {"get_order", "cancel_order", "invoice_order", "get_order_conversation"} <= listed
     assert not listed & {"set_hook_config", "get_feed_items", "create_order_modification"}
 
@@ -68,11 +68,13 @@ async def test_read_only_toolsets_have_no_confirm_step(tmp_path):
 
 async def test_confirm_write_refuses_a_write_outside_the_toolsets(tmp_path):
     """A confirmation for a tool this server does not list is refused, even with a valid token."""
-    full = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=40))
+    full = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=40, guard="token"))
     async with Client(full.server) as c:
         asked = await c.call_tool("delete_hook_config", {})
         confirmation = asked.structured_content["confirmation"]
-    limited = build_server(Settings.from_env({"VTEX_MCP_TOOLSETS": "orders"}, state_dir=tmp_path, sandbox_orders=40))
+    limited = build_server(
+        Settings.from_env({"VTEX_MCP_TOOLSETS": "orders"}, state_dir=tmp_path, sandbox_orders=40, guard="token")
+    )
     async with Client(limited.server) as c:
         result = await c.call_tool("confirm_write", confirmation)
     assert result.is_error and "not a write tool of this server" in result.content[0].text

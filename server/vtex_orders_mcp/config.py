@@ -85,10 +85,12 @@ class Settings(BaseSettings):
     max_retries: int = _setting("VTEX_MAX_RETRIES", 3, ge=0, le=10, help="retries of a read")
     # --- the guard ---
     guard: GuardMode = _setting(
-        "VTEX_MCP_GUARD", "auto", flag="--guard",
+        "VTEX_MCP_GUARD",
+        "auto",
+        flag="--guard",
         help="approval policy for writes: auto (the strongest human channel the client offers), elicit-only, "
         "token (clients without one get a confirmation token the model can redeem), off (sandbox evals)",
-    )  # fmt: skip
+    )
     guard_relax: NameSet = _setting(
         "VTEX_MCP_GUARD_RELAX", frozenset(), help="write tools the operator exempts from approval"
     )
@@ -109,9 +111,12 @@ class Settings(BaseSettings):
         help="confirmation tokens expire after this many seconds",
     )
     approval_ttl: float = _setting(
-        "VTEX_MCP_APPROVAL_TTL", 900.0, gt=0, allow_inf_nan=False,
+        "VTEX_MCP_APPROVAL_TTL",
+        900.0,
+        gt=0,
+        allow_inf_nan=False,
         help="a write waiting on the approval page or card expires after this many seconds",
-    )  # fmt: skip
+    )
     public_url: str | None = _setting(
         "VTEX_MCP_PUBLIC_URL", flag="--public-url", help="the address people reach this server at (approval links)"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import CONFIRM_TOOL, REGISTRY, TOOLSETS, Registry
+from .registry import CARD_TOOL, CHECK_TOOL, CONFIRM_TOOL, REGISTRY, TOOLSETS, Registry
 
 __all__ = ["tool_table", "update_readme"]
 
@@ -20,10 +20,14 @@ def tool_table(registry: Registry = REGISTRY) -> str:
     rows = ["| tool | VTEX operation | kind | toolset | what it is for |", "|---|---|---|---|---|"]
     for op in registry:
         rows.append(f"| `{op.name}` | `{op.method} {op.path}` | {_KIND[op.kind]} | {op.group} | {op.description} |")
-    rows.append(
-        f"| `{CONFIRM_TOOL}` | (runs the approved write) | **destructive** | (with any write) | Second step of "
-        "the two-step approval, for clients without elicitation. |"
-    )
+    rows += [
+        f"| `{CHECK_TOOL}` | (the guard's own) | read | (with any write) | Where a write waiting for the user's "
+        "approval stands, and VTEX's answer once it ran. |",
+        f"| `{CARD_TOOL}` | (the guard's own) | **destructive**, app-only | (with any write) | The approval card's "
+        "buttons; listed only to MCP Apps hosts, never offered to the model. |",
+        f"| `{CONFIRM_TOOL}` | (the guard's own) | **destructive** | (with any write, `--guard token` only) | Second "
+        "step of the two-step token the operator may choose for clients without elicitation. |",
+    ]
     rows += ["", "Toolsets, chosen with `VTEX_MCP_TOOLSETS` or `--toolsets` (all by default):", ""]
     rows += [f"- `{name}`: {what}." for name, what in TOOLSETS.items()]
     return "\n".join(rows)

@@ -48,9 +48,9 @@ from pydantic import ValidationError
 
 __all__ = [
     "ArgModel",
-    "SessionToolsServer",
     "ModelTool",
     "RoundNotingCodec",
+    "SessionToolsServer",
     "model_tool",
     "principal",
     "sealed_state",

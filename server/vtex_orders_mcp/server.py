@@ -64,7 +64,7 @@ class VtexMCPServer(SessionToolsServer):
     async def list_tools_for(self, ctx: ServerRequestContext[Any, Any]) -> list[MCPTool]:
         tools = await self.list_tools()
         if not client_supports_apps(ctx):
-            return [t for t in tools if "app" != ((t.meta or {}).get("ui") or {}).get("visibility", ["model"])[0]]
+            return [t for t in tools if ((t.meta or {}).get("ui") or {}).get("visibility", ["model"])[0] != "app"]
         return [_with_card(t) for t in tools]
 
     def add_readable(self, readable: Readable) -> None:
@@ -170,9 +170,15 @@ def build_server(
                 group.cancel_scope.cancel()
 
     apps = Apps()
-    apps.add_html_resource(APPROVAL_CARD, CARD_HTML, name="approval-card", title="Approve a change",
-                           description="The card a write waiting for approval renders on (MCP Apps hosts).",
-                           csp=ResourceCsp(), prefers_border=True)  # fmt: skip
+    apps.add_html_resource(
+        APPROVAL_CARD,
+        CARD_HTML,
+        name="approval-card",
+        title="Approve a change",
+        description="The card a write waiting for approval renders on (MCP Apps hosts).",
+        csp=ResourceCsp(),
+        prefers_border=True,
+    )
     _announce_relaxed(settings)
     server = VtexMCPServer(
         # Elicitation state under 2026-07-28 rides the client in sealed `request_state`; sealing it
@@ -200,8 +206,10 @@ def _announce_relaxed(settings: Settings) -> None:
             "GUARD OFF: writes reach %s WITHOUT human approval.", "the sandbox" if settings.uses_sandbox else "VTEX"
         )
     elif settings.guard_relax:
-        log.warning("GUARD RELAXED: %s run WITHOUT human approval (VTEX_MCP_GUARD_RELAX).",
-                    ", ".join(sorted(settings.guard_relax)))  # fmt: skip
+        log.warning(
+            "GUARD RELAXED: %s run WITHOUT human approval (VTEX_MCP_GUARD_RELAX).",
+            ", ".join(sorted(settings.guard_relax)),
+        )
 
 
 def _extend(app: App) -> None:

@@ -156,33 +156,50 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
     (app-only: the server lists it only to sessions that declared MCP Apps, see server.py)."""
     if rt.settings.guard == "token":
         step = model_tool(
-            name=CONFIRM_TOOL, title="Confirm a write",
+            name=CONFIRM_TOOL,
+            title="Confirm a write",
             description="Run a write the user approved, with the confirmation a write tool returned. "
             "Never call it without the user's explicit approval.",
-            args=ConfirmWrite, parameters=advertised_schema(ConfirmWrite), handler=_confirm_handler(rt, writes),
-            annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                        open_world_hint=True),
-            meta=None, output_schema=WRITE_OUTPUT, explain=explain_validation,
-        )  # fmt: skip
+            args=ConfirmWrite,
+            parameters=advertised_schema(ConfirmWrite),
+            handler=_confirm_handler(rt, writes),
+            annotations=ToolAnnotations(
+                read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+            ),
+            meta=None,
+            output_schema=WRITE_OUTPUT,
+            explain=explain_validation,
+        )
     else:
         step = model_tool(
-            name=CHECK_TOOL, title="Check an approval",
+            name=CHECK_TOOL,
+            title="Check an approval",
             description="Where a write waiting for the user's approval stands (pending, done, declined, expired) "
             "and VTEX's answer once it ran. Executes nothing.",
-            args=CheckApproval, parameters=advertised_schema(CheckApproval), handler=_check_handler(rt),
-            annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                                        open_world_hint=False),
-            meta=None, output_schema=APPROVAL_OUTPUT, explain=explain_validation,
-        )  # fmt: skip
+            args=CheckApproval,
+            parameters=advertised_schema(CheckApproval),
+            handler=_check_handler(rt),
+            annotations=ToolAnnotations(
+                read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+            ),
+            meta=None,
+            output_schema=APPROVAL_OUTPUT,
+            explain=explain_validation,
+        )
     card = model_tool(
-        name=CARD_TOOL, title="Decide an approval (approval card)",
+        name=CARD_TOOL,
+        title="Decide an approval (approval card)",
         description="The approval card's Approve and Decline buttons. Only the card calls it.",
-        args=DecideApproval, parameters=advertised_schema(DecideApproval), handler=_card_handler(rt),
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                    open_world_hint=True),
-        meta={"ui": {"resourceUri": APPROVAL_CARD, "visibility": ["app"]}}, output_schema=APPROVAL_OUTPUT,
+        args=DecideApproval,
+        parameters=advertised_schema(DecideApproval),
+        handler=_card_handler(rt),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        ),
+        meta={"ui": {"resourceUri": APPROVAL_CARD, "visibility": ["app"]}},
+        output_schema=APPROVAL_OUTPUT,
         explain=explain_validation,
-    )  # fmt: skip
+    )
     return [step, card]
 
 

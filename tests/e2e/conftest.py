@@ -125,7 +125,8 @@ def start_http(tmp_path) -> Iterator[Any]:
     started: list[Process] = []
 
     def start(*, token: str | None = "e2e-token-0123456789", stateless: bool = False,
-              extra_args: list[str] = (), env: dict[str, str] | None = None, name: str = "http") -> HttpServer:  # fmt: skip
+              extra_args: list[str] = (), env: dict[str, str] | None = None, name: str = "http",
+              state_dir: Path | None = None) -> HttpServer:  # fmt: skip
         port = free_port()
         state = tmp_path / f"{name}-state"
         args = [*SERVER, "serve", "--transport", "http", "--port", str(port)]
@@ -134,7 +135,7 @@ def start_http(tmp_path) -> Iterator[Any]:
         if stateless:
             args.append("--stateless")
         args += list(extra_args)
-        proc_env = {**clean_env(state, **(env or {})), "VTEX_MCP_STATE_DIR": str(state)}
+        proc_env = {**clean_env(state, **(env or {})), "VTEX_MCP_STATE_DIR": str(state_dir or state)}
         proc = Process(args, proc_env, tmp_path / f"{name}.log").start()
         started.append(proc)
         proc.wait_http(f"http://127.0.0.1:{port}/healthz")

@@ -7,6 +7,7 @@ stateful and stateless.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -102,24 +103,38 @@ async def test_stateless_modern_client_elicits(start_http):
         assert done["status"] == "done"
 
 
-async def test_stateless_legacy_client_gets_two_step_token(start_http):
-    """Legacy stateless HTTP carries no client capabilities: the guard must not crash or elicit."""
+async def approve_on_page(url: str) -> None:
+    """A person at the approval page (no bearer token: the link is the capability), approving."""
+    async with httpx2.AsyncClient() as http:
+        page = await http.get(url)
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        origin = {"Origin": url.split("/approvals/")[0]}
+        decided = await http.post(url, data={"csrf": csrf, "decision": "approve"}, headers=origin)
+        assert "sent to VTEX" in decided.text, decided.text
+
+
+async def test_stateless_legacy_client_gets_the_approval_page(start_http):
+    """Legacy stateless HTTP carries no client capabilities: the guard neither crashes nor elicits;
+    the answer links to the page this very server serves, at the host the request came to."""
     srv = start_http(stateless=True)
     async with http_client(srv.url, srv.token, mode="legacy", elicitation_callback=accept) as c:
         first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e stateless"}))
-        assert first["status"] == "approval_required"
+        assert first["status"] == "approval_required" and first["channel"] == "page"
+        assert first["approval"]["url"].startswith(srv.url.removesuffix("/mcp") + "/approvals/")
         assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
-        done = structured(await c.call_tool("confirm_write", first["confirmation"]))
+        await approve_on_page(first["approval"]["url"])
+        done = structured(await c.call_tool("check_approval", {"approval_id": first["approval"]["id"]}))
         assert done["status"] == "done"
 
 
 async def test_http_token_is_bound_to_the_http_caller(start_http):
     """A confirmation minted for the HTTP principal is refused to a local stdio client."""
-    srv = start_http()
+    srv = start_http(env={"VTEX_MCP_GUARD": "token"})
     async with http_client(srv.url, srv.token) as c:
         first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "bound"}))
     params = StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"],
-                                   env=clean_env(srv.state_dir))  # fmt: skip
+                                   env=clean_env(srv.state_dir, VTEX_MCP_GUARD="token"))  # fmt: skip
     async with Client(params) as local:
         refused = await local.call_tool("confirm_write", first["confirmation"])
     assert refused.is_error and "another client" in refused.content[0].text
@@ -144,14 +159,26 @@ class RoundRobin(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def replicas(start_http, n: int = 2):
-    shared = {"VTEX_MCP_SECRET": "replica-shared-secret-0123456789"}
-    return [start_http(stateless=True, env=shared, name=f"replica{i}") for i in range(n)]
+def replicas(start_http, n: int = 2, state_dir=None, **env: str):
+    shared = {"VTEX_MCP_SECRET": "replica-shared-secret-0123456789", **env}
+    return [start_http(stateless=True, env=shared, name=f"replica{i}", state_dir=state_dir) for i in range(n)]
+
+
+async def test_an_approval_asked_on_one_replica_is_decided_on_another(start_http, tmp_path):
+    """Replicas sharing the secret and the store: the link one replica gave works on the other."""
+    a, b = replicas(start_http, state_dir=tmp_path / "shared-state")
+    async with http_client(a.url, a.token, mode="legacy") as c:
+        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+    url = first["approval"]["url"].replace(f":{a.port}/", f":{b.port}/")
+    await approve_on_page(url)
+    async with http_client(b.url, b.token, mode="legacy") as c:
+        done = structured(await c.call_tool("check_approval", {"approval_id": first["approval"]["id"]}))
+    assert done["status"] == "done"
 
 
 async def test_two_step_token_across_stateless_replicas(start_http):
     """A confirmation minted by one replica is redeemed by another (shared VTEX_MCP_SECRET)."""
-    a, b = replicas(start_http)
+    a, b = replicas(start_http, VTEX_MCP_GUARD="token")
     balancer = RoundRobin([a.port, b.port])
     headers = {"Authorization": f"Bearer {a.token}"}
     async with httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc:

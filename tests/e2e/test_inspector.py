@@ -1,19 +1,22 @@
 """The MCP Inspector CLI (npm ``@modelcontextprotocol/inspector``) against the sandbox.
 
 A client written by someone else, in another language, with its own idea of the protocol: it
-declares no elicitation capability, so every write must come back as the two-step
-confirmation, never as a protocol error. Over stdio the Inspector starts a fresh server process
-per call (the state directory, hence the token secret and the spent-token list, is shared);
-over HTTP it talks to one long-lived loopback server (this Inspector version cannot send an
-``Authorization`` header, so that server runs without a token, which loopback allows).
+declares no elicitation capability, so every write must come back as an approval link (or, with
+``--guard token``, the two-step confirmation), never as a protocol error. Over stdio the
+Inspector starts a fresh server process per call (the state directory, hence the secret, the
+pending approvals and the spent-token list, is shared); over HTTP it talks to one long-lived
+loopback server (this Inspector version cannot send an ``Authorization`` header, so that server
+runs without a token, which loopback allows), whose approval page a person can open.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
+import httpx2
 import pytest
 from conftest import ORDER, audit_events
 
@@ -22,7 +25,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def stdio_target(tmp_path) -> list[str]:
-    env = {"VTEX_MCP_STATE_DIR": str(tmp_path), "VTEX_SANDBOX_ORDERS": "100"}
+    return _stdio(tmp_path)
+
+
+def _stdio(tmp_path, **extra: str) -> list[str]:
+    env = {"VTEX_MCP_STATE_DIR": str(tmp_path), "VTEX_SANDBOX_ORDERS": "100", **extra}
     if os.environ.get("PYTHONPATH"):  # a source checkout run without installing the package
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     flags = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
@@ -31,7 +38,8 @@ def stdio_target(tmp_path) -> list[str]:
 
 def test_tools_list(inspector, stdio_target):
     tools = {t["name"]: t for t in inspector.json(*stdio_target, "--method", "tools/list")["tools"]}
-    assert {"get_order", "list_orders", "cancel_order", "confirm_write"} <= set(tools)
+    assert {"get_order", "list_orders", "cancel_order", "check_approval"} <= set(tools)
+    assert "decide_approval" not in tools  # the card's buttons: never listed to a client without MCP Apps
     # MCP's defaults for a tool that does not say: not read-only, destructive.
     cancel = tools["cancel_order"].get("annotations") or {}
     assert cancel.get("readOnlyHint", False) is False and cancel.get("destructiveHint", True) is True
@@ -46,7 +54,20 @@ def test_tools_call_read(inspector, stdio_target):
     assert out["structuredContent"]["order"]["status"] == "handling"
 
 
-def test_write_takes_the_two_step_path(inspector, stdio_target, tmp_path):
+def test_a_write_waits_for_a_person_and_sends_nothing(inspector, stdio_target, tmp_path):
+    first = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "cancel_order",
+                           "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
+    asked = first["structuredContent"]
+    assert asked["status"] == "approval_required" and asked["channel"] == "page", first
+    status = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "check_approval",
+                            "--tool-arg", f"approval_id={asked['approval']['id']}")  # fmt: skip
+    assert status["structuredContent"]["status"] == "pending"
+    events = [e["event"] for e in audit_events(tmp_path) if e["tool"] == "cancel_order"]
+    assert events == ["requested"]
+
+
+def test_write_takes_the_two_step_path_in_token_mode(inspector, tmp_path):
+    stdio_target = _stdio(tmp_path, VTEX_MCP_GUARD="token")
     first = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "cancel_order",
                            "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
     assert first["structuredContent"]["status"] == "approval_required", first
@@ -82,4 +103,13 @@ def test_over_streamable_http(inspector, start_http):
     assert "cancel_order" in names
     first = inspector.json(*target, "--method", "tools/call", "--tool-name", "cancel_order",
                            "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector over http")  # fmt: skip
-    assert first["structuredContent"]["status"] == "approval_required"
+    asked = first["structuredContent"]
+    assert asked["status"] == "approval_required"
+    url = asked["approval"]["url"]
+    page = httpx2.get(url, timeout=10)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    httpx2.post(url, data={"csrf": csrf, "decision": "approve"}, headers={"Origin": url.split("/approvals/")[0]},
+                timeout=10)  # fmt: skip
+    done = inspector.json(*target, "--method", "tools/call", "--tool-name", "check_approval",
+                          "--tool-arg", f"approval_id={asked['approval']['id']}")  # fmt: skip
+    assert done["structuredContent"]["status"] == "done", done

@@ -81,9 +81,8 @@ async def session(c: Client, transcript: list[str]) -> None:
     assert (await call("get_order_conversation", {"orderId": "v000000001-01"})).is_error
     done = await call("cancel_order", {"orderId": ORDER, "reason": "leak check"})
     assert done.structured_content["status"] == "done", transcript[-1]
-    await call("cancel_order", {"orderId": ORDER, "reason": "again"})  # VTEX refuses: already canceled
-    forged = {"tool": "start_handling", "arguments": {"orderId": ORDER}, "token": "eyJhbGciOiJIUzI1NiJ9.e30.AAAA"}
-    assert (await call("confirm_write", forged)).is_error
+    await call("cancel_order", {"orderId": ORDER, "reason": "again"})  # refused: already canceled
+    assert (await call("check_approval", {"approval_id": "0" * 32})).is_error
 
 
 def assert_clean(where: str, text: str) -> None:

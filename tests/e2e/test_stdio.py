@@ -2,14 +2,17 @@
 
 ``mode="auto"`` negotiates 2026-07-28 (elicitation rides in an ``InputRequiredResult``);
 ``mode="legacy"`` speaks 2025-11-25 (the server sends ``elicitation/create`` mid-call). The
-approved cancel must execute in both; a client without an elicitation callback gets the
-two-step confirmation token, redeemable once.
+approved cancel must execute in both; a client without an elicitation callback gets a link to
+the approval page the server serves on loopback, and with ``--guard token`` the two-step
+confirmation token, redeemable once.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
+import httpx2
 import pytest
 from conftest import ORDER, audit_events, clean_env, structured
 from mcp import Client, StdioServerParameters, types
@@ -19,8 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 MODES = ["auto", "legacy"]
 
 
-def stdio(state_dir) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"], env=clean_env(state_dir))
+def stdio(state_dir, **env: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"], env=clean_env(state_dir, **env))
 
 
 def answering(action: str, asked: list[str]):
@@ -36,7 +39,7 @@ async def test_reads_and_elicitation_approved_cancel(tmp_path, mode):
     asked: list[str] = []
     async with Client(stdio(tmp_path), mode=mode, elicitation_callback=answering("accept", asked)) as c:
         names = {t.name for t in (await c.list_tools()).tools}
-        assert {"get_order", "list_orders", "cancel_order", "confirm_write"} <= names
+        assert {"get_order", "list_orders", "cancel_order", "check_approval"} <= names
         order = structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]
         assert order["status"] == "handling"
 
@@ -64,8 +67,28 @@ async def test_declined_cancel_sends_nothing(tmp_path, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_two_step_token_without_elicitation(tmp_path, mode):
+async def test_without_elicitation_the_human_approves_on_the_loopback_page(tmp_path, mode):
     async with Client(stdio(tmp_path), mode=mode) as c:
+        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
+        assert first["status"] == "approval_required" and first["channel"] == "page"
+        url = first["approval"]["url"]
+        assert url.startswith("http://127.0.0.1:")
+        async with httpx2.AsyncClient() as http:
+            page = await http.get(url)
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+            origin = {"Origin": url.split("/approvals/")[0]}
+            await http.post(url, data={"csrf": csrf, "decision": "approve"}, headers=origin)
+        done = structured(await c.call_tool("check_approval", {"approval_id": first["approval"]["id"]}))
+        assert done["status"] == "done", done
+        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] != "handling"
+    events = [(e["event"], e.get("channel")) for e in audit_events(tmp_path) if e["tool"] == "cancel_order"]
+    assert events == [("requested", "page"), ("approved", "page"), ("executing", "page"), ("executed", "page")]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_two_step_token_when_the_operator_chose_it(tmp_path, mode):
+    async with Client(stdio(tmp_path, VTEX_MCP_GUARD="token"), mode=mode) as c:
         first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
         assert first["status"] == "approval_required"
         assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"

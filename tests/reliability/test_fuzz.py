@@ -16,6 +16,7 @@ through a single in-memory MCP session, kept on a blocking portal so hypothesis'
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from datetime import UTC
 from pathlib import Path
@@ -117,7 +118,13 @@ def session():
 
 
 def _tool_names() -> list[str]:
-    return sorted(p.stem for p in (Path(__file__).parents[2] / "tool_schemas").glob("*.json"))
+    """Every tool a model can be offered (app-only tools are listed to MCP Apps hosts only)."""
+    snapshots = (Path(__file__).parents[2] / "tool_schemas").glob("*.json")
+    return sorted(
+        p.stem
+        for p in snapshots
+        if "app" not in (json.loads(p.read_text()).get("_meta") or {}).get("ui", {}).get("visibility", [])
+    )
 
 
 def _text(result) -> str:

@@ -4,7 +4,7 @@ The server is configured like a production one (AppKey/AppToken, base URL, seali
 bearer token), each with a distinctive value, and reaches an embedded sandbox that accepts exactly
 those credentials. The session covers reads, resources, prompts, argument errors, a 404, injected
 500s/429/resets/malformed JSON, an elicitation-approved cancel, an "outcome unknown" cancel, the
-two-step token (genuine and forged) and a second server with a wrong AppToken (403). Every result,
+approval page (read, a forged decision, an approval) and a second server with a wrong AppToken (403). Every result,
 every resource, every log record at DEBUG and the raw bytes of the audit database are then searched
 for each secret. (tests/e2e/test_no_secrets_in_logs.py does the same over real stdio/HTTP processes.)
 """
@@ -12,7 +12,9 @@ for each secret. (tests/e2e/test_no_secrets_in_logs.py does the same over real s
 from __future__ import annotations
 
 import logging
+import re
 
+import httpx2
 import pytest
 from mcp import Client, types
 
@@ -82,15 +84,20 @@ async def _session(app, sb: Sandbox, seen: list[str]) -> None:
         sb.faults.add(Fault(kind="timeout", method="POST", path=r"/cancel$", after=True, delay=2.0))
         keep(await c.call_tool("cancel_order", {"orderId": cancelable[1], "reason": "scan unknown"}))
         sb.faults.clear()
-    # The two-step channel: a client without elicitation gets a token, redeems it, then forges one.
+    # The approval page: a client without elicitation gets a link; the page is read, approved,
+    # replayed with a forged CSRF token, and the outcome checked.
     async with Client(app.server) as c:
         pending = await c.call_tool("add_order_interaction", {"orderId": SEED, "source": "scan", "message": "hi"})
         keep(pending)
-        confirmation = pending.structured_content["confirmation"]
-        keep(await c.call_tool("confirm_write", confirmation))
-        token = confirmation["token"]
-        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-        keep(await c.call_tool("confirm_write", {**confirmation, "token": forged}))
+        url = pending.structured_content["approval"]["url"]
+        origin = {"Origin": url.split("/approvals/")[0]}
+        async with httpx2.AsyncClient() as http:
+            page = await http.get(url)
+            seen.append(page.text)
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            seen.append((await http.post(url, data={"csrf": "0" * 64, "decision": "approve"}, headers=origin)).text)
+            seen.append((await http.post(url, data={"csrf": csrf, "decision": "approve"}, headers=origin)).text)
+        keep(await c.call_tool("check_approval", {"approval_id": pending.structured_content["approval"]["id"]}))
         if prompts.prompts:
             first = prompts.prompts[0]
             args = {a.name: SEED for a in first.arguments or [] if a.required}
@@ -110,7 +117,7 @@ async def test_no_secret_in_results_resources_logs_or_audit(tmp_path, caplog):
     app = build_server(_settings(tmp_path, "state", APP_TOKEN), transport=sb.transport())
     assert not app.settings.uses_sandbox and app.sandbox is None
     await _session(app, sb, seen)
-    # The session did what it claims: approved and outcome-unknown cancels plus the redeemed token.
+    # The session did what it claims: approved and outcome-unknown cancels plus the page's approval.
     assert len([r for r in sb.requests if r.path.endswith("/cancel")]) == 2
     assert len([r for r in sb.requests if r.path.endswith("/interactions")]) == 1
     assert any("Outcome unknown" in s for s in seen)

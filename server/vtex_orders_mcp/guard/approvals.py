@@ -119,9 +119,12 @@ class Approvals:
             current = await self.store.get_approval(approval_id)
             return Decision(current, _not_pending(current, now), taken=False)
         await self.store.record(
-            **self._call(decided), event="approved" if approve else "declined", channel=decided.channel,
-            summary=decided.summary, detail=f"by {by}",
-        )  # fmt: skip
+            **self._call(decided),
+            event="approved" if approve else "declined",
+            channel=decided.channel,
+            summary=decided.summary,
+            detail=f"by {by}",
+        )
         if not approve:
             return Decision(decided, "Declined: nothing was sent to VTEX.")
         return await self._execute(decided)
@@ -138,9 +141,13 @@ class Approvals:
             await self.store.finish_approval(approval.id, "failed", {"error": f"Not executed: {stale}."})
             return Decision(await self.get(approval.id), f"Not executed: {stale}. Ask again with the order as it is.")
         executed = await self.executor.run(
-            op, args, call_id=approval.id, channel=approval.channel, principal=approval.principal,
+            op,
+            args,
+            call_id=approval.id,
+            channel=approval.channel,
+            principal=approval.principal,
             summary=approval.summary,
-        )  # fmt: skip
+        )
         await self.store.finish_approval(approval.id, executed.status, executed.outcome)
         done = executed.status == "done"
         message = "Approved: the change was sent to VTEX." if done else str(executed.outcome.get("error", ""))

@@ -108,7 +108,9 @@ CARD_HTML = """<!doctype html>
       return;
     }
     if (message.method === "ui/notifications/tool-result") render(message.params);
-    else if (message.method === "ui/resource-teardown" && message.id !== undefined) send({ id: message.id, result: {} });
+    else if (message.method === "ui/resource-teardown" && message.id !== undefined) {
+      send({ id: message.id, result: {} });
+    }
   });
 
   $("approve").addEventListener("click", () => decide(true));

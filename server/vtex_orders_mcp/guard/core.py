@@ -164,10 +164,10 @@ class Guard:
                 review = await self.reviewer.review(op, args)
             except VtexNotFound as exc:
                 return Refused(str(exc))
-            refused = _refusal(op, review)
+            bypass = self.policy.bypass(op)
+            refused = _refusal(op, review, asking=not bypass)
             if refused is not None:
                 return refused
-            bypass = self.policy.bypass(op)
             if bypass:
                 return Bypass(bypass, review.summary)
             if channel == "elicitation":
@@ -198,8 +198,9 @@ class Guard:
         asked = question(args, review)
         self.pending.keep(ctx, op, args, review)
         if not ctx.input_responses:  # first round only: the resolver re-runs
-            await self.store.record(**_elicitation_call(op, args, asked), event="requested",
-                                    channel="elicitation", summary=review.summary)  # fmt: skip
+            await self.store.record(
+                **_elicitation_call(op, args, asked), event="requested", channel="elicitation", summary=review.summary
+            )
         return Elicit(asked, ApprovalForm)
 
     # --- the body ---------------------------------------------------------------------------
@@ -208,16 +209,26 @@ class Guard:
         """What a guarded tool does once its resolver has answered."""
         principal = sdk.principal()
         outcome = approval.data if isinstance(approval, AcceptedElicitation) else None
-        record = CallRecord(call_id=uuid.uuid4().hex, tool=op.name, principal=principal,
-                            arguments=args.model_dump(mode="json", by_alias=True))  # fmt: skip
+        record = CallRecord(
+            call_id=uuid.uuid4().hex,
+            tool=op.name,
+            principal=principal,
+            arguments=args.model_dump(mode="json", by_alias=True),
+        )
 
         if isinstance(outcome, Refused):
             await self.store.record(**record, event="refused", summary=outcome.summary or None, detail=outcome.reason)
             return error(f"Not executed: {outcome.reason}")
         if isinstance(outcome, Bypass):
             await self.store.record(**record, event="bypassed", channel=outcome.channel, summary=outcome.summary)
-            done = await self.executor.execute(op, args, call_id=record["call_id"], channel=outcome.channel,
-                                               principal=principal, summary=outcome.summary)  # fmt: skip
+            done = await self.executor.execute(
+                op,
+                args,
+                call_id=record["call_id"],
+                channel=outcome.channel,
+                principal=principal,
+                summary=outcome.summary,
+            )
             return _bypassed(done, outcome.channel)
         if isinstance(outcome, NeedsToken):
             await self.store.record(**record, event="token_issued", channel="token", summary=outcome.summary)
@@ -237,13 +248,21 @@ class Guard:
             refusal = await self._answer_refused(ctx, op, args, kept)
             if refusal:
                 detail, message = refusal
-                await self.store.record(**record, event="refused", channel="elicitation", summary=summary,
-                                        detail=detail)  # fmt: skip
+                await self.store.record(
+                    **record, event="refused", channel="elicitation", summary=summary, detail=detail
+                )
                 return error(f"Not executed: {message}")
-            await self.store.record(**record, event="approved", channel="elicitation", summary=summary,
-                                    detail=form.note)  # fmt: skip
-            return await self.executor.execute(op, args, call_id=record["call_id"], channel="elicitation",
-                                               principal=record["principal"], summary=summary)  # fmt: skip
+            await self.store.record(
+                **record, event="approved", channel="elicitation", summary=summary, detail=form.note
+            )
+            return await self.executor.execute(
+                op,
+                args,
+                call_id=record["call_id"],
+                channel="elicitation",
+                principal=record["principal"],
+                summary=summary,
+            )
         # Declined or dismissed: the answer is spent too, so the same sealed question cannot be
         # answered "accept" later and run the write.
         await spend_answer(self.store, ctx, self._clock() + ANSWER_TTL)
@@ -263,8 +282,13 @@ class Guard:
             f"(single use, expires in {ttl} s). The operator chose this two-step channel (guard mode 'token'): "
             "the server cannot tell who confirms. " + text(confirmation)
         )
-        structured = {"status": "approval_required", "summary": outcome.summary, "channel": "token",
-                      "confirmation": confirmation, "expiresIn": ttl}  # fmt: skip
+        structured = {
+            "status": "approval_required",
+            "summary": outcome.summary,
+            "channel": "token",
+            "confirmation": confirmation,
+            "expiresIn": ttl,
+        }
         return CallToolResult(content=[TextContent(text=message)], structured_content=structured)
 
     # --- a human elsewhere: card, URL, page -------------------------------------------------------
@@ -279,8 +303,10 @@ class Guard:
             return self._card_answer(approval)
         base = await self._page_base(ctx)
         if base is None:  # fail closed: no page to send the human to
-            return error("Not executed: this server has no approval page to send the user to, and the client "
-                         "cannot ask them itself. Ask the operator to serve it over HTTP or from a terminal.")  # fmt: skip
+            return error(
+                "Not executed: this server has no approval page to send the user to, and the client "
+                "cannot ask them itself. Ask the operator to serve it over HTTP or from a terminal."
+            )
         approval = await self.approvals.open(op, args, outcome, principal, outcome.channel)
         if outcome.channel == "url":
             raise await self._url_required(ctx, approval)
@@ -297,10 +323,15 @@ class Guard:
     async def _url_required(self, ctx: Context, approval: Approval) -> UrlElicitationRequiredError:
         base = await self._page_base(ctx) or ""
         return UrlElicitationRequiredError(
-            [ElicitRequestURLParams(message=f"Approve this change? {approval.summary}",
-                                    url=self.page_url(base, approval), elicitation_id=approval.id)],
+            [
+                ElicitRequestURLParams(
+                    message=f"Approve this change? {approval.summary}",
+                    url=self.page_url(base, approval),
+                    elicitation_id=approval.id,
+                )
+            ],
             message="The user must approve this change on the approval page; retry the call when they are done.",
-        )  # fmt: skip
+        )
 
     def _page_answer(self, approval: Approval, base: str) -> CallToolResult:
         url = self.page_url(base, approval)
@@ -310,25 +341,43 @@ class Guard:
             f"or decline it themselves: {url} (expires in {ttl // 60} min). The change runs when they approve it "
             f"there; call check_approval with approval_id {approval.id} to learn the outcome."
         )
-        structured = {"status": "approval_required", "summary": approval.summary, "channel": "page",
-                      "approval": {"id": approval.id, "url": url, "expiresIn": ttl}}  # fmt: skip
+        structured = {
+            "status": "approval_required",
+            "summary": approval.summary,
+            "channel": "page",
+            "approval": {"id": approval.id, "url": url, "expiresIn": ttl},
+        }
         return CallToolResult(content=[TextContent(text=message)], structured_content=structured)
 
     def _card_answer(self, approval: Approval) -> CallToolResult:
         ttl = int(approval.expires_at - approval.created_at)
-        structured = {"status": "approval_required", "summary": approval.summary, "channel": "app",
-                      "approval": {"id": approval.id, "tool": approval.tool, "arguments": approval.arguments,
-                                   "orderState": approval.state, "expiresIn": ttl}}  # fmt: skip
-        message = (f"Approval required; nothing was sent to VTEX. {approval.summary}. The user approves or declines "
-                   f"it on the approval card; call check_approval with approval_id {approval.id} for the outcome.")  # fmt: skip
-        return CallToolResult(content=[TextContent(text=message)], structured_content=structured,
-                              _meta={"ui": {"resourceUri": APPROVAL_CARD}})  # fmt: skip
+        structured = {
+            "status": "approval_required",
+            "summary": approval.summary,
+            "channel": "app",
+            "approval": {
+                "id": approval.id,
+                "tool": approval.tool,
+                "arguments": approval.arguments,
+                "orderState": approval.state,
+                "expiresIn": ttl,
+            },
+        }
+        message = (
+            f"Approval required; nothing was sent to VTEX. {approval.summary}. The user approves or declines "
+            f"it on the approval card; call check_approval with approval_id {approval.id} for the outcome."
+        )
+        return CallToolResult(
+            content=[TextContent(text=message)],
+            structured_content=structured,
+            _meta={"ui": {"resourceUri": APPROVAL_CARD}},
+        )
 
     async def status(self, approval_id: str) -> CallToolResult:
         """``check_approval``: where an approval stands, and its outcome once decided. Executes nothing."""
         approval = await self.approvals.get(approval_id)
         if approval is None or approval.principal != sdk.principal():
-            return error(f"No approval {approval_id!r} for this client.")
+            return error(f"failed to check approval {approval_id}: this client has no such approval.")
         return approval_result(approval, now=self._clock())
 
     async def decide_on_card(self, ctx: Context, approval_id: str, approve: bool) -> CallToolResult:
@@ -358,11 +407,16 @@ class Guard:
           SDK does not accept an answer to a question that changed.)
         """
         if kept is None:
-            return ("question no longer known", "the question this answer approves is no longer known to the "
-                    "server; call the tool again to ask the user anew.")  # fmt: skip
+            return (
+                "question no longer known",
+                "the question this answer approves is no longer known to the "
+                "server; call the tool again to ask the user anew.",
+            )
         if not await spend_answer(self.store, ctx, self._clock() + ANSWER_TTL):
-            return ("approval replayed", "this approval was already used for one execution; call the tool again "
-                    "to ask the user anew.")  # fmt: skip
+            return (
+                "approval replayed",
+                "this approval was already used for one execution; call the tool again to ask the user anew.",
+            )
         if kept.state is None or ctx.request_state is not None:
             return None
         if (await self.reviewer.safe_review(op, args)).state != kept.state:
@@ -390,23 +444,42 @@ class Guard:
             review = await self.reviewer.safe_review(op, args)
             await self.tokens.redeem(token, op, args, principal, review.state)
         except TokenError as exc:
-            await self.store.record(call_id=call_id, tool=tool, event="token_rejected", channel="token",
-                                    principal=principal, arguments=arguments, detail=str(exc))  # fmt: skip
+            await self.store.record(
+                call_id=call_id,
+                tool=tool,
+                event="token_rejected",
+                channel="token",
+                principal=principal,
+                arguments=arguments,
+                detail=str(exc),
+            )
             return error(f"Not executed: {exc}.")
-        await self.store.record(call_id=call_id, tool=tool, event="approved", channel="token", principal=principal,
-                                arguments=args.model_dump(mode="json", by_alias=True), summary=review.summary)  # fmt: skip
-        return await self.executor.execute(op, args, call_id=call_id, channel="token", principal=principal,
-                                           summary=review.summary)  # fmt: skip
+        await self.store.record(
+            call_id=call_id,
+            tool=tool,
+            event="approved",
+            channel="token",
+            principal=principal,
+            arguments=args.model_dump(mode="json", by_alias=True),
+            summary=review.summary,
+        )
+        return await self.executor.execute(
+            op, args, call_id=call_id, channel="token", principal=principal, summary=review.summary
+        )
 
 
-def _refusal(op: Operation, review: Review) -> Refused | None:
-    """Nobody is asked about a write that cannot succeed, or whose order cannot be shown."""
+def _refusal(op: Operation, review: Review, *, asking: bool) -> Refused | None:
+    """Nobody is asked about a write that cannot succeed, nor about one whose order cannot be shown
+    (an approval is bound to what the human saw; without the order there is nothing to bind to)."""
     if review.refusal is not None:
         hint = f" {op.hint}" if op.hint else ""
         return Refused(f"{review.refusal}; nothing was asked or sent.{hint}", review.summary)
-    if review.unread is not None and op.state_bound:
-        return Refused(f"the order could not be read to show the user what they would approve ({review.unread}); "
-                       "nothing was asked or sent. Try again in a moment.", review.summary)  # fmt: skip
+    if review.unread is not None and op.state_bound and asking:
+        return Refused(
+            f"the order could not be read to show the user what they would approve ({review.unread}); "
+            "nothing was asked or sent. Try again in a moment.",
+            review.summary,
+        )
     return None
 
 
@@ -417,8 +490,9 @@ def _elicitation_call(op: Operation, args: Args, asked: str) -> CallRecord:
     rounds reach different replicas."""
     principal = sdk.principal()
     digest = hashlib.sha256(f"{principal}\0{op.name}\0{args_digest(args)}\0{asked}".encode()).hexdigest()[:32]
-    return CallRecord(call_id=digest, tool=op.name, principal=principal,
-                      arguments=args.model_dump(mode="json", by_alias=True))  # fmt: skip
+    return CallRecord(
+        call_id=digest, tool=op.name, principal=principal, arguments=args.model_dump(mode="json", by_alias=True)
+    )
 
 
 def _bypassed(result: CallToolResult, channel: str) -> CallToolResult:
@@ -427,7 +501,7 @@ def _bypassed(result: CallToolResult, channel: str) -> CallToolResult:
     note = f"Executed without a human's approval: {why}."
     if result.structured_content is not None:
         result.structured_content = {**result.structured_content, "guard": note}
-    result.content = [TextContent(text=note), *result.content]
+    result.content = [*result.content, TextContent(text=note)]
     return result
 
 
@@ -452,5 +526,6 @@ def approval_result(approval: Approval, *, now: float | None = None, message: st
     if approval.outcome is not None:
         structured["outcome"] = redact(approval.outcome)
     failed = status in ("failed", "unknown")
-    return CallToolResult(content=[TextContent(text=f"{said} {text(structured)}")], structured_content=structured,
-                          is_error=failed)  # fmt: skip
+    return CallToolResult(
+        content=[TextContent(text=f"{said} {text(structured)}")], structured_content=structured, is_error=failed
+    )

@@ -62,8 +62,10 @@ class Executor:
         except VtexOutcomeUnknown as exc:
             state = await self._current_state(op, args)
             await self.store.record(**record, event="outcome_unknown", channel=channel, detail=exc.message)
-            message = (f"Outcome unknown: {exc.message} Nothing was resubmitted. {state} "
-                       "Check whether the change is there before trying again.")  # fmt: skip
+            message = (
+                f"Outcome unknown: {exc.message} Nothing was resubmitted. {state} "
+                "Check whether the change is there before trying again."
+            )
             return Executed("unknown", error(message), {"error": message})
         except VtexError as exc:
             status = exc.status if isinstance(exc, VtexHTTPError) else None

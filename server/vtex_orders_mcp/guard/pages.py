@@ -108,9 +108,13 @@ def _form(approvals: Approvals, approval: Approval, sign_in: bool) -> str:
 def _outcome(approval: Approval) -> str:
     if approval.status == "pending":
         return ""
-    said = {"approved": "Approved; sending to VTEX…", "declined": "Declined: nothing was sent to VTEX.",
-            "done": "Approved and sent to VTEX.", "failed": "Approved, but VTEX did not apply it.",
-            "unknown": "Approved and sent, but VTEX's answer was lost: check the order."}[approval.status]  # fmt: skip
+    said = {
+        "approved": "Approved; sending to VTEX…",
+        "declined": "Declined: nothing was sent to VTEX.",
+        "done": "Approved and sent to VTEX.",
+        "failed": "Approved, but VTEX did not apply it.",
+        "unknown": "Approved and sent, but VTEX's answer was lost: check the order.",
+    }[approval.status]
     detail = json.dumps(approval.outcome, indent=2, ensure_ascii=False) if approval.outcome else ""
     by = f" by {approval.decided_by}" if approval.decided_by else ""
     return f'<div class="outcome"><p>{html.escape(said + by)}</p>' + (

@@ -134,7 +134,7 @@ def visible(text: str) -> str:
     """Text from the model or a shopper (a reason, a name) as a human must see it in a question:
     control, format (bidi), line-separator and invisible characters shown as \\uXXXX, so it cannot
     lay out a question of its own nor hide part of the real one; and in a word that mixes scripts
-    (a Cyrillic "а" inside "Cancel"), the letters of the minority script shown the same way, so a
+    (a Cyrillic a, U+0430, inside "Cancel"), the letters of the minority script shown the same way, so a
     look-alike cannot pass for the real word. Line breaks in a question are only the ones this
     server puts between its parts."""
     shown = "".join(_escape(ch) if _hidden(ch) else ch for ch in text)

@@ -128,10 +128,24 @@ class SqliteStore(Store):
         return int(cursor.rowcount)
 
     async def create_approval(self, approval: Approval) -> None:
-        row = (approval.id, approval.account, approval.tool, json.dumps(approval.arguments), approval.digest,
-               approval.summary, approval.state, approval.principal, approval.channel, approval.created_at,
-               approval.expires_at, approval.status, approval.decided_by, approval.decided_at,
-               json.dumps(approval.outcome) if approval.outcome is not None else None, int(approval.reported))  # fmt: skip
+        row = (
+            approval.id,
+            approval.account,
+            approval.tool,
+            json.dumps(approval.arguments),
+            approval.digest,
+            approval.summary,
+            approval.state,
+            approval.principal,
+            approval.channel,
+            approval.created_at,
+            approval.expires_at,
+            approval.status,
+            approval.decided_by,
+            approval.decided_at,
+            json.dumps(approval.outcome) if approval.outcome is not None else None,
+            int(approval.reported),
+        )
         sql = f"INSERT INTO approvals ({_APPROVAL_COLUMNS}) VALUES ({', '.join('?' * 16)})"
         await self._run(lambda: self._db.execute(sql, row))
 
@@ -160,8 +174,10 @@ class SqliteStore(Store):
         return _approval(row) if row else None
 
     async def find_approval(self, account: str, principal: str, tool: str, digest: str) -> Approval | None:
-        sql = (f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE account = ? AND principal = ? AND tool = ? "
-               "AND digest = ? AND reported = 0 ORDER BY created_at DESC LIMIT 1")  # fmt: skip
+        sql = (
+            f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE account = ? AND principal = ? AND tool = ? "
+            "AND digest = ? AND reported = 0 ORDER BY created_at DESC LIMIT 1"
+        )
         row = await self._run(lambda: self._db.execute(sql, (account, principal, tool, digest)).fetchone())
         return _approval(row) if row else None
 
@@ -179,10 +195,23 @@ class SqliteStore(Store):
 
 def _approval(r: tuple[Any, ...]) -> Approval:
     return Approval(
-        id=r[0], account=r[1], tool=r[2], arguments=json.loads(r[3]), digest=r[4], summary=r[5], state=r[6],
-        principal=r[7], channel=r[8], created_at=r[9], expires_at=r[10], status=r[11], decided_by=r[12],
-        decided_at=r[13], outcome=json.loads(r[14]) if r[14] else None, reported=bool(r[15]),
-    )  # fmt: skip
+        id=r[0],
+        account=r[1],
+        tool=r[2],
+        arguments=json.loads(r[3]),
+        digest=r[4],
+        summary=r[5],
+        state=r[6],
+        principal=r[7],
+        channel=r[8],
+        created_at=r[9],
+        expires_at=r[10],
+        status=r[11],
+        decided_by=r[12],
+        decided_at=r[13],
+        outcome=json.loads(r[14]) if r[14] else None,
+        reported=bool(r[15]),
+    )
 
 
 def _record(r: tuple[Any, ...]) -> AuditRecord:
