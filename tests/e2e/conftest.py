@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from ports import free_port
 
 SERVER = [sys.executable, "-m", "vtex_orders_mcp"]
 ORDER = "v502556llux-01"  # the seed example order: in "handling", cancellable
@@ -46,12 +46,6 @@ def clean_env(state_dir: Path, **extra: str) -> dict[str, str]:
     env.update(VTEX_MCP_STATE_DIR=str(state_dir), PYTHONUNBUFFERED="1", VTEX_SANDBOX_ORDERS="100")
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
