@@ -6,6 +6,8 @@ store's credentials must never reach a test). HTTP servers bind a free loopback 
 ready when ``/healthz`` answers; their combined output is kept in a file so tests can read the
 whole session's logs. The MCP Inspector CLI is run through ``npx`` with a pinned version; a
 missing ``npx`` fails the tests that need it, with the command that fixes it.
+
+Every test in this folder is marked ``e2e`` (``pytest -m "not e2e"`` runs the rest of the suite).
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ NPX_MISSING = (
     "Debian/Ubuntu: apt-get install -y nodejs (and npm, if npx is still missing), then run again; "
     ".ci/run installs them when missing."
 )
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is end-to-end (marked ``e2e``)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def clean_env(state_dir: Path, **extra: str) -> dict[str, str]:

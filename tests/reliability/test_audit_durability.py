@@ -28,7 +28,7 @@ from ports import free_port
 from vtex_orders_mcp.storage import SqliteStore
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]  # two real processes
 
 ORDER = "v502556llux-01"
 HTTP_TOKEN = "durability-token-0123456789"
