@@ -24,7 +24,8 @@ from harness import p95  # noqa: E402
 from paging import per_page_for  # noqa: E402
 
 
-# The tests reading a run's report are marked e2e: the harness starts servers.
+# The tests reading a run's report are marked e2e: the harness starts servers. pytest-xdist runs
+# this module on one worker (--dist loadfile), so each of the two runs happens once.
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "results.json"

@@ -9,6 +9,8 @@ once a session, then run from npx's cache with ``node``; a missing ``npx`` fails
 need it, with the command that fixes it.
 
 Every test in this folder is marked ``e2e`` (``pytest -m "not e2e"`` runs the rest of the suite).
+The Inspector's tests share a module, which pytest-xdist (``--dist loadfile``) runs on one worker:
+one fetch a run, and never two workers filling npx's cache at the same time.
 """
 
 from __future__ import annotations
