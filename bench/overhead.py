@@ -74,12 +74,14 @@ async def measure(work: Path, *, iterations: int, warmup: int, sandbox_orders: i
         child_env(), slog,
     ) as proc:  # fmt: skip
         try:
-            await wait_http(f"{base_url}/_sandbox/clock", proc)
+            # The stdio servers start while the sandbox does (neither calls it before the first
+            # get_order), so the set-up costs the slowest start-up rather than the sum of them.
             async with (
                 Client(stdio_client(ours_stdio(base_url, state_dir), errlog=errlog), cache=None) as ours,
                 Client(stdio_client(floor_stdio(), errlog=errlog), cache=None) as floor,
                 httpx2.AsyncClient(base_url=base_url, headers=sandbox_credentials(), timeout=10.0) as http,
             ):
+                await wait_http(f"{base_url}/_sandbox/clock", proc)
                 return await _run(ours, floor, http, path, query, iterations, warmup)
         except BaseException as exc:
             raise RuntimeError(f"per-call overhead failed: {exc!r}\nsandbox log:\n{tail(sandbox_log)}\n"

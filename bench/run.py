@@ -77,13 +77,15 @@ PROFILES: dict[str, dict[str, Any]] = {
         "soak": {"sessions": 64, "minutes": 10.0, "control_minutes": 5.0, "rate": 80.0, "warmup": 30.0,
                  "sample_every": 5.0},
     },
+    # The least that still takes every measurement (the smoke test checks each was): server start-ups
+    # dominate, so one cold start each, two clients, quarter-second windows, a 1.5 s soak per arm.
     "quick": {
         "overhead": {"iterations": 6, "warmup": 2},
         "coldstart": {"runs": 1, "embedded_runs": 0},
-        "throughput": {"clients": 4, "seconds": 0.5, "rounds": 1},
+        "throughput": {"clients": 2, "seconds": 0.25, "rounds": 1},
         "paging": {"pages": 15, "delay": 0.02, "repeats": 1, "orders": 150},
-        "soak": {"sessions": 4, "minutes": 0.05, "control_minutes": 0.05, "rate": 20.0, "warmup": 1.0,
-                 "sample_every": 0.5, "log_probe_calls": 60},
+        "soak": {"sessions": 4, "minutes": 0.025, "control_minutes": 0.025, "rate": 20.0, "warmup": 0.25,
+                 "sample_every": 0.5, "log_probe_calls": 30},
     },
 }
 METRICS = ("sizes", "overhead", "coldstart", "throughput", "paging")  # the default run
@@ -393,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(METRICS),
                         help=f"comma-separated subset of {','.join(ALL_METRICS)} (default: all but the soak)")
     parser.add_argument("--soak-minutes", type=float, default=None,
-                        help="length of the soak's measured phase (default 10; quick 0.05)")
+                        help="length of the soak's measured phase (default 10; quick 0.025)")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     parser.add_argument("--update-md", action="store_true",

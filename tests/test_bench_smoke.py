@@ -24,6 +24,8 @@ from harness import p95  # noqa: E402
 from paging import per_page_for  # noqa: E402
 
 
+# The tests reading a run's report are marked e2e: the harness starts servers. pytest-xdist runs
+# this module on one worker (--dist loadfile), so each of the two runs happens once.
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "results.json"
@@ -36,6 +38,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads(out.read_text())
 
 
+@pytest.mark.e2e
 def test_report_shape(quick: dict) -> None:
     assert quick["mode"] == "quick"
     assert quick["machine"]["nproc"] >= 1 and quick["machine"]["cpu"] and quick["machine"]["python"]
@@ -47,6 +50,7 @@ def test_report_shape(quick: dict) -> None:
         assert row["target"] == "info" or row["met"] in (True, False), row
 
 
+@pytest.mark.e2e
 def test_sizes_measured(quick: dict) -> None:
     data = quick["results"]["sizes"]["data"]
     tl, go = data["tools_list"], data["get_order"]
@@ -70,6 +74,7 @@ def test_sizes_measured(quick: dict) -> None:
     assert 0 < go["text"]["tokens"] < go["raw_pretty"]["tokens"]
 
 
+@pytest.mark.e2e
 def test_latency_measurements_taken(quick: dict) -> None:
     over = quick["results"]["overhead"]["data"]
     assert over["iterations"] == 6
@@ -81,6 +86,7 @@ def test_latency_measurements_taken(quick: dict) -> None:
     assert cold["ours_ms"]["median"] > 0 and cold["floor_ms"]["median"] > 0
 
 
+@pytest.mark.e2e
 def test_throughput_and_paging_taken(quick: dict) -> None:
     tp = quick["results"]["throughput"]["data"]
     for side in ("ours", "floor"):
@@ -123,6 +129,7 @@ def quick_soak(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads(out.read_text())
 
 
+@pytest.mark.e2e
 def test_soak_calls_made_errors_counted_rss_sampled(quick_soak: dict) -> None:
     assert set(quick_soak["results"]) == {"soak"}
     data = quick_soak["results"]["soak"]["data"]

@@ -10,6 +10,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # each test runs a Python subprocess
+
 SCRIPT = textwrap.dedent(
     """
     import asyncio, logging, sys, tempfile

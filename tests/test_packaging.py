@@ -11,6 +11,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
@@ -26,6 +28,7 @@ def test_pyproject_lists_every_package():
     assert setuptools["package-dir"]["vtex_orders_mcp.bundled_prompts"] == "prompts"
 
 
+@pytest.mark.e2e  # pip builds the wheel in a subprocess
 def test_the_wheel_ships_prompts_and_data(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

@@ -4,8 +4,13 @@ Every server runs as ``python -m vtex_orders_mcp`` in a subprocess with a fresh 
 and an environment cleaned of any ``VTEX_*`` variable the developer may have exported (a real
 store's credentials must never reach a test). HTTP servers bind a free loopback port and are
 ready when ``/healthz`` answers; their combined output is kept in a file so tests can read the
-whole session's logs. The MCP Inspector CLI is run through ``npx`` with a pinned version; a
-missing ``npx`` fails the tests that need it, with the command that fixes it.
+whole session's logs. The MCP Inspector CLI is fetched through ``npx`` with a pinned version,
+once a session, then run from npx's cache with ``node``; a missing ``npx`` fails the tests that
+need it, with the command that fixes it.
+
+Every test in this folder is marked ``e2e`` (``pytest -m "not e2e"`` runs the rest of the suite).
+The Inspector's tests share a module, which pytest-xdist (``--dist loadfile``) runs on one worker:
+one fetch a run, and never two workers filling npx's cache at the same time.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +32,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from ports import free_port
 
 SERVER = [sys.executable, "-m", "vtex_orders_mcp"]
 ORDER = "v502556llux-01"  # the seed example order: in "handling", cancellable
@@ -39,6 +44,14 @@ NPX_MISSING = (
     "Debian/Ubuntu: apt-get install -y nodejs (and npm, if npx is still missing), then run again; "
     ".ci/run installs them when missing."
 )
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is end-to-end (marked ``e2e``)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def clean_env(state_dir: Path, **extra: str) -> dict[str, str]:
@@ -46,12 +59,6 @@ def clean_env(state_dir: Path, **extra: str) -> dict[str, str]:
     env.update(VTEX_MCP_STATE_DIR=str(state_dir), PYTHONUNBUFFERED="1", VTEX_SANDBOX_ORDERS="100")
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -170,10 +177,10 @@ def audit_events(state_dir: Path) -> list[dict[str, Any]]:
 
 @dataclass
 class Inspector:
-    npx: str
+    command: list[str]  # what starts the Inspector CLI: node and its cli.js, or npx and the package
 
     def run(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.npx, "-y", INSPECTOR, *args], capture_output=True, text=True,
+        return subprocess.run([*self.command, *args], capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)  # fmt: skip
 
     def json(self, *args: str, timeout: float = 120.0) -> dict[str, Any]:
@@ -182,13 +189,27 @@ class Inspector:
         return json.loads(out.stdout)
 
 
+def _installed_cli(npx: str) -> list[str] | None:
+    """``[node, cli.js]`` of the pinned Inspector in npx's cache, fetching it there if needed.
+
+    npx itself costs most of a second of CPU on every call; once it has the package, its ``bin``
+    is started with node directly (the same file npx would run). None if it cannot be located."""
+    where = subprocess.run([npx, "-y", "--package", INSPECTOR, "-c", "command -v mcp-inspector"],
+                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)  # fmt: skip
+    lines = where.stdout.strip().splitlines()
+    node = shutil.which("node")
+    if where.returncode != 0 or not lines or node is None or not Path(lines[-1]).is_file():
+        return None
+    return [node, str(Path(lines[-1]).resolve())]
+
+
 @pytest.fixture(scope="session")
 def inspector() -> Inspector:
     """The Inspector CLI, downloaded once per session (the first npx run fetches the package)."""
     npx = shutil.which("npx")
     if npx is None:
         pytest.fail(NPX_MISSING, pytrace=False)
-    tool = Inspector(npx)
+    tool = Inspector(_installed_cli(npx) or [npx, "-y", INSPECTOR])
     warm = tool.run("--cli", "--help", timeout=600)
     if "--cli" not in warm.stdout + warm.stderr:
         pytest.fail(f"could not fetch {INSPECTOR} with npx:\n{warm.stdout}\n{warm.stderr}", pytrace=False)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,22 +23,17 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from ports import free_port
 
 from vtex_orders_mcp.storage import SqliteStore
 from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]  # two real processes
 
 ORDER = "v502556llux-01"
 HTTP_TOKEN = "durability-token-0123456789"
 KILL_AFTER = 12  # executed writes before the kill
 SANDBOX_HEADERS = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -81,7 +75,7 @@ def _executed_interactions(sandbox_url: str) -> list[str]:
 
 async def test_every_executed_write_has_its_audit_record_after_sigkill(tmp_path):
     state = tmp_path / "state"
-    sb_port, port = _free_port(), _free_port()
+    sb_port, port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sb_port}"
     sandbox = server = None
     try:
