@@ -132,7 +132,8 @@ def start_http(tmp_path) -> Iterator[Any]:
     started: list[Process] = []
 
     def start(*, token: str | None = "e2e-token-0123456789", stateless: bool = False,
-              extra_args: list[str] = (), env: dict[str, str] | None = None, name: str = "http") -> HttpServer:  # fmt: skip
+              extra_args: list[str] = (), env: dict[str, str] | None = None,
+              name: str = "http") -> HttpServer:  # fmt: skip
         port = free_port()
         state = tmp_path / f"{name}-state"
         args = [*SERVER, "serve", "--transport", "http", "--port", str(port)]
@@ -156,9 +157,11 @@ def start_http(tmp_path) -> Iterator[Any]:
 async def http_client(url: str, token: str | None, **client_kwargs: Any):
     """An SDK ``Client`` over streamable HTTP sending ``Authorization: Bearer <token>``."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=60.0)) as hc:
-        async with Client(streamable_http_client(url, http_client=hc), **client_kwargs) as client:
-            yield client
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=60.0)) as hc,
+        Client(streamable_http_client(url, http_client=hc), **client_kwargs) as client,
+    ):
+        yield client
 
 
 def structured(result: Any) -> dict[str, Any]:
