@@ -119,8 +119,9 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
         proc.wait(timeout=grace)
 
 
-async def wait_http(url: str, proc: subprocess.Popen[bytes], *, timeout: float = 60.0,
-                    headers: dict[str, str] | None = None) -> None:
+async def wait_http(
+    url: str, proc: subprocess.Popen[bytes], *, timeout: float = 60.0, headers: dict[str, str] | None = None
+) -> None:
     """Poll ``url`` until it answers anything at all (any status), the child dies, or ``timeout``."""
     deadline = time.monotonic() + timeout
     async with httpx2.AsyncClient(timeout=2.0, headers=headers) as http:

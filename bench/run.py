@@ -44,20 +44,20 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench modules
 
-import anyio  # noqa: E402
-import coldstart  # noqa: E402
-import overhead  # noqa: E402
-import paging  # noqa: E402
-import sizes  # noqa: E402
-import soak  # noqa: E402
-import throughput  # noqa: E402
-from harness import BENCH_DIR, REPO_DIR, scratch  # noqa: E402
+import anyio
+import coldstart
+import overhead
+import paging
+import sizes
+import soak
+import throughput
+from harness import BENCH_DIR, REPO_DIR, scratch
 
 MARKDOWN = REPO_DIR / "BENCHMARKS.md"
 
@@ -74,8 +74,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "coldstart": {"runs": 9, "embedded_runs": 3},
         "throughput": {"clients": 32, "seconds": 5.0, "rounds": 2},
         "paging": {"pages": 15, "delay": 0.02, "repeats": 7, "orders": 150},
-        "soak": {"sessions": 64, "minutes": 10.0, "control_minutes": 5.0, "rate": 80.0, "warmup": 30.0,
-                 "sample_every": 5.0},
+        "soak": {
+            "sessions": 64,
+            "minutes": 10.0,
+            "control_minutes": 5.0,
+            "rate": 80.0,
+            "warmup": 30.0,
+            "sample_every": 5.0,
+        },
     },
     # The least that still takes every measurement (the smoke test checks each was): server start-ups
     # dominate, so one cold start each, two clients, quarter-second windows, a 1.5 s soak per arm.
@@ -84,8 +90,15 @@ PROFILES: dict[str, dict[str, Any]] = {
         "coldstart": {"runs": 1, "embedded_runs": 0},
         "throughput": {"clients": 2, "seconds": 0.25, "rounds": 1},
         "paging": {"pages": 15, "delay": 0.02, "repeats": 1, "orders": 150},
-        "soak": {"sessions": 4, "minutes": 0.025, "control_minutes": 0.025, "rate": 20.0, "warmup": 0.25,
-                 "sample_every": 0.5, "log_probe_calls": 30},
+        "soak": {
+            "sessions": 4,
+            "minutes": 0.025,
+            "control_minutes": 0.025,
+            "rate": 20.0,
+            "warmup": 0.25,
+            "sample_every": 0.5,
+            "log_probe_calls": 30,
+        },
     },
 }
 METRICS = ("sizes", "overhead", "coldstart", "throughput", "paging")  # the default run
@@ -230,8 +243,10 @@ def markdown(report: dict[str, Any]) -> str:
     if cold:
         extra = ""
         if "ours_embedded_sandbox_ms" in cold:
-            extra = (f"; without credentials (embedded sandbox built first) "
-                     f"{cold['ours_embedded_sandbox_ms']['median']:.1f} ms, {cold['ratio_embedded_sandbox']}x")
+            extra = (
+                f"; without credentials (embedded sandbox built first) "
+                f"{cold['ours_embedded_sandbox_ms']['median']:.1f} ms, {cold['ratio_embedded_sandbox']}x"
+            )
         lines += ["", f"Cold start, median of {cold['runs']} runs each: ours {cold['ours_ms']['median']:.1f} ms, "
                   f"floor {cold['floor_ms']['median']:.1f} ms{extra}."]  # fmt: skip
     tp = report["results"].get("throughput", {}).get("data")
@@ -243,10 +258,13 @@ def markdown(report: dict[str, Any]) -> str:
                   "with the server."]  # fmt: skip
     pg = report["results"].get("paging", {}).get("data")
     if pg:
-        lines += ["", f"Paging: {pg['orders']} orders, {pg['pages']} pages of {pg['per_page']}, "
-                  f"{pg['latency_ms_per_page']} ms injected per page, median of {pg['repeats']} runs each; "
-                  f"the same {pg['pages']} pages without injected latency took {pg['sequential_no_latency_ms']:.0f} ms "
-                  "(in-process sandbox and client CPU, which cannot overlap)."]
+        lines += [
+            "",
+            f"Paging: {pg['orders']} orders, {pg['pages']} pages of {pg['per_page']}, "
+            f"{pg['latency_ms_per_page']} ms injected per page, median of {pg['repeats']} runs each; "
+            f"the same {pg['pages']} pages without injected latency took {pg['sequential_no_latency_ms']:.0f} ms "
+            "(in-process sandbox and client CPU, which cannot overlap).",
+        ]
     sk = report["results"].get("soak", {}).get("data")
     if sk:
         lines += ["", *soak_markdown(sk)]
@@ -263,8 +281,10 @@ def separate_runs(report: dict[str, Any]) -> list[str]:
     lines = []
     for (command, generated), names in runs.items():
         run = report["results"][names[0]]["run"]
-        lines.append(f"Merged from a separate run ({', '.join(names)}): `{command}` on {generated}; "
-                     f"load average {run['loadavg_at_start'][0]} at start, {run['loadavg_at_end'][0]} at end.")
+        lines.append(
+            f"Merged from a separate run ({', '.join(names)}): `{command}` on {generated}; "
+            f"load average {run['loadavg_at_start'][0]} at start, {run['loadavg_at_end'][0]} at end."
+        )
     return lines
 
 
@@ -330,7 +350,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
 
@@ -392,14 +412,19 @@ def merge(previous: dict[str, Any] | None, report: dict[str, Any]) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and iterations (smoke test)")
-    parser.add_argument("--only", default=",".join(METRICS),
-                        help=f"comma-separated subset of {','.join(ALL_METRICS)} (default: all but the soak)")
-    parser.add_argument("--soak-minutes", type=float, default=None,
-                        help="length of the soak's measured phase (default 10; quick 0.025)")
+    parser.add_argument(
+        "--only",
+        default=",".join(METRICS),
+        help=f"comma-separated subset of {','.join(ALL_METRICS)} (default: all but the soak)",
+    )
+    parser.add_argument(
+        "--soak-minutes", type=float, default=None, help="length of the soak's measured phase (default 10; quick 0.025)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
-    parser.add_argument("--update-md", action="store_true",
-                        help=f"also rewrite the results section of {MARKDOWN.name} from this run")
+    parser.add_argument(
+        "--update-md", action="store_true", help=f"also rewrite the results section of {MARKDOWN.name} from this run"
+    )
     ns = parser.parse_args(argv)
     only = [m.strip() for m in ns.only.split(",") if m.strip()]
     unknown = set(only) - set(ALL_METRICS)
@@ -421,13 +446,20 @@ def main(argv: list[str] | None = None) -> int:
         results = anyio.run(run, profile, only, work)
     rows = [row for name in only for row in results[name]["rows"]]
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]  # the 1-minute figure includes this run
-    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    command = ("python bench/run.py" + (" --quick" if ns.quick else "")
-               + (f" --only {','.join(only)}" if only != list(METRICS) else "")
-               + (f" --soak-minutes {ns.soak_minutes:g}" if ns.soak_minutes is not None else ""))
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    command = (
+        "python bench/run.py"
+        + (" --quick" if ns.quick else "")
+        + (f" --only {','.join(only)}" if only != list(METRICS) else "")
+        + (f" --soak-minutes {ns.soak_minutes:g}" if ns.soak_minutes is not None else "")
+    )
     for result in results.values():  # which run took it, once merged with others
-        result["run"] = {"generated": generated, "command": command, "loadavg_at_start": info["loadavg_at_start"],
-                         "loadavg_at_end": info["loadavg_at_end"]}
+        result["run"] = {
+            "generated": generated,
+            "command": command,
+            "loadavg_at_start": info["loadavg_at_start"],
+            "loadavg_at_end": info["loadavg_at_end"],
+        }
     report = {
         "generated": generated,
         "mode": mode,

@@ -46,8 +46,11 @@ async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
     finally:
         await desk.aclose()
     tools_list = _tools_list(listed, top)
-    tools_list["support_desk"] = {"toolsets": sorted(SUPPORT_DESK), "tools": len(desk_listed.tools),
-                                  **size(compact(desk_listed.model_dump(by_alias=True, mode="json", exclude_none=True)))}
+    tools_list["support_desk"] = {
+        "toolsets": sorted(SUPPORT_DESK),
+        "tools": len(desk_listed.tools),
+        **size(compact(desk_listed.model_dump(by_alias=True, mode="json", exclude_none=True))),
+    }
     return {"tools_list": tools_list, "get_order": _get_order(answer, full, raw), "reads": reads}
 
 

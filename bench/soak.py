@@ -384,7 +384,12 @@ async def run_arm(work: Path, name: str, server: list[str], *, sessions: int, mi
                     warm, _, _ = await run_phase(pool, ids, seconds=warmup, rate=rate, call_timeout=call_timeout)
                     cpu_before = cpu_seconds(proc.pid)
                     tally, elapsed, samples = await run_phase(
-                        pool, ids, seconds=60 * minutes, rate=rate, call_timeout=call_timeout, pid=proc.pid,
+                        pool,
+                        ids,
+                        seconds=60 * minutes,
+                        rate=rate,
+                        call_timeout=call_timeout,
+                        pid=proc.pid,
                         sample_every=sample_every,
                     )
                     cpu = cpu_seconds(proc.pid) - cpu_before
@@ -460,8 +465,9 @@ def report(shipped: dict[str, Any], control: dict[str, Any], log_cost: dict[str,
             "python_mb": round(entries * log_cost["bytes_per_entry"] / MIB, 2),
             "python_slope_mb_per_min": round(entries_per_min * log_cost["bytes_per_entry"] / MIB, 3),
             "rss_slope_mb_per_min": attributed,
-            "rss_bytes_per_entry": (round(attributed * MIB / entries_per_min)
-                                    if attributed is not None and entries_per_min else None),
+            "rss_bytes_per_entry": (
+                round(attributed * MIB / entries_per_min) if attributed is not None and entries_per_min else None
+            ),
         },
     }
 

@@ -157,9 +157,11 @@ def start_http(tmp_path) -> Iterator[Any]:
 async def http_client(url: str, token: str | None, **client_kwargs: Any):
     """An SDK ``Client`` over streamable HTTP sending ``Authorization: Bearer <token>``."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=60.0)) as hc:
-        async with Client(streamable_http_client(url, http_client=hc), **client_kwargs) as client:
-            yield client
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=60.0)) as hc,
+        Client(streamable_http_client(url, http_client=hc), **client_kwargs) as client,
+    ):
+        yield client
 
 
 def structured(result: Any) -> dict[str, Any]:

@@ -181,12 +181,14 @@ async def test_two_step_token_across_stateless_replicas(start_http):
     a, b = replicas(start_http, VTEX_MCP_GUARD="token")
     balancer = RoundRobin([a.port, b.port])
     headers = {"Authorization": f"Bearer {a.token}"}
-    async with httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc:
-        async with Client(streamable_http_client(a.url, http_client=hc), mode="legacy") as c:
-            first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
-            assert first["status"] == "approval_required"
-            done = structured(await c.call_tool("confirm_write", first["confirmation"]))
-            assert done["status"] == "done"
+    async with (
+        httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc,
+        Client(streamable_http_client(a.url, http_client=hc), mode="legacy") as c,
+    ):
+        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+        assert first["status"] == "approval_required"
+        done = structured(await c.call_tool("confirm_write", first["confirmation"]))
+        assert done["status"] == "done"
     assert balancer.sent >= 3
 
 
@@ -194,10 +196,12 @@ async def test_elicitation_across_stateless_replicas(start_http):
     a, b = replicas(start_http)
     balancer = RoundRobin([a.port, b.port])
     headers = {"Authorization": f"Bearer {a.token}"}
-    async with httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc:
-        async with Client(streamable_http_client(a.url, http_client=hc), elicitation_callback=accept) as c:
-            done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
-            assert done["status"] == "done"
+    async with (
+        httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc,
+        Client(streamable_http_client(a.url, http_client=hc), elicitation_callback=accept) as c,
+    ):
+        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+        assert done["status"] == "done"
 
 
 def test_allow_lists_for_other_binds():

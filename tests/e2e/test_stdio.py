@@ -23,7 +23,9 @@ MODES = ["auto", "legacy"]
 
 
 def stdio(state_dir, **env: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"], env=clean_env(state_dir, **env))
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "vtex_orders_mcp"], env=clean_env(state_dir, **env)
+    )
 
 
 def answering(action: str, asked: list[str]):
