@@ -42,6 +42,7 @@ __all__ = [
     "REGISTER_CHANGES",
     "START_HANDLING",
     "TRACK",
+    "Refusal",
     "Rule",
     "meaning",
 ]
@@ -130,15 +131,24 @@ def partially_invoiced(order: Order) -> bool:
     return invoiced and order.get("status") != "invoiced"
 
 
-def _cancel_refused(order: Order) -> str | None:
+def _cancel_refused(order: Order) -> Refusal | None:
     if partially_invoiced(order):
-        return "partially invoiced orders cannot be canceled"
+        return Refusal("VTEX does not allow canceling a partially invoiced order")
     if order.get("isCompleted") is False:
-        return "incomplete orders cannot be canceled"
+        return Refusal("VTEX does not allow canceling an incomplete order", hinted=False)
     return None
 
 
 # --- rules -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why VTEX's rules refuse an action; ``hinted``: the operation's advice of what to do
+    instead applies (a return invoice for an invoiced order; not for one already canceled)."""
+
+    reason: str
+    hinted: bool = True
 
 
 @dataclass(frozen=True)
@@ -156,15 +166,20 @@ class Rule:
     allowed: frozenset[str]
     only: bool = False
     refused: frozenset[str] = frozenset()
-    check: Callable[[Order], str | None] | None = field(default=None, compare=False)
+    check: Callable[[Order], Refusal | None] | None = field(default=None, compare=False)
+    # Statuses whose refusal is said plainly, without the operation's hint of what to do instead
+    # (a cancel of an order that is already canceled needs no advice about return invoices).
+    done: Mapping[str, str] = field(default_factory=dict)
 
-    def refusal(self, order: Order) -> str | None:
+    def refusal(self, order: Order) -> Refusal | None:
         """Why VTEX refuses this action on ``order``, as documented; None when it does not."""
         status = order.get("status")
         if not isinstance(status, str):
             return None  # nothing to judge on: let VTEX decide
+        if status in self.done:
+            return Refusal(self.done[status], hinted=False)
         if status in self.refused or (self.only and status not in self.allowed):
-            return f"VTEX does not allow {self.action} in status '{status}'"
+            return Refusal(f"VTEX does not allow {self.action} in status '{status}'")
         return self.check(order) if self.check is not None else None
 
     def allows(self, order: Order) -> bool:
@@ -177,6 +192,7 @@ CANCEL = Rule(
     allowed=frozenset(MAIN) - {"invoiced", "canceled"},
     refused=frozenset({"invoiced", "canceled", "cancel", "invoice"}),
     check=_cancel_refused,
+    done={"canceled": "the order is already canceled", "cancel": "the order is already being canceled"},
 )
 START_HANDLING = Rule(action="starting handling", allowed=frozenset({"ready-for-handling"}), only=True)
 _MODIFIABLE = frozenset({"handling", "waiting-for-fulfillment", "ready-for-invoicing"})

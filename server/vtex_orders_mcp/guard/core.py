@@ -472,8 +472,8 @@ def _refusal(op: Operation, review: Review, *, asking: bool) -> Refused | None:
     """Nobody is asked about a write that cannot succeed, nor about one whose order cannot be shown
     (an approval is bound to what the human saw; without the order there is nothing to bind to)."""
     if review.refusal is not None:
-        hint = f" {op.hint}" if op.hint else ""
-        return Refused(f"{review.refusal}; nothing was asked or sent.{hint}", review.summary)
+        hint = f" {op.hint}" if op.hint and review.refusal.hinted else ""
+        return Refused(f"{review.refusal.reason}; nothing was asked or sent.{hint}", review.summary)
     if review.unread is not None and op.state_bound and asking:
         return Refused(
             f"the order could not be read to show the user what they would approve ({review.unread}); "

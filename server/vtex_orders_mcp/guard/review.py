@@ -20,6 +20,7 @@ from ..client import VtexClient
 from ..errors import VtexError, VtexNotFound
 from ..models import Args, as_given
 from ..registry import Operation, Registry
+from ..statuses import Refusal
 from ..views import Money
 from .binding import order_state
 
@@ -35,7 +36,7 @@ class Review:
 
     summary: str
     state: str | None = None
-    refusal: str | None = None
+    refusal: Refusal | None = None
     unread: str | None = None
 
 

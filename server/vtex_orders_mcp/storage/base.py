@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
-from ..redaction import redact
+from ..redaction import mask_text, redact, sensitive_values
 
 __all__ = ["Approval", "ApprovalStatus", "AuditRecord", "CallRecord", "Store"]
 
@@ -114,6 +114,9 @@ class Store(ABC):
         """Append one audit row (durable when this returns)."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         args_json = json.dumps(redact(arguments, self._secrets), sort_keys=True) if arguments is not None else None
+        # A summary quotes arguments (a hook URL, a note, shopper data): it is masked like them.
+        hidden = [*self._secrets, *sensitive_values(arguments)]
+        summary, detail = mask_text(summary, hidden), mask_text(detail, hidden)
         row = (
             now,
             call_id,
@@ -125,7 +128,7 @@ class Store(ABC):
             summary,
             upstream_status,
             receipt,
-            redact(detail, self._secrets) if detail else detail,
+            detail,
         )
         await self._append(row)
 
