@@ -56,7 +56,7 @@ def order_path() -> tuple[str, dict[str, str]]:
     from vtex_orders_mcp.models import GetOrder
     from vtex_orders_mcp.registry import BY_NAME, build_request
 
-    req = build_request(BY_NAME["get_order"], GetOrder(orderId=SEED_ORDER), "sandbox")
+    req = build_request(BY_NAME["get_order"], GetOrder(order_id=SEED_ORDER), "sandbox")
     return req.path, dict(req.query or {})
 
 
@@ -99,7 +99,7 @@ async def _run(ours: Client, floor: Client, http: httpx2.AsyncClient, path: str,
         return elapsed
 
     async def call_ours() -> float:
-        return await timed_tool(ours, "get_order", {"orderId": SEED_ORDER})
+        return await timed_tool(ours, "get_order", {"order_id": SEED_ORDER})
 
     async def call_noop() -> float:
         return await timed_tool(floor, "noop", {})

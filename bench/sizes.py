@@ -31,10 +31,10 @@ async def measure(state_dir: Path, *, top: int = 5) -> dict[str, Any]:
     try:
         async with Client(app.server, cache=None) as client:
             listed = await client.list_tools()
-            answer = await client.call_tool("get_order", {"orderId": SEED_ORDER})
-            full = await client.call_tool("get_order", {"orderId": SEED_ORDER, "view": "full"})
+            answer = await client.call_tool("get_order", {"order_id": SEED_ORDER})
+            full = await client.call_tool("get_order", {"order_id": SEED_ORDER, "view": "full"})
             reads = await _reads(app, client)
-        raw = await app.client.call(BY_NAME["get_order"], GetOrder(orderId=SEED_ORDER))
+        raw = await app.client.call(BY_NAME["get_order"], GetOrder(order_id=SEED_ORDER))
     finally:
         await app.aclose()
     if answer.is_error or full.is_error:
@@ -63,9 +63,9 @@ async def _reads(app: Any, client: Client) -> list[dict[str, Any]]:
     newest = (await client.call_tool("list_orders", {"per_page": 1})).structured_content["orders"][0]["orderId"]
     calls = (
         ("list_orders", {}),
-        ("get_order_group", {"orderGroup": "v502556lspt"}),  # the seed order's purchase
-        ("get_order_conversation", {"orderId": newest}),
-        ("get_payment_transaction", {"orderId": newest}),
+        ("get_order_group", {"order_group": "v502556lspt"}),  # the seed order's purchase
+        ("get_order_conversation", {"order_id": newest}),
+        ("get_payment_transaction", {"order_id": newest}),
     )
     rows = []
     for name, arguments in calls:

@@ -124,8 +124,8 @@ def _request(kind: str, order_id: str, rng: random.Random) -> tuple[str, dict[st
             return "list_orders", {"status": rng.choice(LIST_STATUSES)}
         return "list_orders", {"page": rng.randint(1, 5)}
     if kind == "cancel_order_unconfirmed":
-        return "cancel_order", {"orderId": order_id, "reason": "soak test: never to be confirmed"}
-    return kind, {"orderId": order_id}
+        return "cancel_order", {"order_id": order_id, "reason": "soak test: never to be confirmed"}
+    return kind, {"order_id": order_id}
 
 
 async def call_once(client: Client, kind: str, order_id: str, rng: random.Random) -> tuple[str, str] | None:

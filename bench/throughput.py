@@ -52,7 +52,7 @@ async def measure(work: Path, *, clients: int, seconds: float, rounds: int) -> d
             await wait_http(f"http://{LOOPBACK}:{ours_port}/healthz", ours_proc)
             await wait_http(f"http://{LOOPBACK}:{floor_port}/mcp", floor_proc)
             targets = {
-                "ours": (f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"orderId": SEED_ORDER}, ours_proc.pid),
+                "ours": (f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"order_id": SEED_ORDER}, ours_proc.pid),
                 "floor": (f"http://{LOOPBACK}:{floor_port}/mcp", "noop", {}, floor_proc.pid),
             }
             with anyio.fail_after(120 + rounds * 2 * seconds):

@@ -26,7 +26,7 @@ from vtex_orders_mcp.server import build_server
 pytestmark = pytest.mark.anyio
 
 ORDER = "v502556llux-01"
-CANCEL = {"orderId": ORDER, "reason": "customer asked"}
+CANCEL = {"order_id": ORDER, "reason": "customer asked"}
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
 
 
@@ -144,7 +144,7 @@ async def test_a_guessed_or_borrowed_page_url_finds_nothing(tmp_path):
     app = make_app(tmp_path)
     async with Client(app.server) as c:
         first = await ask(c)
-        second = await ask(c, "add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
+        second = await ask(c, "add_order_interaction", {"order_id": ORDER, "source": "support", "message": "hi"})
         url = first["approval"]["url"]
         base, approval_id, key = url.rsplit("/", 2)
         other_id = second["approval"]["id"]
@@ -177,14 +177,14 @@ async def test_an_approval_holds_for_its_own_call_only(tmp_path):
     app = make_app(tmp_path)
     other = next(o["orderId"] for o in app.sandbox.store.orders.values()
                  if o["status"] == "handling" and o["orderId"] != ORDER)  # fmt: skip
-    note = {"orderId": ORDER, "source": "support", "message": "called the customer"}
+    note = {"order_id": ORDER, "source": "support", "message": "called the customer"}
     async with Client(app.server) as c:
         asked = await ask(c, "add_order_interaction", note)
         page = Page(asked["approval"]["url"])
         await page.decide("approve")
         await page.aclose()
         same = await ask(c, "add_order_interaction", note)  # the same call again is a new change
-        again = await ask(c, "add_order_interaction", {**note, "orderId": other})
+        again = await ask(c, "add_order_interaction", {**note, "order_id": other})
         reworded = await ask(c, "add_order_interaction", {**note, "message": "called again"})
     ids = {asked["approval"]["id"], same["approval"]["id"], again["approval"]["id"], reworded["approval"]["id"]}
     assert len(ids) == 4

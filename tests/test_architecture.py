@@ -50,26 +50,26 @@ def test_no_tool_name_literal_outside_the_registry():
 
 
 class FlagOrder(m.Args):
-    orderId: m.OrderId
+    order_id: m.OrderId
     message: str = Field(min_length=1, max_length=40, description="a word for the support team")
     source: str = Field("support flag", max_length=40)
 
 
 class OrderBrief(m.Args):
-    orderId: m.OrderId
+    order_id: m.OrderId
 
 
 FLAG = Operation(
     name="flag_order", title="Flag order", method="POST", path="/api/oms/pvt/orders/{orderId}/interactions",
-    args=FlagOrder, kind="write", group="orders", order_arg="orderId", answers_document=False,
+    args=FlagOrder, kind="write", group="orders", order_arg="order_id", answers_document=False,
     summary=lambda args, order, money: f"flag: {args.message}",
     description="Put a flag on an order for the support team (a note in its interaction log).",
-    example=Example({"orderId": SEED, "message": "vip"}),
+    example=Example({"order_id": SEED, "message": "vip"}),
 )  # fmt: skip
 BRIEF = Operation(
     name="get_order_brief", title="Get order brief", method="GET", path="/api/oms/pvt/orders/{orderId}",
     args=OrderBrief, kind="read", group="orders", view=views.ORDER,
-    description="The order, compact, by orderId.", example=Example({"orderId": SEED}),
+    description="The order, compact, by order_id.", example=Example({"order_id": SEED}),
 )  # fmt: skip
 EXTENDED = Registry((*OPERATIONS, BRIEF, FLAG))
 
@@ -83,15 +83,15 @@ def app(tmp_path):
 async def test_a_new_operation_is_listed_and_read(app):
     async with Client(app.server) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
-        brief = await c.call_tool("get_order_brief", {"orderId": SEED})
+        brief = await c.call_tool("get_order_brief", {"order_id": SEED})
     assert {"get_order_brief", "flag_order", CHECK_TOOL} <= set(tools)
     flag = tools["flag_order"]
     assert flag.annotations.read_only_hint is False and flag.annotations.destructive_hint is False
     assert flag.meta == {"vtex": {"method": "POST", "path": "/api/oms/pvt/orders/{orderId}/interactions"}}
     assert (
-        flag.input_schema["required"] == ["orderId", "message"] and flag.input_schema["additionalProperties"] is False
+        flag.input_schema["required"] == ["order_id", "message"] and flag.input_schema["additionalProperties"] is False
     )
-    jsonschema.validate({"orderId": SEED, "message": "vip"}, flag.input_schema)
+    jsonschema.validate({"order_id": SEED, "message": "vip"}, flag.input_schema)
     assert tools["get_order_brief"].annotations.read_only_hint is True
     assert not brief.is_error and brief.structured_content["order"]["orderId"] == SEED
 
@@ -105,7 +105,7 @@ async def test_a_new_write_is_guarded_by_both_channels(app):
         return types.ElicitResult(action="accept", content={})
 
     async with Client(app.server) as plain:  # no elicitation: the approval page, nothing sent until approved
-        pending = await plain.call_tool("flag_order", {"orderId": SEED, "message": "vip"})
+        pending = await plain.call_tool("flag_order", {"order_id": SEED, "message": "vip"})
         assert pending.structured_content["status"] == "approval_required"
         assert app.sandbox.writes() == []
         url = pending.structured_content["approval"]["url"]
@@ -120,7 +120,7 @@ async def test_a_new_write_is_guarded_by_both_channels(app):
     assert [w.route for w in app.sandbox.writes()] == ["POST /api/oms/pvt/orders/{orderId}/interactions"]
     app.sandbox.clear_log()
     async with Client(app.server, elicitation_callback=approve) as asking:
-        done = await asking.call_tool("flag_order", {"orderId": SEED, "message": "urgent"})
+        done = await asking.call_tool("flag_order", {"order_id": SEED, "message": "urgent"})
     assert done.structured_content["status"] == "done"
     assert len(asked) == 1 and "Flag order v502556llux-01 — handling" in asked[0] and "flag: urgent" in asked[0]
     assert len(app.sandbox.writes()) == 1

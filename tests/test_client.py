@@ -54,7 +54,7 @@ def make(tmp_path, rec, **env):
 async def test_app_key_auth_headers_and_url(tmp_path):
     rec = Recorder(httpx2.Response(200, json={"orderId": "v1-01"}))
     client, _ = make(tmp_path, rec)
-    assert await client.call(GET, GetOrder(orderId="v1-01")) == {"orderId": "v1-01"}
+    assert await client.call(GET, GetOrder(order_id="v1-01")) == {"orderId": "v1-01"}
     req = rec.requests[0]
     assert str(req.url) == "https://acme.vtexcommercestable.com.br/api/oms/pvt/orders/v1-01"
     assert req.headers["X-VTEX-API-AppKey"] == KEY and req.headers["X-VTEX-API-AppToken"] == TOKEN
@@ -65,7 +65,7 @@ async def test_app_key_auth_headers_and_url(tmp_path):
 async def test_cookie_auth_headers(tmp_path):
     rec = Recorder(httpx2.Response(200, json={}))
     client, _ = make(tmp_path, rec, VTEX_APP_KEY=None, VTEX_APP_TOKEN=None, VTEX_AUTH_COOKIE=COOKIE)
-    await client.call(GET, GetOrder(orderId="v1-01"))
+    await client.call(GET, GetOrder(order_id="v1-01"))
     req = rec.requests[0]
     assert req.headers["VtexIdclientAutCookie"] == COOKIE
     assert "X-VTEX-API-AppKey" not in req.headers
@@ -74,7 +74,7 @@ async def test_cookie_auth_headers(tmp_path):
 async def test_base_url_override(tmp_path):
     rec = Recorder(httpx2.Response(200, json={}))
     client, _ = make(tmp_path, rec, VTEX_BASE_URL="http://127.0.0.1:8787/")
-    await client.call(GET, GetOrder(orderId="v1-01"))
+    await client.call(GET, GetOrder(order_id="v1-01"))
     assert str(rec.requests[0].url) == "http://127.0.0.1:8787/api/oms/pvt/orders/v1-01"
 
 
@@ -85,7 +85,7 @@ async def test_read_retried_on_429_honouring_retry_after(tmp_path):
         httpx2.Response(200, json={"ok": True}),
     )
     client, sleeps = make(tmp_path, rec)
-    assert await client.call(GET, GetOrder(orderId="v1-01")) == {"ok": True}
+    assert await client.call(GET, GetOrder(order_id="v1-01")) == {"ok": True}
     assert len(rec.requests) == 3
     assert sleeps.calls[0] >= 2.0  # Retry-After honoured
     assert sleeps.calls[1] <= 0.5  # then jittered backoff (base 0.25 * 2)
@@ -95,7 +95,7 @@ async def test_read_gives_up_after_max_retries(tmp_path):
     rec = Recorder(httpx2.Response(503, text="upstream down"))
     client, sleeps = make(tmp_path, rec, VTEX_MAX_RETRIES="2")
     with pytest.raises(VtexServerError, match="503"):
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert len(rec.requests) == 3 and len(sleeps.calls) == 2
 
 
@@ -103,7 +103,7 @@ async def test_retry_after_longer_than_cap_is_reported_not_slept(tmp_path):
     rec = Recorder(httpx2.Response(429, headers={"Retry-After": "120"}))
     client, sleeps = make(tmp_path, rec)
     with pytest.raises(VtexRateLimited) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert info.value.retry_after == 120 and "wait 120 s" in str(info.value)
     assert sleeps.calls == [] and len(rec.requests) == 1
 
@@ -113,7 +113,7 @@ async def test_writes_are_never_retried(tmp_path, status):
     rec = Recorder(httpx2.Response(status, headers={"Retry-After": "0"}))
     client, sleeps = make(tmp_path, rec)
     with pytest.raises((VtexRateLimited, VtexServerError)):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert len(rec.requests) == 1 and sleeps.calls == []
 
 
@@ -121,7 +121,7 @@ async def test_write_timeout_is_outcome_unknown(tmp_path):
     rec = Recorder(httpx2.ReadTimeout("slow"))
     client, _ = make(tmp_path, rec)
     with pytest.raises(VtexOutcomeUnknown, match="may or may not"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert len(rec.requests) == 1
 
 
@@ -129,14 +129,14 @@ async def test_write_connect_error_says_nothing_was_sent(tmp_path):
     rec = Recorder(httpx2.ConnectError("refused"))
     client, _ = make(tmp_path, rec)
     with pytest.raises(VtexUnavailable, match="Nothing was sent"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
 
 
 async def test_read_timeout_is_reported_after_retries(tmp_path):
     rec = Recorder(httpx2.ReadTimeout("slow"))
     client, _sleeps = make(tmp_path, rec, VTEX_MAX_RETRIES="1")
     with pytest.raises(VtexTimeout, match="timed out"):
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert len(rec.requests) == 2
 
 
@@ -148,7 +148,7 @@ async def test_deadline_applies_to_transports_without_timeouts(tmp_path):
     client = VtexClient(settings(tmp_path, VTEX_TIMEOUT="0.05", VTEX_MAX_RETRIES="0"), httpx2.MockTransport(slow))
     with anyio.fail_after(2):
         with pytest.raises(VtexTimeout):
-            await client.call(GET, GetOrder(orderId="v1-01"))
+            await client.call(GET, GetOrder(order_id="v1-01"))
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ async def test_error_mapping(tmp_path, status, body, exc, text):
     resp = httpx2.Response(status, json=body) if isinstance(body, dict) else httpx2.Response(status, text=body)
     client, _ = make(tmp_path, Recorder(resp))
     with pytest.raises(exc) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert text in str(info.value)
     assert info.value.status == status and "get order v1-01" in str(info.value)
 
@@ -178,7 +178,7 @@ async def test_malformed_json_is_a_clear_error(tmp_path):
     rec = Recorder(httpx2.Response(200, content=b'{"orderId": ', headers={"content-type": "application/json"}))
     client, _ = make(tmp_path, rec, VTEX_MAX_RETRIES="0")
     with pytest.raises(VtexBadResponse, match="malformed JSON"):
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
 
 
 async def test_secrets_never_in_errors_or_logs(tmp_path, caplog):
@@ -186,7 +186,7 @@ async def test_secrets_never_in_errors_or_logs(tmp_path, caplog):
     rec = Recorder(httpx2.Response(403, text="denied"), httpx2.ReadTimeout(f"timeout {TOKEN}"))
     client, _ = make(tmp_path, rec, VTEX_MAX_RETRIES="0")
     errors = []
-    for op, args in ((GET, GetOrder(orderId="v1-01")), (CANCEL, CancelOrder(orderId="v1-01", reason="x"))):
+    for op, args in ((GET, GetOrder(order_id="v1-01")), (CANCEL, CancelOrder(order_id="v1-01", reason="x"))):
         try:
             await client.call(op, args)
         except Exception as exc:
@@ -216,14 +216,14 @@ async def test_concurrency_is_bounded(tmp_path):
     client = VtexClient(settings(tmp_path, VTEX_MAX_CONCURRENCY="3"), httpx2.MockTransport(handler))
     async with anyio.create_task_group() as tg:
         for i in range(12):
-            tg.start_soon(client.call, GET, GetOrder(orderId=f"v{i}-01"))
+            tg.start_soon(client.call, GET, GetOrder(order_id=f"v{i}-01"))
     assert peak == 3
 
 
 def test_request_body_is_json(tmp_path):
     from vtex_orders_mcp.registry import build_request
 
-    req = build_request(CANCEL, CancelOrder(orderId="v1-01", reason="stock"), "acme")
+    req = build_request(CANCEL, CancelOrder(order_id="v1-01", reason="stock"), "acme")
     assert json.dumps(req.body) == '{"reason": "stock"}'
 
 
@@ -233,7 +233,7 @@ SETTINGS_PUT = BY_NAME["update_order_modification_settings"]
 def settings_args():
     from vtex_orders_mcp.models import UpdateModSettings
 
-    return UpdateModSettings(rolloutConfiguration={"enableApi": True})
+    return UpdateModSettings(rollout_configuration={"enable_api": True})
 
 
 @pytest.mark.parametrize(

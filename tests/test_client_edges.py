@@ -114,7 +114,7 @@ def slow_vtex():
 
 
 def modification():
-    return CreateModification(changeOrderId="v1-01", reason="x", add=[{"id": "1", "quantity": 1}])
+    return CreateModification(order_id="v1-01", reason="x", add=[{"id": "1", "quantity": 1}])
 
 
 async def test_operation_timeout_longer_than_the_default_applies_on_a_real_socket(tmp_path, slow_vtex):
@@ -149,7 +149,7 @@ async def test_operation_timeout_still_bounds_the_whole_attempt(tmp_path, slow_v
 async def test_each_request_carries_its_operations_timeouts(tmp_path):
     client, requests = make(tmp_path, httpx2.Response(200, json={"requestId": "r1"}))
     await client.call(MODIFY, modification())
-    await client.call(GET, GetOrder(orderId="v1-01"))
+    await client.call(GET, GetOrder(order_id="v1-01"))
     slow, default = (r.extensions["timeout"] for r in requests)
     assert MODIFY.timeout == 20.0
     assert slow == {"connect": 5.0, "read": 20.0, "write": 20.0, "pool": 20.0}
@@ -170,7 +170,7 @@ async def test_redirect_is_an_error_naming_host_and_path_only(tmp_path):
     login = "https://acme.myvtex.com/admin/login?returnUrl=%2Forders&token=QUERYSECRET#frag"
     client, requests = make(tmp_path, httpx2.Response(302, headers={"location": login}, content=HTML))
     with pytest.raises(VtexRedirected) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     message = str(info.value)
     assert "302" in message and "acme.myvtex.com/admin/login" in message
     assert "QUERYSECRET" not in message and "returnUrl" not in message and "frag" not in message
@@ -182,7 +182,7 @@ async def test_redirect_is_an_error_naming_host_and_path_only(tmp_path):
 async def test_relative_redirect_is_resolved_and_secrets_in_its_path_masked(tmp_path):
     client, _ = make(tmp_path, httpx2.Response(301, headers={"location": f"/login/{TOKEN}?next=/x"}))
     with pytest.raises(VtexRedirected) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert "acme.vtexcommercestable.com.br/login/***" in str(info.value)
     assert TOKEN not in str(info.value) and "next" not in str(info.value)
 
@@ -190,14 +190,14 @@ async def test_relative_redirect_is_resolved_and_secrets_in_its_path_masked(tmp_
 async def test_redirected_write_is_refused_and_not_resent(tmp_path):
     client, requests = make(tmp_path, httpx2.Response(307, headers={"location": "https://elsewhere.example/x"}))
     with pytest.raises(VtexRedirected, match=r"elsewhere\.example/x"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert len(requests) == 1
 
 
 async def test_303_after_a_write_is_outcome_unknown(tmp_path):
     client, requests = make(tmp_path, httpx2.Response(303, headers={"location": "/api/oms/pvt/orders/v1-01"}))
     with pytest.raises(VtexOutcomeUnknown, match="303"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert len(requests) == 1
 
 
@@ -208,7 +208,7 @@ async def test_redirect_through_the_tools_is_a_clear_error_in_both_views(tmp_pat
     app = app_on(tmp_path, vtex)
     async with Client(app.server) as c:
         for view in ("compact", "full"):
-            result = await c.call_tool("get_order", {"orderId": "v1-01", "view": view})
+            result = await c.call_tool("get_order", {"order_id": "v1-01", "view": view})
             assert result.is_error and result.structured_content is None
             assert text(result).startswith(
                 "failed to get order v1-01: VTEX answered 302, a redirect to acme.myvtex.com/admin/login,"
@@ -219,12 +219,12 @@ async def test_redirect_through_the_tools_is_a_clear_error_in_both_views(tmp_pat
 @pytest.mark.parametrize(
     ("tool", "args"),
     [
-        ("get_order", {"orderId": "v1-01"}),
-        ("get_order", {"orderId": "v1-01", "view": "full"}),
-        ("get_order_group", {"orderGroup": "v1"}),
+        ("get_order", {"order_id": "v1-01"}),
+        ("get_order", {"order_id": "v1-01", "view": "full"}),
+        ("get_order_group", {"order_group": "v1"}),
         ("list_orders", {}),
-        ("get_payment_transaction", {"orderId": "v1-01"}),
-        ("get_order_conversation", {"orderId": "v1-01"}),
+        ("get_payment_transaction", {"order_id": "v1-01"}),
+        ("get_order_conversation", {"order_id": "v1-01"}),
         ("get_hook_config", {}),
     ],
 )
@@ -243,7 +243,7 @@ async def test_html_page_answered_200_is_a_clear_read_error(tmp_path, tool, args
 async def test_unreadable_read_is_retried_like_other_transient_failures(tmp_path):
     page = httpx2.Response(200, headers={"content-type": "text/html"}, content=HTML)
     client, requests = make(tmp_path, page, httpx2.Response(200, json={"orderId": "v1-01"}))
-    assert await client.call(GET, GetOrder(orderId="v1-01")) == {"orderId": "v1-01"}
+    assert await client.call(GET, GetOrder(order_id="v1-01")) == {"orderId": "v1-01"}
     assert len(requests) == 2
 
 
@@ -258,7 +258,7 @@ async def test_unreadable_read_is_retried_like_other_transient_failures(tmp_path
 async def test_write_answered_2xx_with_an_unreadable_body_is_outcome_unknown(tmp_path, body, content_type, what):
     client, requests = make(tmp_path, httpx2.Response(200, headers={"content-type": content_type}, content=body))
     with pytest.raises(VtexOutcomeUnknown) as info:
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert what in str(info.value) and "whether it was applied is unknown" in str(info.value)
     assert len(requests) == 1
 
@@ -266,15 +266,15 @@ async def test_write_answered_2xx_with_an_unreadable_body_is_outcome_unknown(tmp
 @pytest.mark.parametrize(
     ("op", "args", "body", "shape"),
     [
-        (GET, GetOrder(orderId="v1-01"), "maintenance", "a JSON string where an object"),
+        (GET, GetOrder(order_id="v1-01"), "maintenance", "a JSON string where an object"),
         (BY_NAME["get_order_group"], None, {"orderId": "v1-01"}, "a JSON object where an array"),
-        (BY_NAME["get_order_conversation"], OrderOnly(orderId="v1-01"), 3, "a JSON number where an array"),
+        (BY_NAME["get_order_conversation"], OrderOnly(order_id="v1-01"), 3, "a JSON number where an array"),
     ],
 )
 async def test_json_of_the_wrong_shape_for_a_compact_view_is_a_bad_response(tmp_path, op, args, body, shape):
     from vtex_orders_mcp.models import GetOrderGroup
 
-    args = args or GetOrderGroup(orderGroup="v1")
+    args = args or GetOrderGroup(order_group="v1")
     client, _ = make(tmp_path, httpx2.Response(200, json=body), VTEX_MAX_RETRIES="0")
     with pytest.raises(VtexBadResponse, match=shape):
         await client.call(op, args)
@@ -288,16 +288,16 @@ async def test_answers_without_content_still_work(tmp_path):
         httpx2.Response(200, headers={"content-type": "text/plain"}, content=b"OK"),
         httpx2.Response(200, json=None),
     )
-    assert await client.call(start, OrderOnly(orderId="v1-01")) is None
+    assert await client.call(start, OrderOnly(order_id="v1-01")) is None
     # A documented no-content answer that carries stray text anyway is passed on, not refused.
-    assert await client.call(NOTE, AddInteraction(orderId="v1-01", source="s", message="m")) == "OK"
-    assert await client.call(GET, GetOrder(orderId="v1-01")) is None  # JSON null: the view's "nothing"
+    assert await client.call(NOTE, AddInteraction(order_id="v1-01", source="s", message="m")) == "OK"
+    assert await client.call(GET, GetOrder(order_id="v1-01")) is None  # JSON null: the view's "nothing"
 
 
 async def test_html_is_refused_even_where_no_content_is_expected(tmp_path):
     client, _ = make(tmp_path, httpx2.Response(200, headers={"content-type": "text/html"}, content=HTML))
     with pytest.raises(VtexOutcomeUnknown, match="HTML page"):
-        await client.call(NOTE, AddInteraction(orderId="v1-01", source="s", message="m"))
+        await client.call(NOTE, AddInteraction(order_id="v1-01", source="s", message="m"))
 
 
 def test_operations_without_a_document_are_writes():
@@ -313,7 +313,7 @@ async def test_unreadable_write_through_the_tools_is_outcome_unknown_and_audited
 
     app = app_on(tmp_path, vtex, guard="off")
     async with Client(app.server) as c:
-        result = await c.call_tool("cancel_order", {"orderId": "v1-01", "reason": "x"})
+        result = await c.call_tool("cancel_order", {"order_id": "v1-01", "reason": "x"})
     assert result.is_error and text(result).startswith("Outcome unknown:"), text(result)
     assert "Nothing was resubmitted" in text(result) and "Order v1-01 is now 'handling'" in text(result)
     events = [r.event for r in await SqliteStore(tmp_path / "state" / "audit.sqlite3").recent(tool="cancel_order")]
@@ -327,26 +327,26 @@ async def test_unreadable_write_through_the_tools_is_outcome_unknown_and_audited
 @pytest.mark.parametrize("streamed", [False, True], ids=["decoded-by-transport", "decoded-while-reading"])
 async def test_undecodable_read_is_a_bad_response_and_retried(tmp_path, streamed):
     client, requests = make(tmp_path, undecodable(streamed=streamed), httpx2.Response(200, json={"orderId": "v1"}))
-    assert await client.call(GET, GetOrder(orderId="v1-01")) == {"orderId": "v1"}
+    assert await client.call(GET, GetOrder(order_id="v1-01")) == {"orderId": "v1"}
     assert len(requests) == 2
 
     client, _ = make(tmp_path, undecodable(streamed=streamed), VTEX_MAX_RETRIES="0")
     with pytest.raises(VtexBadResponse, match="does not decode"):
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["decoded-by-transport", "decoded-while-reading"])
 async def test_undecodable_write_is_outcome_unknown_never_resent(tmp_path, streamed):
     client, requests = make(tmp_path, undecodable(streamed=streamed))
     with pytest.raises(VtexOutcomeUnknown, match="does not decode"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert len(requests) == 1
 
 
 async def test_undecodable_error_answer_keeps_its_status(tmp_path):
     client, _ = make(tmp_path, undecodable(409, streamed=True))
     with pytest.raises(VtexConflict) as info:
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="x"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
     assert info.value.status == 409
 
 
@@ -360,7 +360,7 @@ async def test_undecodable_write_through_the_tools_is_audited(tmp_path):
 
     app = app_on(tmp_path, vtex, guard="off")
     async with Client(app.server) as c:
-        result = await c.call_tool("add_order_interaction", {"orderId": "v1-01", "source": "s", "message": "m"})
+        result = await c.call_tool("add_order_interaction", {"order_id": "v1-01", "source": "s", "message": "m"})
     assert result.is_error and text(result).startswith("Outcome unknown:"), text(result)
     events = [
         r.event for r in await SqliteStore(tmp_path / "state" / "audit.sqlite3").recent(tool="add_order_interaction")
@@ -376,7 +376,7 @@ async def test_secrets_echoed_in_an_error_body_are_masked(tmp_path):
     envelope = {"error": {"code": "OMS003", "message": f"The appKey {KEY} is not authorized (token {TOKEN})"}}
     client, _ = make(tmp_path, httpx2.Response(403, json=envelope))
     with pytest.raises(VtexAuthError) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     exc = info.value
     assert "The appKey *** is not authorized (token ***)" in str(exc)
     for value in (str(exc), repr(exc), exc.message, exc.vtex_message):
@@ -387,7 +387,7 @@ async def test_secret_cut_by_the_500_character_limit_does_not_leak_half(tmp_path
     body = "x" * (500 - len(TOKEN) // 2) + TOKEN + " trailing text"
     client, _ = make(tmp_path, httpx2.Response(500, text=body), VTEX_MAX_RETRIES="0")
     with pytest.raises(Exception) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert TOKEN[: len(TOKEN) // 2] not in str(info.value)
 
 
@@ -400,7 +400,7 @@ async def test_auth_cookie_echoed_in_a_code_is_masked(tmp_path):
         VTEX_AUTH_COOKIE=COOKIE,
     )
     with pytest.raises(VtexAuthError) as info:
-        await client.call(GET, GetOrder(orderId="v1-01"))
+        await client.call(GET, GetOrder(order_id="v1-01"))
     assert COOKIE not in str(info.value) and info.value.code == "***"
 
 
@@ -410,7 +410,7 @@ async def test_secret_in_an_error_body_never_reaches_the_model(tmp_path):
 
     app = app_on(tmp_path, vtex)
     async with Client(app.server) as c:
-        for tool, args in (("get_order", {"orderId": "v1-01"}), ("get_hook_config", {})):
+        for tool, args in (("get_order", {"order_id": "v1-01"}), ("get_hook_config", {})):
             result = await c.call_tool(tool, args)
             assert result.is_error and "***" in text(result)
             assert KEY not in text(result) and TOKEN not in text(result)
@@ -435,13 +435,13 @@ async def test_slow_vtex_fixture_really_is_slow(tmp_path, slow_vtex):
 async def test_an_error_message_that_is_not_text_is_still_a_clear_error(tmp_path):
     client, _ = make(tmp_path, httpx2.Response(409, json={"error": {"code": "OMS999", "message": {"en": "no"}}}))
     with pytest.raises(VtexConflict, match='"en": "no"'):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="r"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="r"))
 
 
 async def test_an_empty_2xx_where_vtex_sends_a_receipt_is_outcome_unknown(tmp_path):
     client, requests = make(tmp_path, httpx2.Response(200, content=b""))
     with pytest.raises(VtexOutcomeUnknown, match="empty answer"):
-        await client.call(CANCEL, CancelOrder(orderId="v1-01", reason="r"))
+        await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="r"))
     assert len(requests) == 1  # never resent
     client, _ = make(tmp_path, httpx2.Response(200, content=b""))
-    assert await client.call(NOTE, AddInteraction(orderId="v1-01", source="s", message="m")) is None
+    assert await client.call(NOTE, AddInteraction(order_id="v1-01", source="s", message="m")) is None

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent(
     async def main():
         app = build_server(Settings.from_env({}, state_dir=Path(tempfile.mkdtemp()), sandbox_orders=10))
         async with Client(app.server) as client:
-            result = await client.call_tool("get_order", {"orderId": "v502556llux-01"})
+            result = await client.call_tool("get_order", {"order_id": "v502556llux-01"})
         assert not result.is_error
         await app.aclose()
 

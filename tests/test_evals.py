@@ -60,11 +60,11 @@ BROKEN = {
     "steps": [
         {
             "call": "get_order",
-            "arguments": {"orderId": "v502556llux-01"},
+            "arguments": {"order_id": "v502556llux-01"},
             "expect": {"equals": {"structured.order.status": "invoiced"}},
         },
-        {"call": "cancel_order", "arguments": {"orderId": "v502556llux-01", "reason": "x"}},
-        {"call": "get_order", "arguments": {"orderId": "nope123-01"}},
+        {"call": "cancel_order", "arguments": {"order_id": "v502556llux-01", "reason": "x"}},
+        {"call": "get_order", "arguments": {"order_id": "nope123-01"}},
     ],
     "after": {"equals": {"write_routes": {"POST /api/oms/pvt/orders/{orderId}/cancel": 1}}},
 }
@@ -90,8 +90,8 @@ def test_unused_scripted_answer_and_bad_reference_fail():
         {
             "name": "unused-answer",
             "steps": [
-                {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "approve": "accept"},
-                {"call": "get_order", "arguments": {"orderId": {"$ref": "steps.nope.structured.order.orderId"}}},
+                {"call": "get_order", "arguments": {"order_id": "v502556llux-01"}, "approve": "accept"},
+                {"call": "get_order", "arguments": {"order_id": {"$ref": "steps.nope.structured.order.orderId"}}},
                 {"confirm": "last"},
             ],
         }
@@ -110,7 +110,7 @@ def test_cli_exit_status_transcript_and_summary(tmp_path, capsys):
                 "steps": [
                     {
                         "call": "get_order",
-                        "arguments": {"orderId": "v502556llux-01"},
+                        "arguments": {"order_id": "v502556llux-01"},
                         "expect": {"equals": {"structured.order.status": "handling"}},
                     }
                 ],
@@ -145,7 +145,7 @@ def test_invalid_scenarios_are_refused_before_running(tmp_path, capsys):
             {
                 "name": "typo",
                 "steps": [
-                    {"call": "get_order", "arguments": {"orderId": "v502556llux-01"}, "expect": {"isErorr": True}}
+                    {"call": "get_order", "arguments": {"order_id": "v502556llux-01"}, "expect": {"isErorr": True}}
                 ],
             }
         )

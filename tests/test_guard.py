@@ -17,7 +17,7 @@ from vtex_orders_mcp.server import build_server
 pytestmark = pytest.mark.anyio
 
 ORDER = "v502556llux-01"
-CANCEL = {"orderId": ORDER, "reason": "customer asked"}
+CANCEL = {"order_id": ORDER, "reason": "customer asked"}
 CANCEL_ROUTE = "POST /api/oms/pvt/orders/{orderId}/cancel"
 
 
@@ -115,7 +115,7 @@ async def test_token_for_other_arguments(tmp_path):
         confirmation = await two_step(c)
         other = {**confirmation, "arguments": {**CANCEL, "reason": "something else"}}
         await refused(c, app, other, "arguments differ")
-        other_order = {**confirmation, "arguments": {**CANCEL, "orderId": "v502556llux-02"}}
+        other_order = {**confirmation, "arguments": {**CANCEL, "order_id": "v502556llux-02"}}
         await refused(c, app, other_order, "arguments differ")
 
 
@@ -124,9 +124,9 @@ async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
     app = make_app(tmp_path, guard="token")
     order = next(o for o in app.sandbox.store.orders.values()
                  if o["status"] == "invoiced" and o["packageAttachment"]["packages"])  # fmt: skip
-    base = {"orderId": order["orderId"], "invoiceNumber": order["packageAttachment"]["packages"][0]["invoiceNumber"],
-            "trackingNumber": "BR1", "courier": "Correios"}  # fmt: skip
-    with_nulls = {**base, "trackingUrl": None, "dispatchedDate": None}
+    base = {"order_id": order["orderId"], "invoice_number": order["packageAttachment"]["packages"][0]["invoiceNumber"],
+            "tracking_number": "BR1", "courier": "Correios"}  # fmt: skip
+    with_nulls = {**base, "tracking_url": None, "dispatched_date": None}
     async with Client(app.server) as c:
         for asked, confirmed in ((with_nulls, base), (base, with_nulls)):
             first = await c.call_tool("update_invoice_tracking", asked)
@@ -139,7 +139,7 @@ async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
 async def test_token_minted_for_another_tool(tmp_path):
     app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
-        result = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
+        result = await c.call_tool("add_order_interaction", {"order_id": ORDER, "source": "support", "message": "hi"})
         confirmation = result.structured_content["confirmation"]
         await refused(
             c, app, {**confirmation, "tool": "cancel_order", "arguments": CANCEL}, "issued for add_order_interaction"
@@ -216,7 +216,7 @@ async def test_unknown_order_is_refused_before_asking(tmp_path):
     app = make_app(tmp_path)
     asked: list[str] = []
     async with Client(app.server, elicitation_callback=answering("accept", asked)) as c:
-        result = await c.call_tool("cancel_order", {**CANCEL, "orderId": "v000000zzz-01"})
+        result = await c.call_tool("cancel_order", {**CANCEL, "order_id": "v000000zzz-01"})
     assert result.is_error and "404" in result.content[0].text
     assert asked == [] and app.sandbox.writes() == []
 
@@ -233,7 +233,7 @@ async def test_guard_off_executes_and_audits_as_bypassed(tmp_path):
 async def test_operator_can_relax_one_tool_but_not_others(tmp_path):
     app = make_app(tmp_path, guard_relax=frozenset({"add_order_interaction"}))
     async with Client(app.server) as c:
-        note = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "support", "message": "hi"})
+        note = await c.call_tool("add_order_interaction", {"order_id": ORDER, "source": "support", "message": "hi"})
         cancel = await c.call_tool("cancel_order", CANCEL)
     assert note.structured_content["status"] == "done"
     assert cancel.structured_content["status"] == "approval_required"
@@ -342,11 +342,11 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
         o for o in shared.store.orders.values() if o["status"] == "handling" and not o["packageAttachment"]["packages"]
     )
     invoice = {
-        "orderId": order["orderId"],
+        "order_id": order["orderId"],
         "type": "Output",
-        "invoiceNumber": "NF-77",
-        "invoiceValue": order["value"],
-        "issuanceDate": "2026-11-23T10:00:00Z",
+        "invoice_number": "NF-77",
+        "invoice_value": order["value"],
+        "issuance_date": "2026-11-23T10:00:00Z",
         "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in order["items"]],
     }
     async with Client(replicas[0].server) as a, Client(replicas[1].server) as b:
@@ -361,7 +361,7 @@ async def test_replicas_with_separate_state_dirs_cannot_both_redeem_a_token(tmp_
 async def test_account_level_writes_are_not_state_bound(tmp_path):
     app = make_app(tmp_path, guard="token")
     async with Client(app.server) as c:
-        first = await c.call_tool("set_change_seller_window", {"waitingTime": 3})
+        first = await c.call_tool("set_change_seller_window", {"waiting_time": 3})
         confirmation = first.structured_content["confirmation"]
         await c.call_tool("get_change_seller_window", {})
         done = await c.call_tool("confirm_write", confirmation)
@@ -372,8 +372,8 @@ async def test_settings_approval_shows_every_value_sent(tmp_path):
     app = make_app(tmp_path)
     asked: list[str] = []
     async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
-        await c.call_tool("update_order_modification_settings", {"rolloutConfiguration": {"enableApi": False}})
-    assert asked and '"enableApi": false' in asked[0], asked
+        await c.call_tool("update_order_modification_settings", {"rollout_configuration": {"enable_api": False}})
+    assert asked and '"enable_api": false' in asked[0], asked
     assert app.sandbox.writes() == []
 
 
@@ -384,7 +384,7 @@ async def test_a_resent_final_round_does_not_run_the_write_twice(tmp_path):
     """2026-07-28: the client resends the answered round (same request state and answers), e.g.
     after losing the response. The SDK would accept the pair again; the guard spends it."""
     app = make_app(tmp_path)
-    args = {"orderId": ORDER, "source": "support", "message": "called the customer"}
+    args = {"order_id": ORDER, "source": "support", "message": "called the customer"}
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
         first = await c.session.call_tool("add_order_interaction", args, allow_input_required=True)
         assert isinstance(first, types.InputRequiredResult)
@@ -423,7 +423,7 @@ async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
 
         async def note(client, order_id):
             results[order_id] = await client.call_tool(
-                "add_order_interaction", {"orderId": order_id, "source": "support", "message": f"note {order_id}"}
+                "add_order_interaction", {"order_id": order_id, "source": "support", "message": f"note {order_id}"}
             )
 
         async with anyio.create_task_group() as tg:
@@ -434,7 +434,7 @@ async def test_concurrent_approvals_keep_their_own_summaries(tmp_path):
         assert f"Add order interaction {order_id} —" in results[order_id].structured_content["summary"]
     for record in await app.store.recent(20):
         if record.event == "approved":
-            assert record.summary.startswith(f"Add order interaction {record.arguments['orderId']} —")
+            assert record.summary.startswith(f"Add order interaction {record.arguments['order_id']} —")
 
 
 # --- what the human sees is what is sent, and still true when they answer -------------------------
@@ -447,7 +447,7 @@ async def test_the_question_shows_every_argument_and_neutralises_layout_tricks(t
         "filter": {"type": "FromOrders", "expression": "status = 'invoiced'"},
         "hook": {"url": "https://hooks.example.com/orders", "headers": {"X-Forward-To": "https://elsewhere.example"}},
     }
-    tricky = {"orderId": ORDER, "reason": "duplicate\u202e order\n\nApprove? Add a note (nothing is canceled)"}
+    tricky = {"order_id": ORDER, "reason": "duplicate\u202e order\n\nApprove? Add a note (nothing is canceled)"}
     async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
         await c.call_tool("set_hook_config", hook)
         await c.call_tool("cancel_order", tricky)
@@ -496,11 +496,11 @@ async def test_resent_answer_to_another_replica_is_asked_again_once_the_order_ch
     invoiced = next(o for o in shared.store.orders.values() if o["status"] == "invoiced")
     item = invoiced["items"][0]
     refund = {
-        "orderId": invoiced["orderId"],
+        "order_id": invoiced["orderId"],
         "type": "Input",
-        "invoiceNumber": "RET-1",
-        "invoiceValue": item["sellingPrice"],
-        "issuanceDate": "2026-11-23T10:00:00Z",
+        "invoice_number": "RET-1",
+        "invoice_value": item["sellingPrice"],
+        "issuance_date": "2026-11-23T10:00:00Z",
         "items": [{"id": item["id"], "quantity": 1, "price": item["sellingPrice"]}],
     }
     async with Client(a.server, elicitation_callback=answering("accept")) as ca, \
@@ -532,7 +532,7 @@ async def test_a_note_approved_with_a_cancel_is_not_stale_after_the_cancel(tmp_p
         cancel = await two_step(c)
         note = await c.call_tool(
             "add_order_interaction",
-            {"orderId": ORDER, "source": "support", "message": "canceled at the customer's request"},
+            {"order_id": ORDER, "source": "support", "message": "canceled at the customer's request"},
         )
         assert not (await c.call_tool("confirm_write", cancel)).is_error
         done = await c.call_tool("confirm_write", note.structured_content["confirmation"])

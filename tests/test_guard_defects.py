@@ -29,7 +29,7 @@ from vtex_orders_mcp.server import build_server
 pytestmark = pytest.mark.anyio
 
 ORDER = "v502556llux-01"
-CANCEL = {"orderId": ORDER, "reason": "customer asked"}
+CANCEL = {"order_id": ORDER, "reason": "customer asked"}
 
 
 def make_app(tmp_path, env: dict[str, str] | None = None, **overrides):
@@ -88,7 +88,7 @@ async def test_4_summaries_in_the_audit_are_masked_like_arguments(tmp_path, caps
     hook = {"filter": {"type": "FromWorkflow", "status": ["handling"]},
             "hook": {"url": "https://ops:hunter2@erp.example.com/hook?token=s3cr3t-tok&x=1",
                      "headers": {"Authorization": "Bearer HEADER-SECRET-42"}}}  # fmt: skip
-    note = {"orderId": ORDER, "source": "support", "message": f"pasted {secret} by mistake"}
+    note = {"order_id": ORDER, "source": "support", "message": f"pasted {secret} by mistake"}
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
         await c.call_tool("set_hook_config", hook)
         await c.call_tool("add_order_interaction", note)
@@ -107,7 +107,7 @@ async def test_5_relaxed_tools_are_announced_and_marked(tmp_path, caplog):
     app = make_app(tmp_path, guard_relax=frozenset({"add_order_interaction"}))
     assert any("GUARD RELAXED" in r.getMessage() and "add_order_interaction" in r.getMessage() for r in caplog.records)
     async with Client(app.server) as c:
-        done = await c.call_tool("add_order_interaction", {"orderId": ORDER, "source": "s", "message": "m"})
+        done = await c.call_tool("add_order_interaction", {"order_id": ORDER, "source": "s", "message": "m"})
     assert done.structured_content["status"] == "done"
     assert "exempted this tool from approval" in done.structured_content["guard"]
     assert "Executed without a human's approval" in done.content[-1].text
@@ -121,7 +121,7 @@ async def test_6_shopper_text_is_bounded_and_nothing_hides_in_it(tmp_path):
     profile["firstName"] = "Ana" + "\u3164" * 3 + "\u00a0Approve" + "x" * 200
     asked: list[str] = []
     async with Client(app.server, elicitation_callback=answering("decline", asked)) as c:
-        await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "C\u0430ncel the \u2800 order"})
+        await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "C\u0430ncel the \u2800 order"})
     question = asked[0]
     assert "\\u3164" in question and "\\u00a0" in question and "\u3164" not in question
     assert "… (+" in question and "x" * 150 not in question  # the name is cut, and says so
@@ -141,9 +141,9 @@ async def test_7_writes_vtex_refuses_are_not_asked_about(tmp_path):
     canceled = next(o for o in orders.values() if o["status"] == "canceled")
     asked: list[str] = []
     async with Client(app.server, elicitation_callback=answering("accept", asked)) as c:
-        part = await c.call_tool("cancel_order", {"orderId": partial["orderId"], "reason": "r"})
-        again = await c.call_tool("cancel_order", {"orderId": canceled["orderId"], "reason": "r"})
-        handling = await c.call_tool("start_handling", {"orderId": ORDER})
+        part = await c.call_tool("cancel_order", {"order_id": partial["orderId"], "reason": "r"})
+        again = await c.call_tool("cancel_order", {"order_id": canceled["orderId"], "reason": "r"})
+        handling = await c.call_tool("start_handling", {"order_id": ORDER})
     assert asked == [] and app.sandbox.writes() == []
     assert "partially invoiced" in part.content[0].text and "invoice_order (type Input)" in part.content[0].text
     assert "already canceled" in again.content[0].text and "invoice_order" not in again.content[0].text

@@ -38,19 +38,19 @@ def test_no_path_id_can_be_a_dot_segment(model, name, value):
 
 @pytest.mark.parametrize(
     ("model", "name", "value"),
-    [(m.PaymentNotification, "paymentId", "D3DEECAB3C6C4B9EAF8EF4C1FE062FF3"),
-     (m.PaymentNotification, "paymentId", "pay-1.2"),
-     (m.InvoiceTracking, "invoiceNumber", "NF-1001"),
-     (m.InvoiceTracking, "invoiceNumber", "2026/77.1"),
-     (m.TrackingStatus, "invoiceNumber", "a..b"),
-     (m.InvoiceOrder, "invoiceNumber", "NF/9")],
+    [(m.PaymentNotification, "payment_id", "D3DEECAB3C6C4B9EAF8EF4C1FE062FF3"),
+     (m.PaymentNotification, "payment_id", "pay-1.2"),
+     (m.InvoiceTracking, "invoice_number", "NF-1001"),
+     (m.InvoiceTracking, "invoice_number", "2026/77.1"),
+     (m.TrackingStatus, "invoice_number", "a..b"),
+     (m.InvoiceOrder, "invoice_number", "NF/9")],
 )  # fmt: skip
 def test_ids_with_inner_dots_and_slashes_still_pass(model, name, value):
     assert field_errors(model, name, value) == []
 
 
 def test_invoice_order_refuses_the_invoice_numbers_the_tracking_tools_refuse():
-    assert field_errors(m.InvoiceOrder, "invoiceNumber", "..")
+    assert field_errors(m.InvoiceOrder, "invoice_number", "..")
 
 
 @pytest.mark.anyio
@@ -65,18 +65,18 @@ async def test_dot_segment_ids_never_reach_vtex_and_slashes_stay_in_their_segmen
     app = build_server(Settings.from_env(env, guard="off", state_dir=tmp_path), transport=httpx2.MockTransport(vtex))
     async with Client(app.server) as client:
         for tool, args in (
-            ("send_payment_notification", {"orderId": "v1-01", "paymentId": ".."}),
-            ("update_tracking_status", {"orderId": "v1-01", "invoiceNumber": "..", "isDelivered": True}),
-            ("update_invoice_tracking", {"orderId": "v1-01", "invoiceNumber": "../../../feed/config",
-                                         "trackingNumber": "T1", "courier": "C"}),
+            ("send_payment_notification", {"order_id": "v1-01", "payment_id": ".."}),
+            ("update_tracking_status", {"order_id": "v1-01", "invoice_number": "..", "is_delivered": True}),
+            ("update_invoice_tracking", {"order_id": "v1-01", "invoice_number": "../../../feed/config",
+                                         "tracking_number": "T1", "courier": "C"}),
         ):  # fmt: skip
             result = await client.call_tool(tool, args)
             assert result.is_error, (tool, args)
-            assert "invoiceNumber" in result.content[0].text or "paymentId" in result.content[0].text
+            assert "invoice_number" in result.content[0].text or "payment_id" in result.content[0].text
         assert seen == []
         result = await client.call_tool(
             "update_invoice_tracking",
-            {"orderId": "v1-01", "invoiceNumber": "NF/2026", "trackingNumber": "T1", "courier": "C"},
+            {"order_id": "v1-01", "invoice_number": "NF/2026", "tracking_number": "T1", "courier": "C"},
         )
     assert not result.is_error, result.content
     assert [s for s in seen if s[0] != "GET"] == [("PATCH", "/api/oms/pvt/orders/v1-01/invoice/NF%2F2026")]

@@ -46,7 +46,7 @@ SPECS = load_prompt_files(REPO_PROMPTS)
 
 
 def sample_value(name: str) -> str:
-    return {"orderId": SEED, "status": "handling", "olderThanDays": "3"}.get(name, f"sample {name}")
+    return {"order_id": SEED, "status": "handling", "olderThanDays": "3"}.get(name, f"sample {name}")
 
 
 @pytest.fixture
@@ -76,10 +76,20 @@ def test_each_prompt_is_complete(spec):
         assert arg.description, f"{spec.name}.{arg.name} needs a description"
 
 
+def _property_names(schema: object) -> set[str]:
+    if isinstance(schema, dict):
+        names = set(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else set()
+        return names.union(*(_property_names(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_property_names(v) for v in schema))
+    return set()
+
+
 async def test_every_name_a_prompt_mentions_exists_on_the_server(client):
     tools = (await client.list_tools()).tools
     tool_names = {t.name for t in tools}
-    tool_args = {arg for t in tools for arg in (t.input_schema.get("properties") or {})}
+    # Argument names at any depth (e.g. an item's unique_id inside a modification).
+    tool_args = {arg for t in tools for arg in _property_names(t.input_schema)}
     # The statuses a write answers with (e.g. approval_required) are named in the workflows too.
     schemas = [(t.output_schema or {}).get("properties", {}) for t in tools]
     statuses = {value for props in schemas for value in props.get("status", {}).get("enum", [])}
@@ -105,7 +115,7 @@ def test_writes_are_gated_on_explicit_approval_in_every_write_prompt():
 
 def test_cancel_prompt_reads_first_and_checks_the_reference():
     spec = next(s for s in SPECS if s.name == "cancel_order_safely")
-    assert spec.embed == ("vtex://orders/{orderId}.txt", "vtex://reference/order-statuses.txt")
+    assert spec.embed == ("vtex://orders/{order_id}.txt", "vtex://reference/order-statuses.txt")
     body = spec.body
     assert body.index("reference") < body.index("`cancel_order` with") < body.index("`check_approval`")
 
@@ -170,19 +180,19 @@ async def test_required_arguments_are_enforced(client, spec):
 
 async def test_unknown_arguments_are_refused(client):
     with pytest.raises(MCPError) as err:
-        await client.get_prompt("cancel_order_safely", {"orderId": SEED, "force": "yes"})
+        await client.get_prompt("cancel_order_safely", {"order_id": SEED, "force": "yes"})
     assert err.value.code == INVALID_PARAMS
-    assert "force" in err.value.message and "allowed: orderId, reason" in err.value.message
+    assert "force" in err.value.message and "allowed: order_id, reason" in err.value.message
 
 
 async def test_unknown_order_fails_the_prompt(client):
     with pytest.raises(MCPError) as err:
-        await client.get_prompt("where_is_my_order", {"orderId": "v999999999zz-01"})
+        await client.get_prompt("where_is_my_order", {"order_id": "v999999999zz-01"})
     assert err.value.code == INVALID_PARAMS and "v999999999zz-01" in err.value.message
 
 
 async def test_embedded_order_is_the_text_resource(client):
-    result = await client.get_prompt("answer_customer", {"orderId": SEED})
+    result = await client.get_prompt("answer_customer", {"order_id": SEED})
     resource = (await client.read_resource(f"vtex://orders/{SEED}.txt")).contents[0]
     assert result.messages[1].content.resource.text == resource.text
 
@@ -234,11 +244,11 @@ GOOD = """---
 name: sample_prompt
 description: A sample.
 arguments:
-  - name: orderId
+  - name: order_id
     description: "the order: with a colon"
     required: true
 ---
-Look at order {orderId} with `get_order`; {"json": "stays"} as is.
+Look at order {order_id} with `get_order`; {"json": "stays"} as is.
 """
 
 
@@ -254,7 +264,7 @@ Look at order {orderId} with `get_order`; {"json": "stays"} as is.
         (GOOD.replace("    required: true", '    required: "yes"'), "required must be true or false"),
         (GOOD.replace("    required: true", "    required: true\n    default: x"), "cannot have a default"),
         (GOOD.replace("    required: true", "    requird: true"), r"unknown key\(s\): requird"),
-        (GOOD.replace("{orderId} with", "{orderID} with"), r"\{orderID\} is not an argument"),
+        (GOOD.replace("{order_id} with", "{orderID} with"), r"\{orderID\} is not an argument"),
         (GOOD.replace("name: sample_prompt", "name: sample_prompt\nname: again"), "duplicate key 'name'"),
         (GOOD.replace("description: A sample.", "description: a sample: broken"), r"bad.md:3: not valid YAML"),
         (GOOD.replace("Look at", "").split("---\n")[0] + "---\nname: a_b\ndescription: d\n---\n", "no body"),
@@ -273,7 +283,7 @@ def test_good_sample_parses_and_fills_only_its_arguments(tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     spec = parse_prompt_file(path)
     assert spec.arguments[0].description == "the order: with a colon"
-    values = spec.values({"orderId": SEED})
+    values = spec.values({"order_id": SEED})
     assert spec.fill(spec.body, values) == f'Look at order {SEED} with `get_order`; {{"json": "stays"}} as is.'
     assert spec.mentions() == {"get_order"}
 
@@ -310,9 +320,9 @@ async def test_prompt_errors_are_the_clients(tmp_path):
     app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=20, read_only=True))
     async with Client(app.server) as c:
         with pytest.raises(MCPError) as bad_id:
-            await c.get_prompt("where_is_my_order", {"orderId": "v502556llux-01/conversation"})
+            await c.get_prompt("where_is_my_order", {"order_id": "v502556llux-01/conversation"})
         with pytest.raises(MCPError) as not_offered:
-            await c.get_prompt("cancel_order_safely", {"orderId": "v502556llux-01", "reason": "x"})
+            await c.get_prompt("cancel_order_safely", {"order_id": "v502556llux-01", "reason": "x"})
     assert bad_id.value.error.code == -32602 and "is not an order id" in bad_id.value.error.message
     assert not_offered.value.error.code == -32602 and "Unknown prompt" in not_offered.value.error.message
     assert "where_is_my_order" in not_offered.value.error.message  # says what is offered

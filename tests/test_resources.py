@@ -35,12 +35,12 @@ SEED = "v502556llux-01"
 SANDBOX_URL = "http://sandbox.vtexcommercestable.com.br"
 UNKNOWN = "v999999999zz-01"  # well formed, not in the sandbox
 TEMPLATES = {
-    "vtex://orders/{orderId}": "application/json",
-    "vtex://orders/{orderId}/conversation": "application/json",
-    "vtex://orders/{orderId}/payment-transaction": "application/json",
-    "vtex://orders/{orderId}.txt": "text/plain",
-    "vtex://orders/{orderId}/conversation.txt": "text/plain",
-    "vtex://orders/{orderId}/payment-transaction.txt": "text/plain",
+    "vtex://orders/{order_id}": "application/json",
+    "vtex://orders/{order_id}/conversation": "application/json",
+    "vtex://orders/{order_id}/payment-transaction": "application/json",
+    "vtex://orders/{order_id}.txt": "text/plain",
+    "vtex://orders/{order_id}/conversation.txt": "text/plain",
+    "vtex://orders/{order_id}/payment-transaction.txt": "text/plain",
 }
 STATIC = {
     APPROVAL_CARD: APP_MIME_TYPE,
@@ -108,9 +108,9 @@ def allows(status: str, ops=OPERATIONS) -> list[str]:
 @pytest.mark.parametrize("op", MIRRORED, ids=lambda op: op.name)
 async def test_order_json_is_the_tools_structured_content(app, client, op):
     order_id = with_conversation(app)
-    content = await read(client, op.resource.uri.replace("{orderId}", order_id))
+    content = await read(client, op.resource.uri.replace("{order_id}", order_id))
     assert content.mime_type == "application/json"
-    tool = await client.call_tool(op.name, {"orderId": order_id})
+    tool = await client.call_tool(op.name, {"order_id": order_id})
     assert not tool.is_error
     assert json.loads(content.text) == tool.structured_content
     assert app.sandbox.writes() == []
@@ -119,7 +119,7 @@ async def test_order_json_is_the_tools_structured_content(app, client, op):
 @pytest.mark.parametrize("op", MIRRORED, ids=lambda op: op.name)
 async def test_order_text_is_readable_not_json(app, client, op):
     order_id = with_conversation(app)
-    content = await read(client, op.resource.uri.replace("{orderId}", order_id) + ".txt")
+    content = await read(client, op.resource.uri.replace("{order_id}", order_id) + ".txt")
     assert content.mime_type == "text/plain"
     assert order_id in content.text
     with pytest.raises(ValueError):
@@ -177,7 +177,7 @@ async def test_payment_transaction_json_and_text(app, client):
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 async def test_unknown_order_is_resource_not_found(app, client, template):
     with pytest.raises(MCPError) as err:
-        await client.read_resource(template.replace("{orderId}", UNKNOWN))
+        await client.read_resource(template.replace("{order_id}", UNKNOWN))
     assert err.value.code == INVALID_PARAMS == -32602
     assert UNKNOWN in err.value.message and "not found" in err.value.message
 
@@ -222,14 +222,14 @@ async def test_audit_resource_shows_guarded_writes_newest_first(app, client):
     assert json.loads((await read(client, AUDIT_URI)).text) == {"events": []}
     assert (await read(client, AUDIT_URI + ".txt")).text == "No guarded calls recorded yet."
     order_id = next(o["orderId"] for o in app.sandbox.store.orders.values() if o["status"] == "ready-for-handling")
-    result = await client.call_tool("start_handling", {"orderId": order_id})
+    result = await client.call_tool("start_handling", {"order_id": order_id})
     assert not result.is_error, result.content
 
     events = json.loads((await read(client, AUDIT_URI)).text)["events"]
     assert [e["event"] for e in events][:2] == ["executed", "executing"]
     assert all(e["tool"] == "start_handling" for e in events)
     assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)
-    assert events[-1]["arguments"] == {"orderId": order_id}
+    assert events[-1]["arguments"] == {"order_id": order_id}
     text = (await read(client, AUDIT_URI + ".txt")).text
     lines = text.splitlines()
     assert lines[0] == f"Last {len(events)} audit event(s), newest first."
@@ -255,40 +255,40 @@ async def test_audit_resource_never_shows_secrets(tmp_path):
 # --- completions --------------------------------------------------------------------------------
 
 
-def order_ref(uri: str = "vtex://orders/{orderId}") -> ResourceTemplateReference:
+def order_ref(uri: str = "vtex://orders/{order_id}") -> ResourceTemplateReference:
     return ResourceTemplateReference(type="ref/resource", uri=uri)
 
 
 async def test_complete_order_id_by_prefix(app, client):
-    result = await client.complete(order_ref(), {"name": "orderId", "value": "v50"})
+    result = await client.complete(order_ref(), {"name": "order_id", "value": "v50"})
     assert SEED in result.completion.values
     assert all(v.lower().startswith("v50") for v in result.completion.values)
     prefix = next(oid for oid in app.sandbox.store.orders if oid[0].isdigit())[:4]
-    ref = order_ref("vtex://orders/{orderId}/conversation")
-    result = await client.complete(ref, {"name": "orderId", "value": prefix})
+    ref = order_ref("vtex://orders/{order_id}/conversation")
+    result = await client.complete(ref, {"name": "order_id", "value": prefix})
     expected = {oid for oid in app.sandbox.store.orders if oid.startswith(prefix)}
     assert result.completion.values and set(result.completion.values) <= expected
     assert app.sandbox.writes() == []
 
 
 async def test_complete_empty_prefix_gives_recent_orders(app, client):
-    result = await client.complete(order_ref(), {"name": "orderId", "value": ""})
+    result = await client.complete(order_ref(), {"name": "order_id", "value": ""})
     listed = await client.call_tool("list_orders", {"per_page": 20})
     assert result.completion.values == [row["orderId"] for row in listed.structured_content["orders"]]
     assert result.completion.total == len(app.sandbox.store.orders) and result.completion.has_more
 
 
 async def test_complete_no_match_and_upstream_failure_give_nothing(app, client):
-    result = await client.complete(order_ref(), {"name": "orderId", "value": "zzzz"})
+    result = await client.complete(order_ref(), {"name": "order_id", "value": "zzzz"})
     assert result.completion.values == []
     app.sandbox.faults.add(Fault(kind="status", status=403, path=r"^/api/oms/pvt/orders$"))
-    result = await client.complete(order_ref(), {"name": "orderId", "value": "v5"})
+    result = await client.complete(order_ref(), {"name": "order_id", "value": "v5"})
     assert result.completion.values == []
 
 
 async def test_complete_prompt_arguments(client):
     ref = PromptReference(type="ref/prompt", name="where_is_my_order")
-    result = await client.complete(ref, {"name": "orderId", "value": "v502"})
+    result = await client.complete(ref, {"name": "order_id", "value": "v502"})
     assert result.completion.values == [SEED]
     ref = PromptReference(type="ref/prompt", name="stuck_orders_backlog")
     result = await client.complete(ref, {"name": "status", "value": "ha"})

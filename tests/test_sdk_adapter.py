@@ -37,12 +37,12 @@ def test_tool_takes_its_parts_directly():
 
 def test_func_metadata_validates_with_our_model():
     class Model(Args):
-        orderId: str
+        order_id: str
 
     meta = FuncMetadata(arg_model=Model, output_schema={"type": "object"})
     assert meta.output_schema == {"type": "object"}
     assert callable(meta.pre_parse_json) and callable(meta.validate_arguments) and callable(meta.call_fn)
-    assert Model(orderId="v1-01").model_dump_one_level() == {"orderId": "v1-01"}  # what call_fn passes
+    assert Model(order_id="v1-01").model_dump_one_level() == {"order_id": "v1-01"}  # what call_fn passes
 
 
 def test_resolver_plans_are_built_from_names():

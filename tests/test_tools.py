@@ -157,8 +157,8 @@ async def test_deprecated_tools_name_their_replacement(env):
 
 async def test_compact_and_full_views(env):
     _app, client = env
-    compact = await call(client, "get_order", {"orderId": SEED})
-    full = await call(client, "get_order", {"orderId": SEED, "view": "full"})
+    compact = await call(client, "get_order", {"order_id": SEED})
+    full = await call(client, "get_order", {"order_id": SEED, "view": "full"})
     assert compact["order"]["customer"]["name"] == "Rodrigo Cunha"
     assert compact["order"]["statusMeaning"] and compact["order"]["total"].startswith("R$")
     assert full["order"]["clientProfileData"]["firstName"] == "Rodrigo" and "items" in full["order"]
@@ -186,7 +186,7 @@ async def test_all_pages_fails_cleanly_when_one_page_fails(tmp_path):
         page = int(request.url.params.get("page", "1"))
         if page == 2:
             return httpx2.Response(403, json={"error": {"code": "1", "message": "Access denied"}})
-        rows = [{"orderId": f"v{page}{i}x-01", "status": "handling", "totalValue": 1000, "currencyCode": "BRL",
+        rows = [{"order_id": f"v{page}{i}x-01", "status": "handling", "totalValue": 1000, "currencyCode": "BRL",
                  "creationDate": "2026-01-01T00:00:00Z"} for i in range(2)]  # fmt: skip
         return httpx2.Response(200, json={"list": rows, "paging": {"total": 6, "pages": 3, "currentPage": page,
                                                                    "perPage": 2}})  # fmt: skip
@@ -205,7 +205,7 @@ async def test_a_refusal_says_what_to_do_next(env):
     (the order changed in between), carries the same hint."""
     app, client = env
     invoiced = pick(app, "invoiced")["orderId"]
-    result = await client.call_tool("cancel_order", {"orderId": invoiced, "reason": "late"})
+    result = await client.call_tool("cancel_order", {"order_id": invoiced, "reason": "late"})
     text = result.content[0].text
     assert result.is_error and "invoice_order (type Input)" in text and "nothing was asked or sent" in text, text
     assert app.sandbox.writes() == []
@@ -213,7 +213,7 @@ async def test_a_refusal_says_what_to_do_next(env):
 
     app.sandbox.faults.add(Fault(kind="status", status=409, method="POST", path="/start-handling$"))
     ready = pick(app, "ready-for-handling")["orderId"]
-    raced = await client.call_tool("start_handling", {"orderId": ready})
+    raced = await client.call_tool("start_handling", {"order_id": ready})
     assert raced.is_error and re.search(r"VTEX answered 409", raced.content[0].text), raced.content
     assert "Only ready-for-handling orders can start handling" in raced.content[0].text
 
@@ -221,16 +221,16 @@ async def test_a_refusal_says_what_to_do_next(env):
 async def test_null_means_not_given(env):
     """Clients that fill every optional field with null get the same call as if they had left it out."""
     app, client = env
-    assert await call(client, "get_order", {"orderId": SEED, "view": None}) == await call(
-        client, "get_order", {"orderId": SEED}
+    assert await call(client, "get_order", {"order_id": SEED, "view": None}) == await call(
+        client, "get_order", {"order_id": SEED}
     )
     plain = await call(client, "list_orders", {})
     assert await call(client, "list_orders", {"q": None, "status": None, "page": None, "per_page": None}) == plain
 
     o, p = invoiced_with_tracking(app)
-    base = {"orderId": o["orderId"], "invoiceNumber": p["invoiceNumber"], "trackingNumber": "BR1", "courier": "C"}
+    base = {"order_id": o["orderId"], "invoice_number": p["invoiceNumber"], "tracking_number": "BR1", "courier": "C"}
     bodies = []
-    for args in (base, {**base, "trackingUrl": None, "dispatchedDate": None}):
+    for args in (base, {**base, "tracking_url": None, "dispatched_date": None}):
         app.sandbox.clear_log()
         assert (await call(client, "update_invoice_tracking", args))["status"] == "done"
         bodies.append([w.body for w in app.sandbox.writes()])
@@ -239,10 +239,10 @@ async def test_null_means_not_given(env):
     # nested bodies too, and a required field set to null is reported as missing, before any request
     items = [{"id": "1", "quantity": 1, "price": 100, "description": None}]
     app.sandbox.clear_log()
-    result = await client.call_tool("invoice_order", {"orderId": None, "type": "Output", "invoiceNumber": "NF-9",
-                                                      "invoiceValue": 100, "issuanceDate": "2026-11-23T10:00:00Z",
+    result = await client.call_tool("invoice_order", {"order_id": None, "type": "Output", "invoice_number": "NF-9",
+                                                      "invoice_value": 100, "issuance_date": "2026-11-23T10:00:00Z",
                                                       "items": items})  # fmt: skip
-    assert result.is_error and "orderId: required" in result.content[0].text, result.content[0].text
+    assert result.is_error and "order_id: required" in result.content[0].text, result.content[0].text
     assert "items" not in result.content[0].text and app.sandbox.requests == []
 
 
@@ -251,7 +251,7 @@ async def test_partial_settings_send_only_what_was_given(env):
     app, client = env
     app.sandbox.clear_log()
     await call(client, "update_order_modification_settings",
-               {"rolloutConfiguration": {"enableMyOrders": {"enabledWorkspaces": ["store"]}}})  # fmt: skip
+               {"rollout_configuration": {"enable_my_orders": {"enabled_workspaces": ["store"]}}})  # fmt: skip
     (write,) = app.sandbox.writes()
     assert write.body == {"rolloutConfiguration": {"enableMyOrders": {"enabledWorkspaces": ["store"]}}}
     now = (await call(client, "get_order_modification_settings", {}))["result"]

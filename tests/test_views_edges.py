@@ -70,7 +70,7 @@ async def test_get_order_answers_on_a_seller_without_a_name(tmp_path):
     order["sellers"] = [{"id": "1", "name": "Lux Store"}, {"id": "sellerx", "name": None}]
     order["totals"].append({"id": None, "name": "?", "value": 5})
     async with Client(app.server) as client:
-        result = await client.call_tool("get_order", {"orderId": SEED})
+        result = await client.call_tool("get_order", {"order_id": SEED})
         assert not result.is_error, result.content
         assert result.structured_content["order"]["seller"] == "Lux Store"
         text = (await client.read_resource(f"vtex://orders/{SEED}.txt")).contents[0].text
@@ -140,7 +140,7 @@ async def test_delivered_order_reads_its_delivery_date(tmp_path):
                     for p in (o.get("packageAttachment") or {}).get("packages") or []
                     if (p.get("courierStatus") or {}).get("deliveredDate"))  # fmt: skip
     async with Client(app.server) as client:
-        result = await client.call_tool("get_order", {"orderId": oid})
+        result = await client.call_tool("get_order", {"order_id": oid})
     invoice = next(i for i in result.structured_content["order"]["invoices"] if i["number"] == pkg["invoiceNumber"])
     assert invoice["delivered"] == pkg["courierStatus"]["deliveredDate"][:16].replace("T", " ")
 

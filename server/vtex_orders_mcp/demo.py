@@ -206,13 +206,13 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
 
     order_id = rows[0]["orderId"]
     scr.step(2, "Open the newest one")
-    scr.call(ORDER_READ, {"orderId": order_id})
-    order = _structured(await c.call_tool(ORDER_READ, {"orderId": order_id}))["order"]
+    scr.call(ORDER_READ, {"order_id": order_id})
+    order = _structured(await c.call_tool(ORDER_READ, {"order_id": order_id}))["order"]
     _show_order(scr, order)
 
     scr.step(3, "Read its conversation with the customer")
-    scr.call(ORDER_CONVERSATION, {"orderId": order_id})
-    messages = _structured(await c.call_tool(ORDER_CONVERSATION, {"orderId": order_id}))["messages"]
+    scr.call(ORDER_CONVERSATION, {"order_id": order_id})
+    messages = _structured(await c.call_tool(ORDER_CONVERSATION, {"order_id": order_id}))["messages"]
     if not messages:
         scr.line("(no messages)", 2)
     for msg in messages[:4]:
@@ -222,7 +222,7 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
         scr.line(f"({len(messages) - 4} older messages not shown)", 2)
 
     scr.step(4, "Ask to cancel it")
-    args = {"orderId": order_id, "reason": REASON}
+    args = {"order_id": order_id, "reason": REASON}
     scr.call(ORDER_CANCEL, args)
     result = _structured(await c.call_tool(ORDER_CANCEL, args))
     status = result.get("status")
@@ -233,7 +233,7 @@ async def _session(c: Any, scr: Screen, asked: list[str]) -> str:
         scr.wrap(f"Result: approval required (two-step confirmation): {result.get('summary')}")
     else:
         scr.line(f"Result: {status}, nothing was sent to VTEX.", 2)
-    after = _structured(await c.call_tool(ORDER_READ, {"orderId": order_id}))["order"]
+    after = _structured(await c.call_tool(ORDER_READ, {"order_id": order_id}))["order"]
     scr.line(f"Order {order_id} is now: {after.get('status')}", 2)
     return order_id
 

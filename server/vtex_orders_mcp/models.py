@@ -1,5 +1,10 @@
 """Typed tool inputs: one pydantic model per operation, with enums, formats and bounds.
 
+Arguments are snake_case in every tool (``order_id``, ``invoice_value``): one naming style,
+whatever VTEX calls them. VTEX's own name for a field is its name in camelCase, or the ``Wire``
+marker's; a dump with the ``WIRE`` context (``model_dump(context=WIRE)``) uses VTEX's names, and
+the plain dump keeps the tool's.
+
 Each field says where it goes on the wire with a marker in its ``Annotated`` metadata:
 ``PATH`` (a path template variable), ``Query("wire_name")`` (a query parameter), ``LOCAL`` (a
 tool option that never reaches VTEX, such as ``view``); an unmarked field is a JSON body field.
@@ -16,7 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from typing import Annotated, Any, Literal, Self, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
 
 from .sdk import ArgModel
@@ -34,6 +51,35 @@ class Query:
 @dataclass(frozen=True)
 class _Where:
     where: str
+
+
+@dataclass(frozen=True)
+class Wire:
+    """Marker: VTEX spells this field ``name`` (by default, the field's name in camelCase)."""
+
+    name: str
+
+
+# The serialization context that asks for VTEX's field names (``model_dump(context=WIRE)``).
+WIRE = {"wire": True}
+
+
+def wire_name(model: type[BaseModel], field: str) -> str:
+    """What VTEX calls ``field`` of ``model``: its ``Wire`` marker, else its alias, else camelCase."""
+    info = model.model_fields[field]
+    marker = next((m for m in info.metadata if isinstance(m, Wire)), None)
+    if marker is not None:
+        return marker.name
+    return info.alias or to_camel(field)
+
+
+def _wire_names(self: BaseModel, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+    data = handler(self)
+    if not (isinstance(info.context, dict) and info.context.get("wire")) or not isinstance(data, dict):
+        return data
+    model = type(self)
+    names = {info_.alias or name: wire_name(model, name) for name, info_ in model.model_fields.items()}
+    return {names.get(key, key): value for key, value in data.items()}
 
 
 PATH = _Where("path")
@@ -77,6 +123,7 @@ class Args(ArgModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     _nulls = model_validator(mode="before")(_null_is_absent)
+    _wire = model_serializer(mode="wrap")(_wire_names)
 
     @classmethod
     def validated(cls, **values: Any) -> Self:
@@ -87,8 +134,8 @@ class Args(ArgModel):
 
 def as_given(args: BaseModel) -> dict[str, Any]:
     """The arguments in the tool's own shape, JSON-safe: what confirm_write must get back and
-    what an approval question shows. (The JSON dump is VTEX's wire shape: item lists wrapped in
-    {"items": ...}, cents as strings.)"""
+    what an approval question shows. (The JSON dump has VTEX's values: item lists wrapped in
+    {"items": ...}, cents as strings; with the ``WIRE`` context, VTEX's names too.)"""
     return to_jsonable_python(args.model_dump(mode="python", by_alias=True, exclude_none=True))
 
 
@@ -98,6 +145,7 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     _nulls = model_validator(mode="before")(_null_is_absent)
+    _wire = model_serializer(mode="wrap")(_wire_names)
 
 
 # --- shared field types -------------------------------------------------------------------
@@ -108,7 +156,7 @@ OrderId = Annotated[
     PATH,
     Field(pattern=ORDER_ID_PATTERN, max_length=60, description="e.g. v502556llux-01"),
 ]
-OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="orderId without -NN")]
+OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="order_id without -NN")]
 # Ids that go into a URL path may contain dots but must not start with one: "." and ".." would be
 # dot segments, which quote() leaves alone and the HTTP client resolves, so a write approved for
 # .../payments/../payment-notification would really be sent to .../payment-notification.
@@ -149,12 +197,12 @@ FeedStatus = Literal[FEED_STATUSES]  # type: ignore[valid-type]
 
 
 class GetOrder(Args):
-    orderId: OrderId
+    order_id: OrderId
     view: View = "compact"
 
 
 class GetOrderGroup(Args):
-    orderGroup: OrderGroup
+    order_group: OrderGroup
     view: View = "compact"
 
 
@@ -197,11 +245,11 @@ class ListOrders(Args):
 
 
 class OrderOnly(Args):
-    orderId: OrderId
+    order_id: OrderId
 
 
 class CancelOrder(Args):
-    orderId: OrderId
+    order_id: OrderId
     reason: Reason
 
 
@@ -212,17 +260,17 @@ class ChangeItem(Body):
 
 
 class RegisterChanges(Args):
-    orderId: OrderId
-    requestId: str = Field(min_length=1, max_length=100, description="idempotency key")
+    order_id: OrderId
+    request_id: str = Field(min_length=1, max_length=100, description="idempotency key")
     reason: Reason
-    discountValue: Cents = 0
-    incrementValue: Cents = 0
-    itemsRemoved: list[ChangeItem] = Field(default_factory=list, max_length=100)
-    itemsAdded: list[ChangeItem] = Field(default_factory=list, max_length=100)
+    discount_value: Cents = 0
+    increment_value: Cents = 0
+    items_removed: list[ChangeItem] = Field(default_factory=list, max_length=100)
+    items_added: list[ChangeItem] = Field(default_factory=list, max_length=100)
 
 
 class AddInteraction(Args):
-    orderId: OrderId
+    order_id: OrderId
     source: str = Field(min_length=1, max_length=100)
     message: str = Field(min_length=1, max_length=5000)
 
@@ -238,27 +286,27 @@ class InvoiceItem(Body):
 
 
 class InvoiceOrder(Args):
-    orderId: OrderId
+    order_id: OrderId
     type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
     # A body field here, under the path rule all the same: the tracking tools must reach the invoice.
-    invoiceNumber: Annotated[str, _INVOICE_NUMBER]
-    invoiceValue: CentsString = Field(ge=1, le=10**12, description="cents")
-    issuanceDate: DateTime
+    invoice_number: Annotated[str, _INVOICE_NUMBER]
+    invoice_value: CentsString = Field(ge=1, le=10**12, description="cents")
+    issuance_date: DateTime
     items: list[InvoiceItem] = Field(min_length=1, max_length=500)
-    invoiceKey: str | None = Field(None, max_length=200)
-    invoiceUrl: str | None = Field(None, max_length=2000)
+    invoice_key: str | None = Field(None, max_length=200)
+    invoice_url: str | None = Field(None, max_length=2000)
     courier: str | None = Field(None, max_length=100)
-    trackingNumber: str | None = Field(None, max_length=100)
-    trackingUrl: str | None = Field(None, max_length=2000)
+    tracking_number: str | None = Field(None, max_length=100)
+    tracking_url: str | None = Field(None, max_length=2000)
 
 
 class InvoiceTracking(Args):
-    orderId: OrderId
-    invoiceNumber: InvoiceNumber
-    trackingNumber: str = Field(min_length=1, max_length=100)
+    order_id: OrderId
+    invoice_number: InvoiceNumber
+    tracking_number: str = Field(min_length=1, max_length=100)
     courier: str = Field(min_length=1, max_length=100)
-    trackingUrl: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
-    dispatchedDate: Annotated[DateTime | None, KEEP_NULL] = None
+    tracking_url: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
+    dispatched_date: Annotated[DateTime | None, KEEP_NULL] = None
 
 
 class TrackingEvent(Body):
@@ -269,18 +317,18 @@ class TrackingEvent(Body):
 
 
 class TrackingStatus(Args):
-    orderId: OrderId
-    invoiceNumber: InvoiceNumber
-    isDelivered: bool
-    deliveredDate: Annotated[str | None, KEEP_NULL] = Field(
+    order_id: OrderId
+    invoice_number: InvoiceNumber
+    is_delivered: bool
+    delivered_date: Annotated[str | None, KEEP_NULL] = Field(
         None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="yyyy-mm-dd hh:mm"
     )
     events: list[TrackingEvent] = Field(default_factory=list, max_length=200)
 
 
 class PaymentNotification(Args):
-    orderId: OrderId
-    paymentId: Ident
+    order_id: OrderId
+    payment_id: Ident
 
 
 # --- feed / hook -----------------------------------------------------------------------------
@@ -290,7 +338,7 @@ class FeedFilter(Body):
     type: Literal["FromWorkflow", "FromOrders"]
     status: list[FeedStatus] | None = Field(None, description="FromWorkflow only")
     expression: str | None = Field(None, max_length=2000, description="JSONata, FromOrders only")
-    disableSingleFire: bool = False
+    disable_single_fire: bool = False
 
     @model_validator(mode="after")
     def _one_kind_of_filter(self) -> FeedFilter:
@@ -310,8 +358,10 @@ class FeedFilter(Body):
 
 
 class FeedQueue(Body):
-    visibilityTimeoutInSeconds: int = Field(250, ge=0, le=43200)
-    MessageRetentionPeriodInSeconds: int = Field(345600, ge=60, le=1209600)
+    visibility_timeout_in_seconds: int = Field(250, ge=0, le=43200)
+    message_retention_period_in_seconds: Annotated[int, Wire("MessageRetentionPeriodInSeconds")] = Field(
+        345600, ge=60, le=1209600
+    )
 
 
 class FeedConfig(Args):
@@ -324,11 +374,11 @@ class NoArgs(Args):
 
 
 class FeedItems(Args):
-    maxlot: Annotated[int, Query(), Field(ge=1, le=10)] = 10
+    max_lot: Annotated[int, Query("maxlot"), Field(ge=1, le=10)] = 10
 
 
 class FeedV2Status(Args):
-    maxLot: Annotated[int, Query(), Field(ge=1, le=10)] = 10
+    max_lot: Annotated[int, Query("maxLot"), Field(ge=1, le=10)] = 10
 
 
 class CommitFeed(Args):
@@ -346,28 +396,30 @@ class HookConfig(Args):
 
 
 class JsonataTest(Args):
-    Expression: str = Field(min_length=1, max_length=2000)
-    Document: str = Field(min_length=2, max_length=100_000, description="JSON document as a string")
+    expression: Annotated[str, Wire("Expression")] = Field(min_length=1, max_length=2000)
+    document: Annotated[str, Wire("Document")] = Field(
+        min_length=2, max_length=100_000, description="JSON document as a string"
+    )
 
 
 # --- user orders -----------------------------------------------------------------------------
 
 Email = Annotated[
     str,
-    Query(),
+    Query("clientEmail"),
     Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, json_schema_extra={"format": "email"}),
 ]
 
 
 class UserOrders(Args):
-    clientEmail: Email
+    client_email: Email
     page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
 
 
 class UserOrder(Args):
-    orderId: OrderId
-    clientEmail: Email
+    order_id: OrderId
+    client_email: Email
     view: View = "compact"
 
 
@@ -375,23 +427,24 @@ class UserOrder(Args):
 
 
 class ChangeSellerWindow(Args):
-    waitingTime: int = Field(ge=0, le=90, description="days")
+    waiting_time: int = Field(ge=0, le=90, description="days")
 
 
 # --- order modifications (/api/order-system) -------------------------------------------------
 
-ChangeOrderId = Annotated[str, PATH, Field(pattern=r"^\w+-\d\d$", max_length=60, description="the orderId")]
+# The order-system endpoints call the order "changeOrderId"; the tools call it order_id, as everywhere.
+ChangeOrderId = Annotated[str, PATH, Wire("changeOrderId"), Field(pattern=r"^\w+-\d\d$", max_length=60)]
 ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[\w-]+$", max_length=64)]
 
 
 class ModItem(Body):
     id: str = Field(min_length=1, max_length=64, description="SKU id")
     quantity: int = Field(ge=1, le=10000)
-    uniqueId: str | None = Field(None, max_length=64, description="if the SKU appears twice")
+    unique_id: str | None = Field(None, max_length=64, description="if the SKU appears twice")
 
 
-def _items_object(items: list[ModItem]) -> dict[str, Any]:
-    return {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
+def _items_object(items: list[ModItem], info: SerializationInfo) -> dict[str, Any]:
+    return {"items": [i.model_dump(mode="json", exclude_none=True, context=info.context) for i in items]}
 
 
 # VTEX nests every item list in an object ({"add": {"items": [...]}}); tools take the plain list,
@@ -414,28 +467,28 @@ class Replace(Body):
 # value, so {"rolloutConfiguration": {"enableMyOrders": ...}} would also switch enableApi off for
 # the whole account (and a request's override would turn every recalculation off).
 class PaymentConfiguration(Body):
-    customPaymentSystemsAllowed: list[str] | None = None
+    custom_payment_systems_allowed: list[str] | None = None
 
 
 class Workspaces(Body):
-    enabledWorkspaces: list[str] | None = None
+    enabled_workspaces: list[str] | None = None
 
 
 class RolloutConfiguration(Body):
-    enableApi: bool | None = None
-    enableAdminOrders: Workspaces | None = None
-    enableMyOrders: Workspaces | None = None
+    enable_api: bool | None = None
+    enable_admin_orders: Workspaces | None = None
+    enable_my_orders: Workspaces | None = None
 
 
 class PipelineConfiguration(Body):
-    enableTaxHubRecalculation: bool | None = None
-    compensateShippingChanges: bool | None = None
-    enablePromotionRecalculation: bool | None = None
-    enableNativeTaxRecalculation: bool | None = None
+    enable_tax_hub_recalculation: bool | None = None
+    compensate_shipping_changes: bool | None = None
+    enable_promotion_recalculation: bool | None = None
+    enable_native_tax_recalculation: bool | None = None
 
 
 class CreateModification(Args):
-    changeOrderId: ChangeOrderId
+    order_id: ChangeOrderId
     reason: Reason = Field(description="shown to the shopper")
     add: ModItems | None = None
     remove: ModItems | None = None
@@ -443,7 +496,7 @@ class CreateModification(Args):
 
 
 class PreviewModification(Args):
-    changeOrderId: ChangeOrderId
+    order_id: ChangeOrderId
     reason: Reason
     add: ModItems | None = None
     remove: ModItems | None = None
@@ -451,30 +504,30 @@ class PreviewModification(Args):
 
 
 class ModificationRef(Args):
-    changeOrderId: ChangeOrderId
-    changeRequestId: ChangeRequestId
+    order_id: ChangeOrderId
+    change_request_id: ChangeRequestId
 
 
 class ModificationHistory(Args):
-    changeOrderId: ChangeOrderId
+    order_id: ChangeOrderId
 
 
 class RetryModification(Args):
-    changeOrderId: ChangeOrderId
-    changeRequestId: ChangeRequestId
+    order_id: ChangeOrderId
+    change_request_id: ChangeRequestId
     reason: Reason
 
 
 class CancelModification(Args):
-    changeOrderId: ChangeOrderId
-    changeRequestId: ChangeRequestId
+    order_id: ChangeOrderId
+    change_request_id: ChangeRequestId
     reason: Reason = Field(description="not shown to the shopper")
 
 
 class UpdateModSettings(Args):
-    paymentConfiguration: PaymentConfiguration | None = None
-    rolloutConfiguration: RolloutConfiguration | None = None
-    pipelineConfiguration: PipelineConfiguration | None = None
+    payment_configuration: PaymentConfiguration | None = None
+    rollout_configuration: RolloutConfiguration | None = None
+    pipeline_configuration: PipelineConfiguration | None = None
 
 
 ApprovalId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="from the approval_required answer")]

@@ -7,16 +7,16 @@ A prompt file is front matter between ``---`` lines, then the body::
     title: Cancel an order safely
     description: Check that an order can be canceled, get the user's approval, cancel, verify.
     arguments:
-      - name: orderId
+      - name: order_id
         description: the order to cancel
         required: true
       - name: reason
         description: why; the customer may see it
         default: requested by the customer
     embed:
-      - vtex://orders/{orderId}.txt
+      - vtex://orders/{order_id}.txt
     ---
-    Cancel order {orderId} ... call `cancel_order` ...
+    Cancel order {order_id} ... call `cancel_order` ...
 
 The front matter is YAML (PyYAML, safe loading). What it may hold is checked at start-up: known
 keys only, string names and descriptions, arguments as mappings; anything else is a
@@ -117,8 +117,11 @@ class PromptFile:
     embed: tuple[str, ...] = dc_field(default_factory=tuple)
 
     def mentions(self) -> set[str]:
-        """snake_case identifiers in the description and body: tool names (and tool arguments)."""
-        return set(SNAKE.findall(self.description)) | set(SNAKE.findall(self.body))
+        """snake_case identifiers in the description and body: tool names (and tool arguments).
+
+        Placeholders such as ``{order_id}`` are this prompt's own arguments, not mentions."""
+        text = PLACEHOLDER.sub(" ", f"{self.description}\n{self.body}")
+        return set(SNAKE.findall(text))
 
     def uris(self) -> set[str]:
         """vtex:// URIs (templates, as written) in the body and in ``embed``."""
@@ -143,9 +146,9 @@ class PromptFile:
             value = str(given.get(arg.name) or "").strip()
             if not value and arg.required:
                 raise ValueError(f"Missing required argument for prompt {self.name}: {arg.name}")
-            # An orderId goes into resource URIs: "v1-01/conversation" would embed another resource.
-            if value and arg.name == "orderId" and not re.fullmatch(ORDER_ID_PATTERN, value):
-                raise ValueError(f"orderId {value!r} is not an order id (like v502556llux-01)")
+            # An order id goes into resource URIs: "v1-01/conversation" would embed another resource.
+            if value and arg.name == "order_id" and not re.fullmatch(ORDER_ID_PATTERN, value):
+                raise ValueError(f"order_id {value!r} is not an order id (like v502556llux-01)")
             out[arg.name] = value or (arg.default if arg.default is not None else NOT_GIVEN)
         return out
 

@@ -4,9 +4,9 @@ Every read returns JSON and a readable text rendering: the JSON content first, t
 as ``text/plain``, rendered from the same projection (no second VTEX call, no re-parsing). Each
 form also has a URI of its own:
 
-    vtex://orders/{orderId}                          application/json  the compact order view
-    vtex://orders/{orderId}/conversation             application/json  messages, newest first
-    vtex://orders/{orderId}/payment-transaction      application/json  transaction and payments
+    vtex://orders/{order_id}                          application/json  the compact order view
+    vtex://orders/{order_id}/conversation             application/json  messages, newest first
+    vtex://orders/{order_id}/payment-transaction      application/json  transaction and payments
     vtex://reference/order-statuses                  application/json  what each status allows
     vtex://audit/recent                              application/json  the last 50 audit events
     ... each of them again with a ``.txt`` suffix    text/plain        the same data, for reading
@@ -20,11 +20,11 @@ other VTEX failure is a ``ResourceError`` (-32603) carrying the tool's message.
 Why two paths: the SDK's function resources yield exactly one content with the resource's one
 ``mimeType``. Every resource is registered with the SDK (listing, templates, the ``.txt`` forms),
 and the JSON forms are read through ``Readable``s (server.py) that return both contents.
-Template order matters for the SDK: a simple ``{orderId}`` expression stops only at ``/``, so
-``vtex://orders/{orderId}`` would also match ``vtex://orders/v1-01.txt``; the ``.txt`` twins are
+Template order matters for the SDK: a simple ``{order_id}`` expression stops only at ``/``, so
+``vtex://orders/{order_id}`` would also match ``vtex://orders/v1-01.txt``; the ``.txt`` twins are
 registered first (the SDK tries templates in registration order).
 
-Completions: one handler completes ``orderId`` (resource templates and prompts alike) from a
+Completions: one handler completes ``order_id`` (resource templates and prompts alike) from a
 single order search, newest first, keeping ids that start with what was typed, and ``status``
 (prompt arguments) from the statuses the search accepts. A completion that fails upstream
 answers an empty list: it is a convenience, not a place to surface VTEX errors.
@@ -90,7 +90,7 @@ class Readable:
 async def read_order_resource(rt: Runtime, op: Operation, order_id: str) -> dict[str, Any]:
     """The read tool's structured result for ``order_id``; unknown orders are ResourceNotFoundError."""
     try:
-        args = op.args.model_validate({"orderId": order_id})
+        args = op.args.model_validate({"order_id": order_id})
     except ValidationError:
         # Nothing with this shape can exist at VTEX: not found, without a request.
         raise ResourceNotFoundError(
@@ -115,16 +115,16 @@ def _register_order_resource(app: App, op: Operation, spec: OrderResource) -> No
     if op.view.text is None:
         raise ValueError(f"{op.name}: a resource needs a view with a text rendering")
 
-    # The parameter must be called orderId: the SDK binds template variables by name.
-    async def read_text(orderId: str) -> str:
-        return _order_text(op, orderId, await read_order_resource(rt, op, orderId))
+    # The parameter must be called order_id: the SDK binds template variables by name.
+    async def read_text(order_id: str) -> str:
+        return _order_text(op, order_id, await read_order_resource(rt, op, order_id))
 
-    async def read_json(orderId: str) -> str:
-        return as_json(await read_order_resource(rt, op, orderId))
+    async def read_json(order_id: str) -> str:
+        return as_json(await read_order_resource(rt, op, order_id))
 
     async def read_both(params: dict[str, str]) -> tuple[Any, str]:
-        result = await read_order_resource(rt, op, params["orderId"])
-        return result, _order_text(op, params["orderId"], result)
+        result = await read_order_resource(rt, op, params["order_id"])
+        return result, _order_text(op, params["order_id"], result)
 
     server.resource(
         spec.uri + TXT,
@@ -136,7 +136,7 @@ def _register_order_resource(app: App, op: Operation, spec: OrderResource) -> No
     server.resource(spec.uri, name=spec.name, title=spec.title, mime_type=JSON, description=spec.description)(read_json)
     # (?!.*\.txt$): the .txt twin is the SDK's to read (a text-only answer), not this one's.
     pattern = re.compile(
-        r"(?!.*\.txt$)" + re.escape("vtex://orders/") + r"(?P<orderId>[^/]+?)" + re.escape(spec.suffix)
+        r"(?!.*\.txt$)" + re.escape("vtex://orders/") + r"(?P<order_id>[^/]+?)" + re.escape(spec.suffix)
     )
     server.add_readable(Readable(pattern, read_both))
 
@@ -240,7 +240,7 @@ def register_resources(app: App) -> None:
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion | None:
-        if argument.name == "orderId":
+        if argument.name == "order_id":  # a resource template's variable, or a prompt's argument
             return await complete_order_ids(rt, argument.value)
         if argument.name == "status" and isinstance(ref, PromptReference):
             return complete_statuses(argument.value)

@@ -44,7 +44,7 @@ INSTRUCTIONS = (
     "configuration) needs the user's approval, asked by the server itself. If a write answers "
     "'approval_required', show the user its summary and, when there is one, its approval link; they decide "
     f"there, and {CHECK_TOOL} tells the outcome ({CONFIRM_TOOL}, when listed, runs a write only after the "
-    "user agreed). Money arguments are in cents. Resources: vtex://orders/{orderId}, .../conversation, "
+    "user agreed). Money arguments are in cents. Resources: vtex://orders/{order_id}, .../conversation, "
     ".../payment-transaction (add .txt for readable text), vtex://reference/order-statuses (what each "
     "status allows), vtex://audit/recent."
 )

@@ -25,7 +25,7 @@ def demo(state_dir, *flags: str, stdin: str | None = None) -> str:
 
 
 def order_shown(output: str) -> str:
-    match = re.search(r"> get_order \{\"orderId\": \"([^\"]+)\"\}", output)
+    match = re.search(r"> get_order \{\"order_id\": \"([^\"]+)\"\}", output)
     assert match, output
     return match.group(1)
 
@@ -38,12 +38,12 @@ def test_demo_yes_cancels_with_approval_and_audit(tmp_path):
     order_id = order_shown(output)
     assert "over stdio" in output
     assert f"Approve this change? Cancel order {order_id}" in output
-    assert re.search(r"^ +Arguments: \{\"orderId\"", output, re.M), "the question's second part on its own line"
+    assert re.search(r"^ +Arguments: \{\"order_id\"", output, re.M), "the question's second part on its own line"
     assert "Approve? [y/N] y" in output
     assert "Result: done. VTEX receipt:" in output
     assert f"Order {order_id} is now: canceled" in output
     assert re.search(r"cancel_order\s+executed\s+elicitation", output)
-    events = [(e["event"], e["arguments"].get("orderId") if e.get("arguments") else None)
+    events = [(e["event"], e["arguments"].get("order_id") if e.get("arguments") else None)
               for e in audit_events(tmp_path)]  # fmt: skip
     assert ("executing", order_id) in events and "executed" in {e for e, _ in events}
 

@@ -86,8 +86,8 @@ async def test_stateful_session_with_elicitation(start_http, mode):
     async with http_client(srv.url, srv.token, mode=mode, elicitation_callback=accept) as c:
         rows = structured(await c.call_tool("list_orders", {"per_page": 5}))["orders"]
         assert 0 < len(rows) <= 5
-        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
-        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e http"}))
+        assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] == "handling"
+        done = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e http"}))
         assert done["status"] == "done"
     events = [(e["event"], e.get("channel"), e.get("principal")) for e in audit_events(srv.state_dir)
               if e["tool"] == "cancel_order"]  # fmt: skip
@@ -99,7 +99,7 @@ async def test_stateful_session_with_elicitation(start_http, mode):
 async def test_stateless_modern_client_elicits(start_http):
     srv = start_http(stateless=True)
     async with http_client(srv.url, srv.token, mode="auto", elicitation_callback=accept) as c:
-        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e stateless"}))
+        done = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e stateless"}))
         assert done["status"] == "done"
 
 
@@ -119,10 +119,10 @@ async def test_stateless_legacy_client_gets_the_approval_page(start_http):
     the answer links to the page this very server serves, at the host the request came to."""
     srv = start_http(stateless=True)
     async with http_client(srv.url, srv.token, mode="legacy", elicitation_callback=accept) as c:
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e stateless"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e stateless"}))
         assert first["status"] == "approval_required" and first["channel"] == "page"
         assert first["approval"]["url"].startswith(srv.url.removesuffix("/mcp") + "/approvals/")
-        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+        assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] == "handling"
         await approve_on_page(first["approval"]["url"])
         done = structured(await c.call_tool("check_approval", {"approval_id": first["approval"]["id"]}))
         assert done["status"] == "done"
@@ -132,7 +132,7 @@ async def test_http_token_is_bound_to_the_http_caller(start_http):
     """A confirmation minted for the HTTP principal is refused to a local stdio client."""
     srv = start_http(env={"VTEX_MCP_GUARD": "token"})
     async with http_client(srv.url, srv.token) as c:
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "bound"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "bound"}))
     params = StdioServerParameters(command=sys.executable, args=["-m", "vtex_orders_mcp"],
                                    env=clean_env(srv.state_dir, VTEX_MCP_GUARD="token"))  # fmt: skip
     async with Client(params) as local:
@@ -168,7 +168,7 @@ async def test_an_approval_asked_on_one_replica_is_decided_on_another(start_http
     """Replicas sharing the secret and the store: the link one replica gave works on the other."""
     a, b = replicas(start_http, state_dir=tmp_path / "shared-state")
     async with http_client(a.url, a.token, mode="legacy") as c:
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "replicas"}))
     url = first["approval"]["url"].replace(f":{a.port}/", f":{b.port}/")
     await approve_on_page(url)
     async with http_client(b.url, b.token, mode="legacy") as c:
@@ -185,7 +185,7 @@ async def test_two_step_token_across_stateless_replicas(start_http):
         httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc,
         Client(streamable_http_client(a.url, http_client=hc), mode="legacy") as c,
     ):
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "replicas"}))
         assert first["status"] == "approval_required"
         done = structured(await c.call_tool("confirm_write", first["confirmation"]))
         assert done["status"] == "done"
@@ -200,7 +200,7 @@ async def test_elicitation_across_stateless_replicas(start_http):
         httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30.0) as hc,
         Client(streamable_http_client(a.url, http_client=hc), elicitation_callback=accept) as c,
     ):
-        done = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "replicas"}))
+        done = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "replicas"}))
         assert done["status"] == "done"
 
 

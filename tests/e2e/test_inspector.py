@@ -49,14 +49,14 @@ def test_tools_list(inspector, stdio_target):
 
 def test_tools_call_read(inspector, stdio_target):
     out = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "get_order",
-                         "--tool-arg", f"orderId={ORDER}")  # fmt: skip
+                         "--tool-arg", f"order_id={ORDER}")  # fmt: skip
     assert not out.get("isError")
     assert out["structuredContent"]["order"]["status"] == "handling"
 
 
 def test_a_write_waits_for_a_person_and_sends_nothing(inspector, stdio_target, tmp_path):
     first = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "cancel_order",
-                           "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
+                           "--tool-arg", f"order_id={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
     asked = first["structuredContent"]
     assert asked["status"] == "approval_required" and asked["channel"] == "page", first
     status = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "check_approval",
@@ -69,7 +69,7 @@ def test_a_write_waits_for_a_person_and_sends_nothing(inspector, stdio_target, t
 def test_write_takes_the_two_step_path_in_token_mode(inspector, tmp_path):
     stdio_target = _stdio(tmp_path, VTEX_MCP_GUARD="token")
     first = inspector.json(*stdio_target, "--method", "tools/call", "--tool-name", "cancel_order",
-                           "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
+                           "--tool-arg", f"order_id={ORDER}", "--tool-arg", "reason=inspector")  # fmt: skip
     assert first["structuredContent"]["status"] == "approval_required", first
     confirmation = first["structuredContent"]["confirmation"]
 
@@ -91,7 +91,7 @@ def test_resources_read(inspector, stdio_target):
 
 def test_prompts_get(inspector, stdio_target):
     out = inspector.json(*stdio_target, "--method", "prompts/get", "--prompt-name", "cancel_order_safely",
-                         "--prompt-args", f"orderId={ORDER}")  # fmt: skip
+                         "--prompt-args", f"order_id={ORDER}")  # fmt: skip
     text = json.dumps(out["messages"])
     assert ORDER in text and "cancel_order" in text
 
@@ -102,7 +102,7 @@ def test_over_streamable_http(inspector, start_http):
     names = {t["name"] for t in inspector.json(*target, "--method", "tools/list")["tools"]}
     assert "cancel_order" in names
     first = inspector.json(*target, "--method", "tools/call", "--tool-name", "cancel_order",
-                           "--tool-arg", f"orderId={ORDER}", "--tool-arg", "reason=inspector over http")  # fmt: skip
+                           "--tool-arg", f"order_id={ORDER}", "--tool-arg", "reason=inspector over http")  # fmt: skip
     asked = first["structuredContent"]
     assert asked["status"] == "approval_required"
     url = asked["approval"]["url"]

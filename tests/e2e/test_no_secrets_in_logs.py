@@ -71,17 +71,17 @@ async def session(c: Client, transcript: list[str]) -> None:
         return result
 
     await call("list_orders", {"per_page": 5})
-    assert not (await call("get_order", {"orderId": ORDER})).is_error, transcript[-1]
-    await call("get_order_conversation", {"orderId": ORDER})
-    await call("get_payment_transaction", {"orderId": ORDER})
+    assert not (await call("get_order", {"order_id": ORDER})).is_error, transcript[-1]
+    await call("get_order_conversation", {"order_id": ORDER})
+    await call("get_payment_transaction", {"order_id": ORDER})
     transcript.append((await c.read_resource(f"vtex://orders/{ORDER}")).model_dump_json())
-    transcript.append((await c.get_prompt("cancel_order_safely", {"orderId": ORDER})).model_dump_json())
-    assert (await call("get_order", {"orderId": "v000000000-01"})).is_error  # 404
-    assert (await call("cancel_order", {"orderId": ORDER, "confirm": True})).is_error  # refused arguments
-    assert (await call("get_order_conversation", {"orderId": "v000000001-01"})).is_error
-    done = await call("cancel_order", {"orderId": ORDER, "reason": "leak check"})
+    transcript.append((await c.get_prompt("cancel_order_safely", {"order_id": ORDER})).model_dump_json())
+    assert (await call("get_order", {"order_id": "v000000000-01"})).is_error  # 404
+    assert (await call("cancel_order", {"order_id": ORDER, "confirm": True})).is_error  # refused arguments
+    assert (await call("get_order_conversation", {"order_id": "v000000001-01"})).is_error
+    done = await call("cancel_order", {"order_id": ORDER, "reason": "leak check"})
     assert done.structured_content["status"] == "done", transcript[-1]
-    await call("cancel_order", {"orderId": ORDER, "reason": "again"})  # refused: already canceled
+    await call("cancel_order", {"order_id": ORDER, "reason": "again"})  # refused: already canceled
     assert (await call("check_approval", {"approval_id": "0" * 32})).is_error
 
 
@@ -114,7 +114,7 @@ async def test_wrong_vtex_credentials_leak_nothing(tmp_path, upstream):
                                    env=production_env(tmp_path / "state", upstream, WRONG_APP_TOKEN))  # fmt: skip
     with open(stderr_path, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as c:
-            refused = await c.call_tool("get_order", {"orderId": ORDER})
+            refused = await c.call_tool("get_order", {"order_id": ORDER})
     assert refused.is_error and "403" in refused.content[0].text + stderr_path.read_text()
     assert_clean("403 result", refused.model_dump_json())
     assert_clean("server stderr", stderr_path.read_text())
@@ -132,7 +132,7 @@ async def test_http_session_leaks_nothing(tmp_path, upstream, start_http):
     async with http_client(srv.url, BEARER, elicitation_callback=approve) as c:
         await session(c, transcript)
     async with http_client(srv.url, BEARER, mode="legacy") as c:
-        first = await c.call_tool("cancel_order", {"orderId": "v000000000-01", "reason": "x"})
+        first = await c.call_tool("cancel_order", {"order_id": "v000000000-01", "reason": "x"})
         transcript.append(first.model_dump_json())
     logs = srv.log()
     assert "wrong bearer token" in logs and "Terminating session" in logs, "the log capture saw the session"
@@ -152,7 +152,7 @@ async def test_http_debug_log_with_token_flag(tmp_path, upstream):
     try:
         proc.wait_http(f"http://127.0.0.1:{port}/healthz")
         async with http_client(f"http://127.0.0.1:{port}/mcp", BEARER) as c:
-            result = await c.call_tool("get_order", {"orderId": ORDER})
+            result = await c.call_tool("get_order", {"order_id": ORDER})
             assert not result.is_error
         httpx2.post(f"http://127.0.0.1:{port}/mcp", json={}, headers={"Authorization": f"Bearer {WRONG_BEARER}"})
     finally:

@@ -42,14 +42,14 @@ async def test_reads_and_elicitation_approved_cancel(tmp_path, mode):
     async with Client(stdio(tmp_path), mode=mode, elicitation_callback=answering("accept", asked)) as c:
         names = {t.name for t in (await c.list_tools()).tools}
         assert {"get_order", "list_orders", "cancel_order", "check_approval"} <= names
-        order = structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]
+        order = structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]
         assert order["status"] == "handling"
 
-        result = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
+        result = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e"}))
         assert result["status"] == "done", result
         assert len(asked) == 1 and ORDER in asked[0] and "handling" in asked[0]
 
-        after = structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]
+        after = structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]
         assert after["status"] != "handling"
     events = [(e["tool"], e["event"], e.get("channel")) for e in audit_events(tmp_path)]
     assert ("cancel_order", "approved", "elicitation") in events
@@ -60,10 +60,10 @@ async def test_reads_and_elicitation_approved_cancel(tmp_path, mode):
 async def test_declined_cancel_sends_nothing(tmp_path, mode):
     asked: list[str] = []
     async with Client(stdio(tmp_path), mode=mode, elicitation_callback=answering("decline", asked)) as c:
-        result = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
+        result = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e"}))
         assert result["status"] == "declined"
         assert asked
-        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+        assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] == "handling"
     events = [e["event"] for e in audit_events(tmp_path) if e["tool"] == "cancel_order"]
     assert "declined" in events and "executed" not in events
 
@@ -71,19 +71,19 @@ async def test_declined_cancel_sends_nothing(tmp_path, mode):
 @pytest.mark.parametrize("mode", MODES)
 async def test_without_elicitation_the_human_approves_on_the_loopback_page(tmp_path, mode):
     async with Client(stdio(tmp_path), mode=mode) as c:
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e"}))
         assert first["status"] == "approval_required" and first["channel"] == "page"
         url = first["approval"]["url"]
         assert url.startswith("http://127.0.0.1:")
         async with httpx2.AsyncClient() as http:
             page = await http.get(url)
             csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
-            assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+            assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] == "handling"
             origin = {"Origin": url.split("/approvals/")[0]}
             await http.post(url, data={"csrf": csrf, "decision": "approve"}, headers=origin)
         done = structured(await c.call_tool("check_approval", {"approval_id": first["approval"]["id"]}))
         assert done["status"] == "done", done
-        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] != "handling"
+        assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] != "handling"
     events = [(e["event"], e.get("channel")) for e in audit_events(tmp_path) if e["tool"] == "cancel_order"]
     assert events == [("requested", "page"), ("approved", "page"), ("executing", "page"), ("executed", "page")]
 
@@ -91,9 +91,9 @@ async def test_without_elicitation_the_human_approves_on_the_loopback_page(tmp_p
 @pytest.mark.parametrize("mode", MODES)
 async def test_two_step_token_when_the_operator_chose_it(tmp_path, mode):
     async with Client(stdio(tmp_path, VTEX_MCP_GUARD="token"), mode=mode) as c:
-        first = structured(await c.call_tool("cancel_order", {"orderId": ORDER, "reason": "e2e"}))
+        first = structured(await c.call_tool("cancel_order", {"order_id": ORDER, "reason": "e2e"}))
         assert first["status"] == "approval_required"
-        assert structured(await c.call_tool("get_order", {"orderId": ORDER}))["order"]["status"] == "handling"
+        assert structured(await c.call_tool("get_order", {"order_id": ORDER}))["order"]["status"] == "handling"
 
         confirmation = first["confirmation"]
         done = structured(await c.call_tool("confirm_write", confirmation))
@@ -108,8 +108,8 @@ async def test_two_step_token_when_the_operator_chose_it(tmp_path, mode):
 
 async def test_unknown_order_and_bad_arguments_are_tool_errors(tmp_path):
     async with Client(stdio(tmp_path)) as c:
-        missing = await c.call_tool("get_order", {"orderId": "v000000000-01"})
+        missing = await c.call_tool("get_order", {"order_id": "v000000000-01"})
         assert missing.is_error
-        bad = await c.call_tool("cancel_order", {"orderId": ORDER, "confirm": True})
+        bad = await c.call_tool("cancel_order", {"order_id": ORDER, "confirm": True})
         assert bad.is_error and "confirm" in bad.content[0].text
     assert not [e for e in audit_events(tmp_path) if e["event"] == "executed"]

@@ -99,7 +99,7 @@ async def test_every_executed_write_has_its_audit_record_after_sigkill(tmp_path)
                 try:
                     with anyio.move_on_after(10):
                         await client.call_tool(
-                            "add_order_interaction", {"orderId": ORDER, "source": "durability", "message": message}
+                            "add_order_interaction", {"order_id": ORDER, "source": "durability", "message": message}
                         )
                 except Exception:  # the server died under us: that is the point
                     return

@@ -75,7 +75,7 @@ async def test_reads_survive_20_percent_faults(tmp_path, fast_backoff):
             if i % 4 == 0:
                 result = await client.call_tool("list_orders", {"page": 1 + i % 3})
             else:
-                result = await client.call_tool("get_order", {"orderId": ids[i % len(ids)]})
+                result = await client.call_tool("get_order", {"order_id": ids[i % len(ids)]})
             if result.is_error:
                 failures.append(result.content[0].text)
                 _assert_clear_error(result.content[0].text)
@@ -90,7 +90,7 @@ async def test_reads_survive_20_percent_faults(tmp_path, fast_backoff):
         assert ok / READ_CALLS >= 0.99, failures
 
         sb.faults.clear()
-        alive = await client.call_tool("get_order", {"orderId": ids[0]})
+        alive = await client.call_tool("get_order", {"order_id": ids[0]})
         assert not alive.is_error
     await app.aclose()
 
@@ -107,7 +107,7 @@ async def test_writes_are_never_sent_twice(tmp_path, fast_backoff):
         for i in range(WRITE_CALLS):
             message = f"chaos note #{i}"
             result = await client.call_tool(
-                "add_order_interaction", {"orderId": ids[i % len(ids)], "source": "chaos", "message": message}
+                "add_order_interaction", {"order_id": ids[i % len(ids)], "source": "chaos", "message": message}
             )
             text = result.content[0].text
             sent = [r for r in sb.requests if r.method == "POST" and (r.body or {}).get("message") == message]
@@ -131,7 +131,7 @@ async def test_writes_are_never_sent_twice(tmp_path, fast_backoff):
 
         sb.faults.clear()
         alive = await client.call_tool(
-            "add_order_interaction", {"orderId": ids[0], "source": "chaos", "message": "after the storm"}
+            "add_order_interaction", {"order_id": ids[0], "source": "chaos", "message": "after the storm"}
         )
         assert not alive.is_error, alive.content[0].text
     await app.aclose()

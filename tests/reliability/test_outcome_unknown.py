@@ -41,7 +41,7 @@ async def test_lost_answer_is_outcome_unknown_and_not_resubmitted(tmp_path, faul
     app = build_server(settings, sandbox=sb)
     sb.faults.add(Fault(**{k: getattr(fault, k) for k in ("kind", "method", "path", "after", "delay")}))
     async with Client(app.server) as client:
-        result = await client.call_tool("cancel_order", {"orderId": order_id, "reason": "customer asked"})
+        result = await client.call_tool("cancel_order", {"order_id": order_id, "reason": "customer asked"})
         text = result.content[0].text
         assert result.is_error, text
         assert "Outcome unknown" in text
@@ -59,7 +59,7 @@ async def test_lost_answer_is_outcome_unknown_and_not_resubmitted(tmp_path, faul
         assert len(sb.writes()) == 1
 
         # The server is still up and answers the next call.
-        after = await client.call_tool("get_order", {"orderId": order_id})
+        after = await client.call_tool("get_order", {"order_id": order_id})
         assert not after.is_error
         assert after.structured_content["order"]["status"] == actual
 
@@ -77,7 +77,7 @@ async def test_outcome_unknown_reports_reread_failure_without_resubmitting(tmp_p
     sb.faults.add(Fault(kind="reset", method="POST", path=CANCEL_ROUTE, after=True))
     sb.faults.add(Fault(kind="status", method="GET", path=r"/api/oms/pvt/orders/[^/]+$", status=503))
     async with Client(app.server) as client:
-        result = await client.call_tool("cancel_order", {"orderId": order_id, "reason": "customer asked"})
+        result = await client.call_tool("cancel_order", {"order_id": order_id, "reason": "customer asked"})
     text = result.content[0].text
     assert result.is_error
     assert "Outcome unknown" in text and "Nothing was resubmitted" in text

@@ -56,13 +56,13 @@ async def _session(app, sb: Sandbox, seen: list[str]) -> None:
         prompts = await c.list_prompts()
         keep(prompts)
         for name, args in [
-            ("get_order", {"orderId": SEED}),
+            ("get_order", {"order_id": SEED}),
             ("list_orders", {"q": "a", "per_page": 5}),
-            ("get_order_conversation", {"orderId": SEED}),
-            ("get_payment_transaction", {"orderId": SEED}),
-            ("get_order", {"orderId": "nosuchorder-01"}),  # 404
-            ("get_order", {"orderId": "not an id"}),  # argument error
-            ("cancel_order", {"orderId": SEED, "reason": "x", "appKey": APP_KEY}),  # unknown field
+            ("get_order_conversation", {"order_id": SEED}),
+            ("get_payment_transaction", {"order_id": SEED}),
+            ("get_order", {"order_id": "nosuchorder-01"}),  # 404
+            ("get_order", {"order_id": "not an id"}),  # argument error
+            ("cancel_order", {"order_id": SEED, "reason": "x", "appKey": APP_KEY}),  # unknown field
         ]:
             keep(await c.call_tool(name, args))
         for uri in (f"vtex://orders/{SEED}", f"vtex://orders/{SEED}/conversation",
@@ -78,16 +78,16 @@ async def _session(app, sb: Sandbox, seen: list[str]) -> None:
         ):
             sb.faults.clear()
             sb.faults.add(fault)
-            keep(await c.call_tool("get_order", {"orderId": SEED}))
+            keep(await c.call_tool("get_order", {"order_id": SEED}))
         sb.faults.clear()
-        keep(await c.call_tool("cancel_order", {"orderId": cancelable[0], "reason": "scan approved"}))
+        keep(await c.call_tool("cancel_order", {"order_id": cancelable[0], "reason": "scan approved"}))
         sb.faults.add(Fault(kind="timeout", method="POST", path=r"/cancel$", after=True, delay=2.0))
-        keep(await c.call_tool("cancel_order", {"orderId": cancelable[1], "reason": "scan unknown"}))
+        keep(await c.call_tool("cancel_order", {"order_id": cancelable[1], "reason": "scan unknown"}))
         sb.faults.clear()
     # The approval page: a client without elicitation gets a link; the page is read, approved,
     # replayed with a forged CSRF token, and the outcome checked.
     async with Client(app.server) as c:
-        pending = await c.call_tool("add_order_interaction", {"orderId": SEED, "source": "scan", "message": "hi"})
+        pending = await c.call_tool("add_order_interaction", {"order_id": SEED, "source": "scan", "message": "hi"})
         keep(pending)
         url = pending.structured_content["approval"]["url"]
         origin = {"Origin": url.split("/approvals/")[0]}
@@ -126,7 +126,7 @@ async def test_no_secret_in_results_resources_logs_or_audit(tmp_path, caplog):
     # A server whose AppToken the upstream refuses: the 403 path must not echo what it sent.
     wrong = build_server(_settings(tmp_path, "wrong-state", WRONG_TOKEN), transport=sb.transport())
     async with Client(wrong.server) as c:
-        refused = await c.call_tool("get_order", {"orderId": SEED})
+        refused = await c.call_tool("get_order", {"order_id": SEED})
         assert refused.is_error and "403" in refused.content[0].text
         seen.append(refused.model_dump_json())
     await wrong.aclose()

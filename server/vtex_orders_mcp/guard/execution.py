@@ -88,7 +88,7 @@ class Executor:
         order_id = getattr(args, op.order_arg)
         read = self.registry.order_read
         try:
-            order = await self.client.call(read, read.args.validated(orderId=order_id))
+            order = await self.client.call(read, read.args.validated(order_id=order_id))
         except VtexError as exc:
             return f"Re-reading order {order_id} failed too ({exc.message})."
         return f"Order {order_id} is now '{order.get('status')}' (last change {order.get('lastChange')})."

@@ -53,7 +53,7 @@ class Reviewer:
             return None
         read = self.registry.order_read
         # The id was validated by the write's own model, which is at least as strict.
-        order = await self.client.call(read, read.args.validated(orderId=getattr(args, op.order_arg)))
+        order = await self.client.call(read, read.args.validated(order_id=getattr(args, op.order_arg)))
         return order if isinstance(order, dict) else None
 
     async def review(self, op: Operation, args: Args) -> Review:

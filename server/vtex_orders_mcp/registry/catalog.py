@@ -51,41 +51,41 @@ CARD_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "order
 BOLETO_ORDER = Find("list_orders", {"status": "handling", "per_page": 100}, "orders.[payment~Boleto].orderId")
 INVOICED = Find("list_orders", {"status": "invoiced"}, "orders.0.orderId")
 PENDING = Find("list_orders", {"status": "payment-pending"}, "orders.0.orderId")
-PAYMENT = Find("get_payment_transaction", {"orderId": PENDING}, "transaction.payments.0.id")
+PAYMENT = Find("get_payment_transaction", {"order_id": PENDING}, "transaction.payments.0.id")
 
 
 def _one_more(order: Find) -> dict[str, Any]:
-    item = Find("get_order", {"orderId": order}, "order.items.0.sku")
-    return {"changeOrderId": order, "reason": "customer wants one more", "add": [{"id": item, "quantity": 1}]}
+    item = Find("get_order", {"order_id": order}, "order.items.0.sku")
+    return {"order_id": order, "reason": "customer wants one more", "add": [{"id": item, "quantity": 1}]}
 
 
 MODIFICATION = _one_more(CARD_ORDER)
 # A boleto payment cannot grow: the modification stops on an error, to be retried or canceled.
 STUCK = Call("create_order_modification", _one_more(BOLETO_ORDER))
 INVOICE = {
-    "orderId": SEED,
+    "order_id": SEED,
     "type": "Output",
-    "invoiceNumber": "NF-1001",
-    "invoiceValue": 1160,
-    "issuanceDate": "2026-11-23T10:00:00-03:00",
+    "invoice_number": "NF-1001",
+    "invoice_value": 1160,
+    "issuance_date": "2026-11-23T10:00:00-03:00",
     "items": [SEED_ITEM],
 }
 TRACKING = {
-    "orderId": SEED,
-    "invoiceNumber": "NF-1001",
-    "trackingNumber": "BR123456789BR",
+    "order_id": SEED,
+    "invoice_number": "NF-1001",
+    "tracking_number": "BR123456789BR",
     "courier": "Correios",
-    "trackingUrl": "https://tracking.example/BR123456789BR",
+    "tracking_url": "https://tracking.example/BR123456789BR",
 }
 FEED = {"filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]}}
 HOOK = {
-    "filter": {"type": "FromOrders", "expression": "value > 100", "disableSingleFire": False},
+    "filter": {"type": "FromOrders", "expression": "value > 100", "disable_single_fire": False},
     "hook": {"url": "https://erp.example.com/vtex-hook", "headers": {"X-Key": "k"}},
 }
-READY = {"orderId": Find("list_orders", {"status": "ready-for-handling"}, "orders.0.orderId")}
+READY = {"order_id": Find("list_orders", {"status": "ready-for-handling"}, "orders.0.orderId")}
 # A feed with an update in it: configured, then an order moves.
 FED = (Call("set_feed_config", FEED), Call("start_handling", READY))
-CUSTOMER = Find("get_order", {"orderId": INVOICED}, "order.customer.email")
+CUSTOMER = Find("get_order", {"order_id": INVOICED}, "order.customer.email")
 
 
 # One entry per operation, laid out by hand (the formatter would spread each over 20 lines).
@@ -95,18 +95,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_order", title="Get order", method="GET", path="/api/oms/pvt/orders/{orderId}",
         args=m.GetOrder, kind="read", group="orders", view=v.ORDER,
-        description="Get one order by orderId: status, customer, items, totals, shipping, payment, "
+        description="Get one order by order_id: status, customer, items, totals, shipping, payment, "
         "invoices. Compact view by default.",
         resource=OrderResource("", "order", "Order", "The compact order view (same as get_order): status and its "
                                "meaning, customer, items, totals, shipping, payments, invoices, changes."),
-        example=Example({"orderId": SEED}),
+        example=Example({"order_id": SEED}),
     ),
     Operation(
         name="get_order_group", title="Get order group", method="GET",
         path="/api/oms/pvt/orders/order-group/{orderGroup}", args=m.GetOrderGroup, kind="read",
         group="orders", view=v.ORDER_GROUP,
-        description="Get every seller order of one purchase (orderGroup = orderId without -NN).",
-        example=Example({"orderGroup": Find("get_order", {"orderId": SEED}, "order.group")}),
+        description="Get every seller order of one purchase (order_group = order_id without -NN).",
+        example=Example({"order_group": Find("get_order", {"order_id": SEED}, "order.group")}),
     ),
     Operation(
         name="list_orders", title="List orders", method="GET", path="/api/oms/pvt/orders",
@@ -119,14 +119,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="start_handling", title="Start handling order", method="POST",
         path="/api/oms/pvt/orders/{orderId}/start-handling", args=m.OrderOnly, kind="write",
-        group="orders", order_arg="orderId", answers_document=False, rule=statuses.START_HANDLING,
+        group="orders", order_arg="order_id", answers_document=False, rule=statuses.START_HANDLING,
         hint="Only ready-for-handling orders can start handling: read the order's status.",
         description="Move an order from ready-for-handling to handling.",
         example=Example(READY),
     ),
     Operation(
         name="cancel_order", title="Cancel order", method="POST", path="/api/oms/pvt/orders/{orderId}/cancel",
-        args=m.CancelOrder, kind="destructive", group="orders", order_arg="orderId", summary=say.reason,
+        args=m.CancelOrder, kind="destructive", group="orders", order_arg="order_id", summary=say.reason,
         rule=statuses.CANCEL,
         hint="Invoiced or partially invoiced orders cannot be canceled: register a return with "
         "invoice_order (type Input) instead.",
@@ -134,25 +134,25 @@ OPERATIONS: tuple[Operation, ...] = (
         "a return is an invoice_order of type Input once the order is fully invoiced.",
         description="Cancel an order. Invoiced or partially invoiced orders cannot be canceled: "
         "register a return (invoice_order type Input) instead.",
-        example=Example({"orderId": SEED, "reason": "customer asked"}),
+        example=Example({"order_id": SEED, "reason": "customer asked"}),
     ),
     Operation(
         name="register_order_changes", title="Register order changes (deprecated)", method="POST",
         path="/api/oms/pvt/orders/{orderId}/changes", args=m.RegisterChanges, kind="destructive",
-        group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="orderId",
+        group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="order_id",
         summary=say.changes, rule=statuses.REGISTER_CHANGES,
         description="Deprecated by VTEX: use create_order_modification. Adds/removes items or "
         "discounts an order in handling.",
-        example=Example({"orderId": SEED, "requestId": "req-1", "reason": "out of stock", "discountValue": 100,
-                         "itemsRemoved": [SEED_ITEM]}),
+        example=Example({"order_id": SEED, "request_id": "req-1", "reason": "out of stock", "discount_value": 100,
+                         "items_removed": [SEED_ITEM]}),
     ),
     Operation(
         name="add_order_interaction", title="Add order interaction", method="POST",
         path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
-        group="orders", order_arg="orderId", answers_document=False, state_bound=False,
+        group="orders", order_arg="order_id", answers_document=False, state_bound=False,
         summary=say.fields("source", "message"),
         description="Append a note to the order's interaction log (additive, changes nothing else).",
-        example=Example({"orderId": SEED, "source": "support", "message": "Customer called about delivery"}),
+        example=Example({"order_id": SEED, "source": "support", "message": "Customer called about delivery"}),
     ),
     # --- Order modifications ---
     Operation(
@@ -160,13 +160,13 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/orders/pvt/document/{orderId}/change-summary", args=m.OrderOnly, kind="read",
         group="modifications",
         description="Net effect of all modifications on an order: original, added, removed items, value change.",
-        example=Example({"orderId": SEED}),
+        example=Example({"order_id": SEED}),
     ),
     Operation(
         name="create_order_modification", title="Create order modification", method="PATCH",
         path="/api/order-system/orders/{changeOrderId}/changes", args=m.CreateModification,
         kind="destructive", group="modifications", fixed_query={"accountName": ACCOUNT}, timeout=20.0,
-        order_arg="changeOrderId", summary=say.modification, rule=statuses.MODIFY,
+        order_arg="order_id", summary=say.modification, rule=statuses.MODIFY,
         hint="Orders can only be modified in handling, waiting-for-fulfillment or ready-for-invoicing, "
         "before the payment is settled.",
         conditions="create_order_modification is refused once the payment is settled (transaction Finished), "
@@ -180,14 +180,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/order-system/orders/{changeOrderId}/changes", args=m.ModificationHistory, kind="read",
         group="modifications", fixed_query=AN,
         description="All modification requests of an order with their status.",
-        example=Example({"changeOrderId": CARD_ORDER}, before=(Call("create_order_modification", MODIFICATION),)),
+        example=Example({"order_id": CARD_ORDER}, before=(Call("create_order_modification", MODIFICATION),)),
     ),
     Operation(
         name="get_order_modification", title="Get order modification details", method="GET",
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}", args=m.ModificationRef,
         kind="read", group="modifications", fixed_query=AN,
         description="One modification request: status, items, value change.",
-        example=Example({"changeOrderId": CARD_ORDER, "changeRequestId": Ref(0, "result.requestId")},
+        example=Example({"order_id": CARD_ORDER, "change_request_id": Ref(0, "result.requestId")},
                         before=(Call("create_order_modification", MODIFICATION),)),
     ),
     Operation(
@@ -201,18 +201,18 @@ OPERATIONS: tuple[Operation, ...] = (
         name="retry_order_modification", title="Retry order modification", method="POST",
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/retry",
         args=m.RetryModification, kind="write", group="modifications", fixed_query=AN, timeout=20.0,
-        order_arg="changeOrderId", answers_document=False, summary=say.fields("changeRequestId", "reason"),
+        order_arg="order_id", answers_document=False, summary=say.fields("change_request_id", "reason"),
         description="Retry a modification that stopped on an error, without creating a new one.",
-        example=Example({"changeOrderId": BOLETO_ORDER, "changeRequestId": Ref(0, "result.requestId"),
+        example=Example({"order_id": BOLETO_ORDER, "change_request_id": Ref(0, "result.requestId"),
                          "reason": "try again"}, before=(STUCK,), wait=60),
     ),
     Operation(
         name="cancel_order_modification", title="Cancel order modification", method="POST",
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/cancel",
         args=m.CancelModification, kind="destructive", group="modifications", fixed_query=AN,
-        order_arg="changeOrderId", summary=say.fields("changeRequestId", "reason"),
+        order_arg="order_id", summary=say.fields("change_request_id", "reason"),
         description="Cancel a modification that did not finish; done ones cannot be canceled.",
-        example=Example({"changeOrderId": BOLETO_ORDER, "changeRequestId": Ref(0, "result.requestId"),
+        example=Example({"order_id": BOLETO_ORDER, "change_request_id": Ref(0, "result.requestId"),
                          "reason": "customer changed their mind"}, before=(STUCK,), wait=60),
     ),
     Operation(
@@ -221,7 +221,7 @@ OPERATIONS: tuple[Operation, ...] = (
         kind="write", idempotent=True, group="modifications", fixed_query=AN, summary=say.as_sent,
         description="Change the account's order-modification settings (enable API, payment systems, "
         "recalculation). Applies to every order.",
-        example=Example({"rolloutConfiguration": {"enableApi": True}}),
+        example=Example({"rollout_configuration": {"enable_api": True}}),
     ),
     Operation(
         name="get_order_modification_settings", title="Get order modifications settings", method="GET",
@@ -234,7 +234,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="invoice_order", title="Send invoice notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/invoice", args=m.InvoiceOrder, kind="destructive",
-        group="invoice", order_arg="orderId", summary=say.invoice, rule=statuses.INVOICE,
+        group="invoice", order_arg="order_id", summary=say.invoice, rule=statuses.INVOICE,
         description="Register an invoice: Output (sale; the full value makes the order invoiced) or "
         "Input (return, after full invoicing). Irreversible.",
         example=Example(INVOICE),
@@ -242,20 +242,20 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="update_invoice_tracking", title="Send invoice tracking number", method="PATCH",
         path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}", args=m.InvoiceTracking,
-        kind="write", idempotent=True, group="invoice", order_arg="orderId", rule=statuses.TRACK,
-        summary=say.fields("invoiceNumber", "courier", "trackingNumber"),
+        kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
+        summary=say.fields("invoice_number", "courier", "tracking_number"),
         description="Attach courier and tracking number to an existing invoice.",
         example=Example(TRACKING, before=(Call("invoice_order", INVOICE),)),
     ),
     Operation(
         name="update_tracking_status", title="Update tracking status", method="PUT",
         path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking", args=m.TrackingStatus,
-        kind="write", idempotent=True, group="invoice", order_arg="orderId", rule=statuses.TRACK,
-        summary=say.fields("invoiceNumber", "isDelivered", "deliveredDate"),
+        kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
+        summary=say.fields("invoice_number", "is_delivered", "delivered_date"),
         conditions="update_tracking_status needs a tracking number on the invoice first (update_invoice_tracking).",
         description="Record delivery events for an invoice that already has a tracking number.",
         example=Example(
-            {"orderId": SEED, "invoiceNumber": "NF-1001", "isDelivered": True, "deliveredDate": "2026-11-22 15:30",
+            {"order_id": SEED, "invoice_number": "NF-1001", "is_delivered": True, "delivered_date": "2026-11-22 15:30",
              "events": [{"city": "Rio de Janeiro", "state": "RJ", "description": "Delivered",
                          "date": "2026-11-22T15:30:00Z"}]},
             before=(Call("invoice_order", INVOICE), Call("update_invoice_tracking", TRACKING)),
@@ -270,7 +270,7 @@ OPERATIONS: tuple[Operation, ...] = (
         resource=OrderResource("/conversation", "order-conversation", "Order conversation",
                                "E-mails exchanged with the customer about the order, newest first: from, to, "
                                "date, subject, body as text."),
-        example=Example({"orderId": SEED}),
+        example=Example({"order_id": SEED}),
     ),
     Operation(
         name="get_payment_transaction", title="Get payment transaction", method="GET",
@@ -280,15 +280,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "no more modifications.",
         resource=OrderResource("/payment-transaction", "order-payment-transaction", "Order payment transaction",
                                "The order's payment transaction: status and each payment."),
-        example=Example({"orderId": SEED}),
+        example=Example({"order_id": SEED}),
     ),
     Operation(
         name="send_payment_notification", title="Send payment notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
-        args=m.PaymentNotification, kind="write", group="payment", order_arg="orderId",
-        answers_document=False, summary=say.fields("paymentId"), rule=statuses.NOTIFY_PAYMENT,
+        args=m.PaymentNotification, kind="write", group="payment", order_arg="order_id",
+        answers_document=False, summary=say.fields("payment_id"), rule=statuses.NOTIFY_PAYMENT,
         description="Tell VTEX a payment (e.g. boleto) was received, approving a payment-pending order.",
-        example=Example({"orderId": PENDING, "paymentId": PAYMENT}),
+        example=Example({"order_id": PENDING, "payment_id": PAYMENT}),
     ),
     # --- Feed v2 (deprecated) ---
     Operation(
@@ -296,7 +296,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/feed/orders/status", args=m.FeedV2Status, kind="read", group="feed",
         deprecated_by="get_feed_items",
         description="Deprecated Feed v2: use get_feed_items.",
-        example=Example({"maxLot": 5}),
+        example=Example({"max_lot": 5}),
     ),
     # --- Feed v3 ---
     Operation(
@@ -324,19 +324,19 @@ OPERATIONS: tuple[Operation, ...] = (
         args=m.FeedItems, kind="read", group="feed",
         description="Next order updates from the feed; they hide until the visibility timeout. "
         "Commit handles once processed.",
-        example=Example({"maxlot": 5}, before=FED),
+        example=Example({"max_lot": 5}, before=FED),
     ),
     Operation(
         name="commit_feed_items", title="Commit feed items", method="POST", path="/api/orders/feed",
         args=m.CommitFeed, kind="destructive", group="feed", answers_document=False, summary=say.handles,
         description="Remove processed items from the feed by handle.",
-        example=Example({"handles": Find("get_feed_items", {"maxlot": 10}, "result.*.handle")}, before=FED),
+        example=Example({"handles": Find("get_feed_items", {"max_lot": 10}, "result.*.handle")}, before=FED),
     ),
     Operation(
         name="test_jsonata_expression", title="Test JSONata expression", method="POST",
         path="/api/orders/expressions/jsonata", args=m.JsonataTest, kind="read", group="feed",
         description="Check whether a JSON document matches a JSONata feed filter.",
-        example=Example({"Expression": 'status = "canceled"', "Document": '{"status": "canceled"}'}),
+        example=Example({"expression": 'status = "canceled"', "document": '{"status": "canceled"}'}),
     ),
     # --- Order hook ---
     Operation(
@@ -365,13 +365,13 @@ OPERATIONS: tuple[Operation, ...] = (
         args=m.UserOrders, kind="read", group="user", view=v.ORDERS,
         description="Orders placed with one customer e-mail, as that customer sees them. To search all "
         "orders use list_orders.",
-        example=Example({"clientEmail": CUSTOMER}),
+        example=Example({"client_email": CUSTOMER}),
     ),
     Operation(
         name="get_user_order", title="Get a customer's order", method="GET",
         path="/api/oms/user/orders/{orderId}", args=m.UserOrder, kind="read", group="user", view=v.ORDER,
         description="One order as its customer sees it; the e-mail must match.",
-        example=Example({"orderId": INVOICED, "clientEmail": CUSTOMER}),
+        example=Example({"order_id": INVOICED, "client_email": CUSTOMER}),
     ),
     # --- Change seller ---
     Operation(
@@ -383,9 +383,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="set_change_seller_window", title="Update window to change seller", method="POST",
         path="/api/checkout/pvt/configuration/window-to-change-seller", args=m.ChangeSellerWindow,
-        kind="write", idempotent=True, group="checkout", answers_document=False, summary=say.fields("waitingTime"),
+        kind="write", idempotent=True, group="checkout", answers_document=False, summary=say.fields("waiting_time"),
         description="Set the days during which another seller may take a canceled order.",
-        example=Example({"waitingTime": 3}),
+        example=Example({"waiting_time": 3}),
     ),
 )
 # fmt: on

@@ -12,7 +12,7 @@ by a tool name:
   the documented conditions beyond the status (the guard checks the rule before asking a human;
   the status reference lists both);
 - ``paging``: how to fetch every page (list_orders' ``all_pages``);
-- ``resource``: the ``vtex://orders/{orderId}...`` resource that mirrors a read;
+- ``resource``: the ``vtex://orders/{order_id}...`` resource that mirrors a read;
 - ``example``: a call that succeeds on a fresh embedded sandbox (tests run every one; docs show them).
 """
 
@@ -75,7 +75,7 @@ class Paging:
 
 @dataclass(frozen=True)
 class OrderResource:
-    """The resource ``vtex://orders/{orderId}<suffix>`` that reads the same thing as the tool (its
+    """The resource ``vtex://orders/{order_id}<suffix>`` that reads the same thing as the tool (its
     JSON is the tool's structured result), plus a ``.txt`` twin with the view's text."""
 
     suffix: str
@@ -85,7 +85,7 @@ class OrderResource:
 
     @property
     def uri(self) -> str:
-        return "vtex://orders/{orderId}" + self.suffix
+        return "vtex://orders/{order_id}" + self.suffix
 
 
 # --- examples -------------------------------------------------------------------------------------
@@ -207,14 +207,14 @@ def build_request(op: Operation, args: m.Args, account: str) -> Request:
         value = getattr(args, name)
         where = _where(model, name)
         if where is m.PATH:
-            path_vars[name] = str(value)
+            path_vars[m.wire_name(model, name)] = str(value)
         elif isinstance(where, m.Query):
             if value is not None:
                 query[where.name or name] = str(value).lower() if isinstance(value, bool) else value
         elif where is None:
             body_fields.add(name)
             if value is None and m.KEEP_NULL in model.model_fields[name].metadata:
-                null_fields.append(name)
+                null_fields.append(m.wire_name(model, name))
     for key, val in op.fixed_query.items():
         query[key] = account if val == ACCOUNT else val
     if op.extra_query is not None:
@@ -222,8 +222,9 @@ def build_request(op: Operation, args: m.Args, account: str) -> Request:
     path = op.path.format(**{k: quote(v, safe="") for k, v in path_vars.items()})
     json_body: dict[str, Any] | None = None
     if body_fields and op.method != "GET":
-        # pydantic serializes: aliases (`from`), cents-as-string fields, dates; unset optionals omitted.
-        json_body = args.model_dump(mode="json", by_alias=True, include=body_fields, exclude_none=True)
+        # pydantic serializes: VTEX's names (the WIRE context), cents-as-string fields, dates; unset
+        # optionals omitted.
+        json_body = args.model_dump(mode="json", by_alias=True, include=body_fields, exclude_none=True, context=m.WIRE)
         json_body.update(dict.fromkeys(null_fields))
     return Request(op.method, path, query, json_body, next(iter(path_vars.values()), ""))
 

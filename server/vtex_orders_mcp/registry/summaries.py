@@ -38,12 +38,12 @@ def invoice(args: Any, order: Order, money: Money) -> str:
     of = sum(int(i.get("quantity") or 0) for i in order.get("items") or [])
     kind = "return (Input) invoice" if args.type == "Input" else "invoice"
     of_part = f" of {of}" if of else ""
-    return f"{kind} {args.invoiceNumber} for {money(args.invoiceValue)}, {n_items}{of_part} items"
+    return f"{kind} {args.invoice_number} for {money(args.invoice_value)}, {n_items}{of_part} items"
 
 
 def changes(args: Any, order: Order, money: Money) -> str:
-    delta = args.incrementValue - args.discountValue
-    delta += sum(i.price * i.quantity for i in args.itemsAdded) - sum(i.price * i.quantity for i in args.itemsRemoved)
+    delta = args.increment_value - args.discount_value
+    delta += sum(i.price * i.quantity for i in args.items_added) - sum(i.price * i.quantity for i in args.items_removed)
     return f"value change {money(delta)}; reason: {args.reason}"
 
 
