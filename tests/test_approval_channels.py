@@ -89,7 +89,7 @@ async def test_a_client_that_declares_nothing_gets_a_page_and_the_human_approves
         assert shown.status_code == 200 and "Cancel order v502556llux-01" in shown.text
         assert "&quot;reason&quot;: &quot;customer asked&quot;" in shown.text  # every argument, escaped
         assert shown.headers["content-security-policy"].startswith("default-src 'none'")
-        assert shown.headers["referrer-policy"] == "no-referrer" and shown.headers["cache-control"] == "no-store"
+        assert shown.headers["referrer-policy"] == "same-origin" and shown.headers["cache-control"] == "no-store"
         assert app.sandbox.writes() == []
         pending = await c.call_tool("check_approval", {"approval_id": asked["approval"]["id"]})
         assert pending.structured_content["status"] == "pending"
