@@ -338,6 +338,19 @@ async def test_a_declined_card_sends_nothing(tmp_path):
     assert declined.structured_content["status"] == "declined" and app.sandbox.writes() == []
 
 
+def test_the_card_is_self_contained_and_writes_server_values_as_text():
+    """What the browser test cannot see by clicking: the card's source loads nothing and parses no
+    server value as HTML (tests/e2e/test_browser.py drives it in Chromium through the ext-apps host
+    bridge)."""
+    from vtex_orders_mcp.guard.card import CARD_HTML
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "eval("):
+        assert sink not in CARD_HTML, sink
+    for network in ("://", "fetch(", "XMLHttpRequest", "WebSocket", "import(", "src=", "href=", "url("):
+        assert network not in CARD_HTML, network
+    assert CARD_HTML.count("<script>") == 1 and "textContent" in CARD_HTML
+
+
 # --- the two-step token is the operator's choice ---------------------------------------------------
 
 
