@@ -89,7 +89,7 @@ async def test_a_client_that_declares_nothing_gets_a_page_and_the_human_approves
         assert shown.status_code == 200 and "Cancel order v502556llux-01" in shown.text
         assert "&quot;reason&quot;: &quot;customer asked&quot;" in shown.text  # every argument, escaped
         assert shown.headers["content-security-policy"].startswith("default-src 'none'")
-        assert shown.headers["referrer-policy"] == "no-referrer" and shown.headers["cache-control"] == "no-store"
+        assert shown.headers["referrer-policy"] == "same-origin" and shown.headers["cache-control"] == "no-store"
         assert app.sandbox.writes() == []
         pending = await c.call_tool("check_approval", {"approval_id": asked["approval"]["id"]})
         assert pending.structured_content["status"] == "pending"
@@ -336,6 +336,19 @@ async def test_a_declined_card_sends_nothing(tmp_path):
         asked = (await host.call_tool("cancel_order", CANCEL)).structured_content
         declined = await host.call_tool("decide_approval", {"approval_id": asked["approval"]["id"], "approve": False})
     assert declined.structured_content["status"] == "declined" and app.sandbox.writes() == []
+
+
+def test_the_card_is_self_contained_and_writes_server_values_as_text():
+    """What the browser test cannot see by clicking: the card's source loads nothing and parses no
+    server value as HTML (tests/e2e/test_browser.py drives it in Chromium through the ext-apps host
+    bridge)."""
+    from vtex_orders_mcp.guard.card import CARD_HTML
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "eval("):
+        assert sink not in CARD_HTML, sink
+    for network in ("://", "fetch(", "XMLHttpRequest", "WebSocket", "import(", "src=", "href=", "url("):
+        assert network not in CARD_HTML, network
+    assert CARD_HTML.count("<script>") == 1 and "textContent" in CARD_HTML
 
 
 # --- the two-step token is the operator's choice ---------------------------------------------------

@@ -15,8 +15,10 @@ What protects a decision:
   the audit records the approver's name; with four-eyes rules (``VTEX_MCP_FOUR_EYES``) the
   approver must not be the principal that asked for the write;
 - a decision is taken once and only before expiry (the store enforces both atomically);
-- responses are ``no-store``, sent with ``Referrer-Policy: no-referrer`` (the key is in the URL),
-  and a Content-Security-Policy that allows no script at all and forms only to this server.
+- responses are ``no-store``, sent with ``Referrer-Policy: same-origin`` (the key is in the URL:
+  it goes nowhere but back to this server; ``no-referrer`` would also make browsers send
+  ``Origin: null`` with the form's POST, which the Origin check then refuses), and a
+  Content-Security-Policy that allows no script at all and forms only to this server.
   Untrusted text (the summary quotes shopper data) is HTML-escaped; the page loads nothing.
 """
 
@@ -50,7 +52,7 @@ log = logging.getLogger("vtex_orders_mcp.guard.pages")
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
