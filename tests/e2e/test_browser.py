@@ -56,7 +56,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 # The reason is shopper-visible text the server quotes: markup in it must show as text, never as HTML.
 REASON = 'customer asked <b id="injected">twice</b>'
-CANCEL = {"orderId": ORDER, "reason": REASON}
+CANCEL = {"order_id": ORDER, "reason": REASON}
 CANCEL_PATH = f"/api/oms/pvt/orders/{ORDER}/cancel"
 SANDBOX_HEADERS = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
