@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..config import Settings
@@ -33,6 +34,11 @@ from .review import Review, Reviewer
 from .sealing import args_digest, derive
 
 __all__ = ["Approvals", "Decision"]
+
+log = logging.getLogger("vtex_orders_mcp")
+
+# Completion callbacks kept at most (one per URL elicitation waiting in this process).
+MAX_WATCHERS = 1024
 
 
 class Decision:
@@ -64,6 +70,8 @@ class Approvals:
         self._page_key = derive(secret, b"approval-page")
         self._csrf_key = derive(secret, b"approval-csrf")
         self._clock = clock
+        # approval id -> (expiry, what to do once it is decided); see ``when_decided``.
+        self._watchers: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {}
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -108,6 +116,26 @@ class Approvals:
         )
         return approval
 
+    def when_decided(self, approval_id: str, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` once this approval is decided here (and its write has run): the URL
+        elicitation's completion notification. In-process and best effort: a decision taken by
+        another replica sends none, and the client's retry finds the outcome all the same."""
+        now = self._clock()
+        for key in [k for k, (expires, _) in self._watchers.items() if expires <= now]:
+            del self._watchers[key]
+        if len(self._watchers) >= MAX_WATCHERS:
+            self._watchers.pop(next(iter(self._watchers)))
+        self._watchers[approval_id] = (now + self.settings.approval_ttl, callback)
+
+    async def _decided(self, approval_id: str) -> None:
+        watcher = self._watchers.pop(approval_id, None)
+        if watcher is None:
+            return
+        try:
+            await watcher[1]()
+        except Exception as exc:  # the client went away: it learns the outcome when it retries
+            log.info("Could not notify the client that approval %s was decided: %s", approval_id, type(exc).__name__)
+
     async def get(self, approval_id: str) -> Approval | None:
         return await self.store.get_approval(approval_id)
 
@@ -126,8 +154,11 @@ class Approvals:
             detail=f"by {by}",
         )
         if not approve:
-            return Decision(decided, "Declined: nothing was sent to VTEX.")
-        return await self._execute(decided)
+            decision = Decision(decided, "Declined: nothing was sent to VTEX.")
+        else:
+            decision = await self._execute(decided)
+        await self._decided(approval_id)
+        return decision
 
     async def _execute(self, approval: Approval) -> Decision:
         op = self.registry.get(approval.tool)

@@ -58,6 +58,8 @@ __all__ = ["APPROVAL_CARD", "Bypass", "Guard", "NeedsHuman", "NeedsToken", "Refu
 # default TTL), so how long a spent answer must be remembered.
 ANSWER_TTL = 600.0
 APPROVAL_CARD = "ui://vtex-orders/approval"
+# The protocol era without ``notifications/elicitation/complete`` (its client simply retries).
+MODERN = "2026-07-28"
 
 
 @dataclass(frozen=True)
@@ -309,8 +311,21 @@ class Guard:
             )
         approval = await self.approvals.open(op, args, outcome, principal, outcome.channel)
         if outcome.channel == "url":
+            if ctx.protocol_version != MODERN:  # 2026-07-28 removed the notification: the retry is all
+                self._notify_on_decision(ctx, approval)
             raise await self._url_required(ctx, approval)
         return self._page_answer(approval, base)
+
+    def _notify_on_decision(self, ctx: Context, approval: Approval) -> None:
+        """Once the human decides on the page, tell the client it may retry (the spec's
+        ``notifications/elicitation/complete``, 2025-11-25). The session is held until then (or
+        until the approval expires), bounded by ``approvals.MAX_WATCHERS``."""
+        session = ctx.session
+
+        async def complete() -> None:
+            await session.send_elicit_complete(approval.id)
+
+        self.approvals.when_decided(approval.id, complete)
 
     async def _page_base(self, ctx: Context) -> str | None:
         if self.settings.public_url:
