@@ -119,21 +119,23 @@ async def test_token_for_other_arguments(tmp_path):
         await refused(c, app, other_order, "arguments differ")
 
 
-async def test_nulls_do_not_change_what_a_token_is_bound_to(tmp_path):
-    # null means "not given", so a call with explicit nulls and the same call without them are one call
+async def test_confirmed_arguments_keep_the_write_tools_schema(tmp_path):
+    # confirm_write checks the arguments against the write tool's own advertised schema, as if the
+    # tool were called: a null is no more "not given" there than in the call itself.
     app = make_app(tmp_path, guard="token")
     order = next(o for o in app.sandbox.store.orders.values()
                  if o["status"] == "invoiced" and o["packageAttachment"]["packages"])  # fmt: skip
     base = {"order_id": order["orderId"], "invoice_number": order["packageAttachment"]["packages"][0]["invoiceNumber"],
             "tracking_number": "BR1", "courier": "Correios"}  # fmt: skip
-    with_nulls = {**base, "tracking_url": None, "dispatched_date": None}
     async with Client(app.server) as c:
-        for asked, confirmed in ((with_nulls, base), (base, with_nulls)):
-            first = await c.call_tool("update_invoice_tracking", asked)
-            confirmation = first.structured_content["confirmation"]
-            done = await c.call_tool("confirm_write", {**confirmation, "arguments": confirmed})
-            assert not done.is_error and done.structured_content["status"] == "done", done.content
-    assert len(app.sandbox.writes()) == 2
+        first = await c.call_tool("update_invoice_tracking", base)
+        confirmation = first.structured_content["confirmation"]
+        nulls = await c.call_tool("confirm_write", {**confirmation, "arguments": {**base, "tracking_url": None}})
+        assert nulls.is_error and "tracking_url: must not be null" in nulls.content[0].text, nulls.content
+        assert app.sandbox.writes() == []
+        done = await c.call_tool("confirm_write", {**confirmation, "arguments": base})
+        assert not done.is_error and done.structured_content["status"] == "done", done.content
+    assert len(app.sandbox.writes()) == 1
 
 
 async def test_token_minted_for_another_tool(tmp_path):

@@ -218,32 +218,23 @@ async def test_a_refusal_says_what_to_do_next(env):
     assert "Only ready-for-handling orders can start handling" in raced.content[0].text
 
 
-async def test_null_means_not_given(env):
-    """Clients that fill every optional field with null get the same call as if they had left it out."""
+async def test_null_is_refused_like_any_value_the_schema_does_not_allow(env):
+    """The advertised schemas list no null: a client that fills optional fields with null is told
+    to leave them out, at any depth, before any request."""
     app, client = env
-    assert await call(client, "get_order", {"order_id": SEED, "view": None}) == await call(
-        client, "get_order", {"order_id": SEED}
-    )
-    plain = await call(client, "list_orders", {})
-    assert await call(client, "list_orders", {"q": None, "status": None, "page": None, "per_page": None}) == plain
-
-    o, p = invoiced_with_tracking(app)
-    base = {"order_id": o["orderId"], "invoice_number": p["invoiceNumber"], "tracking_number": "BR1", "courier": "C"}
-    bodies = []
-    for args in (base, {**base, "tracking_url": None, "dispatched_date": None}):
-        app.sandbox.clear_log()
-        assert (await call(client, "update_invoice_tracking", args))["status"] == "done"
-        bodies.append([w.body for w in app.sandbox.writes()])
-    assert bodies[0] == bodies[1] and len(bodies[0]) == 1
-
-    # nested bodies too, and a required field set to null is reported as missing, before any request
-    items = [{"id": "1", "quantity": 1, "price": 100, "description": None}]
     app.sandbox.clear_log()
-    result = await client.call_tool("invoice_order", {"order_id": None, "type": "Output", "invoice_number": "NF-9",
-                                                      "invoice_value": 100, "issuance_date": "2026-11-23T10:00:00Z",
-                                                      "items": items})  # fmt: skip
-    assert result.is_error and "order_id: required" in result.content[0].text, result.content[0].text
-    assert "items" not in result.content[0].text and app.sandbox.requests == []
+    for tool, args, field in (
+        ("get_order", {"order_id": SEED, "view": None}, "view"),
+        ("list_orders", {"q": None, "per_page": None}, "per_page"),
+        ("invoice_order", {"order_id": SEED, "type": "Output", "invoice_number": "NF-9", "invoice_value": 100,
+                           "issuance_date": "2026-11-23T10:00:00Z",
+                           "items": [{"id": "1", "quantity": 1, "price": 100, "description": None}]},
+         "items[0].description"),
+    ):  # fmt: skip
+        result = await client.call_tool(tool, args)
+        text = result.content[0].text
+        assert result.is_error and f"{field}: must not be null: leave the field out instead" in text, text
+    assert app.sandbox.requests == []
 
 
 async def test_partial_settings_send_only_what_was_given(env):

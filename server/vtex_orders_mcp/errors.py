@@ -167,6 +167,9 @@ def _status_class(status: int) -> type[VtexHTTPError]:
     return VtexHTTPError
 
 
+QUOTED = 240  # characters of VTEX's own message quoted in a tool error
+
+
 def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
     """(code, message) from the shapes VTEX uses: the OMS envelope, RFC 9110 problem JSON, plain text."""
     import json
@@ -212,7 +215,9 @@ def http_error_for(
     code, vtex_message = parse_error_body(raw.encode())
     code, vtex_message = scrub(code, secrets), scrub(vtex_message, secrets)
     cls = _status_class(status)
-    detail = f": {vtex_message.rstrip('.')}" if vtex_message else ""
+    # VTEX's words, cut to an excerpt: the tool error stays short whatever VTEX sent back.
+    shown = vtex_message if vtex_message is None or len(vtex_message) <= QUOTED else vtex_message[: QUOTED - 1] + "…"
+    detail = f": {shown.rstrip('.')}" if shown else ""
     code_part = f" [{code}]" if code else ""
     message = f"failed to {action}: VTEX answered {status}{code_part}{detail}."
     headers = headers or {}

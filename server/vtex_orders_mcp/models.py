@@ -18,7 +18,7 @@ Money is always integer cents (VTEX's unit); the descriptions say so where it ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import datetime
 from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import (
@@ -29,13 +29,12 @@ from pydantic import (
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
 
+from .arguments import parse_date_time
 from .sdk import ArgModel
 
 __all__ = ["FEED_STATUSES", "KEEP_NULL", "LOCAL", "ORDER_STATUSES", "PATH", "Args", "Query", "as_given"]
@@ -88,33 +87,19 @@ LOCAL = _Where("local")
 KEEP_NULL = _Where("keep-null")
 
 
-def _iso_only(value: Any) -> Any:
-    # pydantic would read a number as a Unix timestamp; the schema promises an ISO 8601 string.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-11-23T10:00:00-03:00")
-    return value
+def _rfc3339(value: Any) -> Any:
+    # The schema promises an RFC 3339 string with a zone (arguments.py checks it first); pydantic
+    # alone would also read a number as a Unix timestamp and a naive time as local.
+    if isinstance(value, str):
+        return parse_date_time(value)
+    raise ValueError("must be an RFC 3339 date-time with a zone, e.g. 2026-11-23T10:00:00-03:00")
 
 
-DateTime = Annotated[datetime, BeforeValidator(_iso_only)]
-
-
-def _as_utc(value: datetime) -> datetime:
-    """A naive date-time read as UTC (the reading the list_orders query gives it)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+DateTime = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 # VTEX wants some amounts in cents as a *string* (invoiceValue); the tool takes an integer.
 CentsString = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
-
-
-def _null_is_absent(data: Any) -> Any:
-    # Models, and bridges to APIs with "strict" function calling, send null for an optional field
-    # they mean to leave out. Null therefore means "not given" for every field: optional fields
-    # stay unset, fields with a default take it, and a required field set to null is reported as
-    # required. The advertised schemas keep listing the real types only.
-    if isinstance(data, dict):
-        return {key: value for key, value in data.items() if value is not None}
-    return data
 
 
 class Args(ArgModel):
@@ -122,7 +107,6 @@ class Args(ArgModel):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    _nulls = model_validator(mode="before")(_null_is_absent)
     _wire = model_serializer(mode="wrap")(_wire_names)
 
     @classmethod
@@ -144,29 +128,28 @@ class Body(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    _nulls = model_validator(mode="before")(_null_is_absent)
     _wire = model_serializer(mode="wrap")(_wire_names)
 
 
 # --- shared field types -------------------------------------------------------------------
 
-ORDER_ID_PATTERN = r"^(seq\d+|\w+-\d\d)$"
+ORDER_ID_PATTERN = r"^(seq[0-9]+|[A-Za-z0-9_]+-[0-9]{2})$"
 OrderId = Annotated[
     str,
     PATH,
-    Field(pattern=ORDER_ID_PATTERN, max_length=60, description="e.g. v502556llux-01"),
+    Field(pattern=ORDER_ID_PATTERN, description="e.g. v502556llux-01"),
 ]
-OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", max_length=60, description="order_id without -NN")]
+OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", description="order_id without -NN")]
 # Ids that go into a URL path may contain dots but must not start with one: "." and ".." would be
 # dot segments, which quote() leaves alone and the HTTP client resolves, so a write approved for
 # .../payments/../payment-notification would really be sent to .../payment-notification.
-Ident = Annotated[str, PATH, Field(pattern=r"^[\w-][\w.-]*$", max_length=64)]
+Ident = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
 # Invoice numbers may also hold "/" (quote() sends it as %2F, inside the one path segment).
-_INVOICE_NUMBER = Field(pattern=r"^[\w-][\w./-]*$", max_length=64)
+_INVOICE_NUMBER = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_./-]*$")
 InvoiceNumber = Annotated[str, PATH, _INVOICE_NUMBER]
-Cents = Annotated[int, Field(ge=0, le=10**12, description="cents")]
+Cents = Annotated[int, Field(ge=0, description="cents")]
 View = Annotated[Literal["compact", "full"], LOCAL, Field(description="full = VTEX's whole document")]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Reason = Annotated[str, Field(min_length=1)]
 
 # ListOrders f_status accepts these seven (spec §3); other statuses exist in feeds.
 ORDER_STATUSES = (
@@ -207,9 +190,7 @@ class GetOrderGroup(Args):
 
 
 class ListOrders(Args):
-    q: Annotated[
-        str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")
-    ] = None
+    q: Annotated[str | None, Query(), Field(pattern=r"^[^+]*$", description="id, email, document or name")] = None
     status: Annotated[OrderStatus | None, Query("f_status")] = None
     created_from: Annotated[DateTime | None, LOCAL] = None
     created_to: Annotated[DateTime | None, LOCAL] = None
@@ -233,16 +214,6 @@ class ListOrders(Args):
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
     all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
 
-    @field_validator("created_to")
-    @classmethod
-    def _range(cls, v: datetime | None, info: Any) -> datetime | None:
-        start = info.data.get("created_from")
-        # A naive date-time is UTC, as registry._creation_range sends it; comparing a naive with an
-        # aware one would raise TypeError instead of a validation error.
-        if v is not None and start is not None and _as_utc(v) < _as_utc(start):
-            raise ValueError("created_to must not be before created_from")
-        return v
-
 
 class OrderOnly(Args):
     order_id: OrderId
@@ -254,35 +225,35 @@ class CancelOrder(Args):
 
 
 class ChangeItem(Body):
-    id: str = Field(min_length=1, max_length=64, description="SKU id")
-    quantity: int = Field(ge=1, le=10000)
+    id: str = Field(min_length=1, description="SKU id")
+    quantity: int = Field(ge=1)
     price: Cents
 
 
 class RegisterChanges(Args):
     order_id: OrderId
-    request_id: str = Field(min_length=1, max_length=100, description="idempotency key")
+    request_id: str = Field(min_length=1, description="idempotency key")
     reason: Reason
     discount_value: Cents = 0
     increment_value: Cents = 0
-    items_removed: list[ChangeItem] = Field(default_factory=list, max_length=100)
-    items_added: list[ChangeItem] = Field(default_factory=list, max_length=100)
+    items_removed: list[ChangeItem] = Field(default_factory=list)
+    items_added: list[ChangeItem] = Field(default_factory=list)
 
 
 class AddInteraction(Args):
     order_id: OrderId
-    source: str = Field(min_length=1, max_length=100)
-    message: str = Field(min_length=1, max_length=5000)
+    source: str = Field(min_length=1)
+    message: str = Field(min_length=1)
 
 
 # --- invoice / tracking / payment ------------------------------------------------------------
 
 
 class InvoiceItem(Body):
-    id: str = Field(min_length=1, max_length=64, description="SKU id")
-    quantity: int = Field(ge=1, le=10000)
+    id: str = Field(min_length=1, description="SKU id")
+    quantity: int = Field(ge=1)
     price: Cents = Field(description="unit price, cents")
-    description: str | None = Field(None, max_length=500)
+    description: str | None = Field(None)
 
 
 class InvoiceOrder(Args):
@@ -290,29 +261,29 @@ class InvoiceOrder(Args):
     type: Literal["Output", "Input"] = Field(description="Output = sale, Input = return")
     # A body field here, under the path rule all the same: the tracking tools must reach the invoice.
     invoice_number: Annotated[str, _INVOICE_NUMBER]
-    invoice_value: CentsString = Field(ge=1, le=10**12, description="cents")
+    invoice_value: CentsString = Field(ge=1, description="cents")
     issuance_date: DateTime
-    items: list[InvoiceItem] = Field(min_length=1, max_length=500)
-    invoice_key: str | None = Field(None, max_length=200)
-    invoice_url: str | None = Field(None, max_length=2000)
-    courier: str | None = Field(None, max_length=100)
-    tracking_number: str | None = Field(None, max_length=100)
-    tracking_url: str | None = Field(None, max_length=2000)
+    items: list[InvoiceItem] = Field(min_length=1)
+    invoice_key: str | None = Field(None)
+    invoice_url: str | None = Field(None)
+    courier: str | None = Field(None)
+    tracking_number: str | None = Field(None)
+    tracking_url: str | None = Field(None)
 
 
 class InvoiceTracking(Args):
     order_id: OrderId
     invoice_number: InvoiceNumber
-    tracking_number: str = Field(min_length=1, max_length=100)
-    courier: str = Field(min_length=1, max_length=100)
-    tracking_url: Annotated[str | None, KEEP_NULL] = Field(None, max_length=2000)
+    tracking_number: str = Field(min_length=1)
+    courier: str = Field(min_length=1)
+    tracking_url: Annotated[str | None, KEEP_NULL] = Field(None)
     dispatched_date: Annotated[DateTime | None, KEEP_NULL] = None
 
 
 class TrackingEvent(Body):
-    city: str = Field(max_length=100)
-    state: str = Field(max_length=100)
-    description: str = Field(max_length=500)
+    city: str
+    state: str
+    description: str
     date: DateTime
 
 
@@ -321,9 +292,9 @@ class TrackingStatus(Args):
     invoice_number: InvoiceNumber
     is_delivered: bool
     delivered_date: Annotated[str | None, KEEP_NULL] = Field(
-        None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="yyyy-mm-dd hh:mm"
+        None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}$", description="yyyy-mm-dd hh:mm"
     )
-    events: list[TrackingEvent] = Field(default_factory=list, max_length=200)
+    events: list[TrackingEvent] = Field(default_factory=list)
 
 
 class PaymentNotification(Args):
@@ -334,27 +305,23 @@ class PaymentNotification(Args):
 # --- feed / hook -----------------------------------------------------------------------------
 
 
-class FeedFilter(Body):
-    type: Literal["FromWorkflow", "FromOrders"]
-    status: list[FeedStatus] | None = Field(None, description="FromWorkflow only")
-    expression: str | None = Field(None, max_length=2000, description="JSONata, FromOrders only")
+# VTEX reads the statuses of a FromWorkflow filter and the expression of a FromOrders one and
+# ignores the other field: a filter carrying both would be approved as one thing and act as
+# another. Two shapes, told apart by ``type``, say so in the schema itself.
+class WorkflowFilter(Body):
+    type: Literal["FromWorkflow"]
+    status: list[FeedStatus] = Field(min_length=1)
     disable_single_fire: bool = False
 
-    @model_validator(mode="after")
-    def _one_kind_of_filter(self) -> FeedFilter:
-        # VTEX reads the statuses for FromWorkflow and the expression for FromOrders and ignores
-        # the other: a filter carrying both would be approved as one thing and act as another.
-        if self.type == "FromWorkflow":
-            if not self.status:
-                raise ValueError("FromWorkflow needs status: the order statuses to receive")
-            if self.expression is not None:
-                raise ValueError("expression is for FromOrders; FromWorkflow filters by status")
-        else:
-            if not (self.expression or "").strip():
-                raise ValueError("FromOrders needs expression: a JSONata condition on the order")
-            if self.status is not None:
-                raise ValueError("status is for FromWorkflow; FromOrders filters by expression")
-        return self
+
+class OrdersFilter(Body):
+    type: Literal["FromOrders"]
+    # Something other than blanks (explicit ASCII blanks: the schema's and Python's \s differ).
+    expression: str = Field(pattern=r"[^ \t\r\n]", description="JSONata")
+    disable_single_fire: bool = False
+
+
+FeedFilter = Annotated[WorkflowFilter | OrdersFilter, Field(discriminator="type")]
 
 
 class FeedQueue(Body):
@@ -386,7 +353,7 @@ class CommitFeed(Args):
 
 
 class Hook(Body):
-    url: str = Field(pattern=r"^https://", max_length=2000, description="https only")
+    url: str = Field(pattern=r"^https://", description="https only")
     headers: dict[str, str] = Field(default_factory=dict)
 
 
@@ -396,10 +363,8 @@ class HookConfig(Args):
 
 
 class JsonataTest(Args):
-    expression: Annotated[str, Wire("Expression")] = Field(min_length=1, max_length=2000)
-    document: Annotated[str, Wire("Document")] = Field(
-        min_length=2, max_length=100_000, description="JSON document as a string"
-    )
+    expression: Annotated[str, Wire("Expression")] = Field(min_length=1)
+    document: Annotated[str, Wire("Document")] = Field(min_length=2, description="JSON document as a string")
 
 
 # --- user orders -----------------------------------------------------------------------------
@@ -407,7 +372,7 @@ class JsonataTest(Args):
 Email = Annotated[
     str,
     Query("clientEmail"),
-    Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, json_schema_extra={"format": "email"}),
+    Field(pattern=r"^[^@ ]+@[^@ ]+\.[^@ ]+$", json_schema_extra={"format": "email"}),
 ]
 
 
@@ -433,14 +398,14 @@ class ChangeSellerWindow(Args):
 # --- order modifications (/api/order-system) -------------------------------------------------
 
 # The order-system endpoints call the order "changeOrderId"; the tools call it order_id, as everywhere.
-ChangeOrderId = Annotated[str, PATH, Wire("changeOrderId"), Field(pattern=r"^\w+-\d\d$", max_length=60)]
-ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[\w-]+$", max_length=64)]
+ChangeOrderId = Annotated[str, PATH, Wire("changeOrderId"), Field(pattern=r"^[A-Za-z0-9_]+-[0-9]{2}$")]
+ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class ModItem(Body):
-    id: str = Field(min_length=1, max_length=64, description="SKU id")
-    quantity: int = Field(ge=1, le=10000)
-    unique_id: str | None = Field(None, max_length=64, description="if the SKU appears twice")
+    id: str = Field(min_length=1, description="SKU id")
+    quantity: int = Field(ge=1)
+    unique_id: str | None = Field(None, description="if the SKU appears twice")
 
 
 def _items_object(items: list[ModItem], info: SerializationInfo) -> dict[str, Any]:
@@ -451,7 +416,7 @@ def _items_object(items: list[ModItem], info: SerializationInfo) -> dict[str, An
 # which is all a model needs to write, and the serializer puts VTEX's wrapper back.
 ModItems = Annotated[
     list[ModItem],
-    Field(min_length=1, max_length=100),
+    Field(min_length=1),
     PlainSerializer(_items_object, return_type=dict, when_used="json"),
 ]
 
@@ -492,7 +457,7 @@ class CreateModification(Args):
     reason: Reason = Field(description="shown to the shopper")
     add: ModItems | None = None
     remove: ModItems | None = None
-    replace: list[Replace] | None = Field(None, max_length=50)
+    replace: list[Replace] | None = Field(None)
 
 
 class PreviewModification(Args):
@@ -500,7 +465,7 @@ class PreviewModification(Args):
     reason: Reason
     add: ModItems | None = None
     remove: ModItems | None = None
-    replace: list[Replace] = Field(default_factory=list, max_length=50)
+    replace: list[Replace] = Field(default_factory=list)
 
 
 class ModificationRef(Args):
@@ -545,4 +510,4 @@ class DecideApproval(Args):
 class ConfirmWrite(Args):
     tool: str = Field(pattern=r"^[a-z_]{3,64}$", description="the write tool to run")
     arguments: dict[str, Any] = Field(description="exactly as in the approval request")
-    token: str = Field(min_length=20, max_length=2000)
+    token: str = Field(min_length=20)

@@ -4,15 +4,17 @@ text, or an error that says what failed and what to do next."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
+from .arguments import MAX_ERROR, Contract, excerpt, refusal_text
 from .errors import VtexConflict, VtexError, VtexNotFound
 from .registry import Operation
 
-__all__ = ["error", "explain_validation", "ok", "text", "vtex_error"]
+__all__ = ["contract_check", "error", "explain_validation", "ok", "text", "vtex_error"]
 
 
 def text(data: Any) -> str:
@@ -24,25 +26,36 @@ def ok(structured: dict[str, Any]) -> CallToolResult:
 
 
 def error(message: str) -> CallToolResult:
+    """A tool error. Every error is short (``MAX_ERROR`` characters): what failed, why, what next;
+    whatever it quotes (arguments, VTEX's words) is an excerpt."""
+    if len(message) > MAX_ERROR:
+        message = message[: MAX_ERROR - 1] + "…"
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
+def contract_check(schema: dict[str, Any]) -> Callable[[str, dict[str, Any]], CallToolResult | None]:
+    """The refusal of arguments that break ``schema`` (a tool's advertised input schema), or None."""
+    contract = Contract(schema)
+
+    def check(tool: str, arguments: dict[str, Any]) -> CallToolResult | None:
+        problems = contract.problems(arguments)
+        return error(refusal_text(tool, problems)) if problems else None
+
+    return check
+
+
 def explain_validation(tool: str, exc: ValidationError, model: type[BaseModel]) -> CallToolResult:
-    """A refusal of a call's arguments, field by field: what is wrong and what is allowed."""
+    """A refusal by the input model of arguments the schema accepted: each field and what is
+    wrong, bounded like every argument error (the schema check usually answers first)."""
     problems = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-        if err["type"] == "extra_forbidden":
-            allowed = ", ".join(model.model_fields) if len(err["loc"]) == 1 else "see the schema"
-            problems.append(f"{loc}: unknown field (allowed: {allowed})")
-        elif err["type"] == "literal_error":
-            problems.append(f"{loc}: must be one of {err['ctx']['expected']} (got {err['input']!r})")
-        elif err["type"] == "missing":
+        if err["type"] == "missing":
             problems.append(f"{loc}: required")
         else:
-            got = f" (got {err['input']!r})" if not isinstance(err.get("input"), dict | list) else ""
+            got = f" (got {excerpt(err.get('input'))})" if not isinstance(err.get("input"), dict | list) else ""
             problems.append(f"{loc}: {err['msg']}{got}")
-    return error(f"Invalid arguments for {tool}; nothing was sent to VTEX. " + "; ".join(problems))
+    return error(refusal_text(tool, problems))
 
 
 def vtex_error(op: Operation, exc: VtexError) -> CallToolResult:

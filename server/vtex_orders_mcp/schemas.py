@@ -1,7 +1,8 @@
 """JSON Schemas as advertised, and the checked-in snapshots in ``tool_schemas/``.
 
 pydantic puts a ``title`` on every property; the field name already says it, so they are
-dropped (they cost tokens in every tools/list). ``snapshot`` is the exact content of
+dropped (they cost tokens in every tools/list). What is advertised is what the server enforces:
+arguments.py checks every call against exactly these schemas. ``snapshot`` is the exact content of
 ``tool_schemas/<tool>.json``; ``vtex-orders-mcp schemas --write`` rewrites the folder and
 tests/test_schemas.py fails when a file drifts from what the server advertises.
 """
@@ -20,10 +21,10 @@ __all__ = ["SCHEMA_DIALECT", "advertised_schema", "clean_schema", "snapshot", "w
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-# Sanity caps (a 2,000-character URL, a trillion cents) are enforced by the input models but not
-# advertised: they guide no model and cost tokens in every tools/list. Meaningful bounds (per_page
-# 1..100, maxlot 1..10, quantity >= 1) stay in the schema.
-_SANITY = {"maxLength": 50, "maximum": 1000, "maxItems": 30}
+# Keywords pydantic writes that say nothing to a JSON Schema validator: titles (the field name
+# says it) and OpenAPI's ``discriminator`` (the ``const`` of each ``oneOf`` branch already tells
+# them apart). The schema is the contract (arguments.py), so nothing else is ever dropped.
+_DROPPED = ("title", "discriminator")
 
 
 def _ref_name(ref: str) -> str:
@@ -84,14 +85,13 @@ class _Cleaner:
 
     @staticmethod
     def _kept(key: str, value: Any) -> bool:
-        if key == "title" and isinstance(value, str):
-            return False
-        return not (key in _SANITY and isinstance(value, int) and value >= _SANITY[key])
+        return not (key in _DROPPED and isinstance(value, str | dict))
 
 
 def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The advertised form of a pydantic schema: no titles, optional fields without the
-    ``anyOf [X, null]`` wrapper, no sanity caps, single-use ``$defs`` inlined."""
+    ``anyOf [X, null]`` wrapper (null is refused like any value of the wrong type),
+    single-use ``$defs`` inlined."""
     cleaned: dict[str, Any] = _Cleaner(schema).walk(schema)
     return cleaned
 

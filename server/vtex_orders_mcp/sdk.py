@@ -99,12 +99,19 @@ def principal() -> str:
 
 
 class ModelTool(Tool):
-    """A Tool over a registry operation's argument model. ``explain`` turns a refusal of the
-    arguments into the tool result the model sees (no request is made)."""
+    """A Tool over a registry operation's argument model. ``check`` refuses arguments that break
+    the advertised schema before anything else (its answer is the tool result, no request is
+    made); ``explain`` turns a refusal by the model itself into such a result."""
 
+    check: Callable[[str, dict[str, Any]], CallToolResult | None] | None = None
     explain: Callable[[str, ValidationError, type[ArgModelBase]], CallToolResult] | None = None
 
-    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+    def refusal(self, arguments: dict[str, Any]) -> CallToolResult | None:
+        """The tool result refusing ``arguments`` (the schema's check, then the model's), or None."""
+        if self.check is not None:
+            refused = self.check(self.name, arguments)
+            if refused is not None:
+                return refused
         model = self.fn_metadata.arg_model
         try:
             model.model_validate(self.fn_metadata.pre_parse_json(arguments))
@@ -112,6 +119,12 @@ class ModelTool(Tool):
             if self.explain is None:
                 raise
             return self.explain(self.name, exc, model)
+        return None
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        refused = self.refusal(arguments)
+        if refused is not None:
+            return refused
         return await super().run(arguments, context, convert_result=convert_result)
 
 
@@ -127,6 +140,7 @@ def model_tool(
     meta: dict[str, Any] | None,
     output_schema: dict[str, Any],
     explain: Callable[[str, ValidationError, type[ArgModelBase]], CallToolResult],
+    check: Callable[[str, dict[str, Any]], CallToolResult | None] | None = None,
     resolver: Callable[..., Any] | None = None,
 ) -> ModelTool:
     """A tool whose handler is called as ``handler(ctx, **arguments)`` (plus ``approval``, the
@@ -146,6 +160,7 @@ def model_tool(
         annotations=annotations,
         meta=meta,
         explain=explain,
+        check=check,
     )
 
 

@@ -29,7 +29,7 @@ from .models import CheckApproval, ConfirmWrite, DecideApproval
 from .paging import fetch
 from .redaction import redact
 from .registry import CARD_TOOL, CHECK_TOOL, CONFIRM_TOOL, Operation, Registry
-from .results import explain_validation, ok, vtex_error
+from .results import contract_check, explain_validation, ok, vtex_error
 from .schemas import advertised_schema
 from .sdk import ModelTool, model_tool
 from .storage import Store
@@ -116,12 +116,17 @@ def _meta(op: Operation) -> dict[str, Any]:
     return {"vtex": vtex}
 
 
+def _model_tool(**spec: Any) -> ModelTool:
+    """A tool whose arguments are checked against the schema it advertises, then by its model."""
+    return model_tool(**spec, explain=explain_validation, check=contract_check(spec["parameters"]))
+
+
 def _tool(rt: Runtime, op: Operation) -> ModelTool:
     if op.read_only:
         handler, resolver, output = _read_handler(rt, op), None, op.view.output_schema
     else:
         handler, resolver, output = _write_handler(rt, op), rt.guard.resolver(op), WRITE_OUTPUT
-    return model_tool(
+    return _model_tool(
         name=op.name,
         title=op.title,
         description=op.description,
@@ -131,7 +136,6 @@ def _tool(rt: Runtime, op: Operation) -> ModelTool:
         annotations=_annotations(op),
         meta=_meta(op),
         output_schema=output,
-        explain=explain_validation,
         resolver=resolver,
     )
 
@@ -155,7 +159,7 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
     operator-chosen two-step token, else ``check_approval``), and the approval card's buttons
     (app-only: the server lists it only to sessions that declared MCP Apps, see server.py)."""
     if rt.settings.guard == "token":
-        step = model_tool(
+        step = _model_tool(
             name=CONFIRM_TOOL,
             title="Confirm a write",
             description="Run a write the user approved, with the confirmation a write tool returned. "
@@ -168,10 +172,9 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
             ),
             meta=None,
             output_schema=WRITE_OUTPUT,
-            explain=explain_validation,
         )
     else:
-        step = model_tool(
+        step = _model_tool(
             name=CHECK_TOOL,
             title="Check an approval",
             description="Where a write waiting for the user's approval stands (pending, done, declined, expired) "
@@ -184,9 +187,8 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
             ),
             meta=None,
             output_schema=APPROVAL_OUTPUT,
-            explain=explain_validation,
         )
-    card = model_tool(
+    card = _model_tool(
         name=CARD_TOOL,
         title="Decide an approval (approval card)",
         description="The approval card's Approve and Decline buttons. Only the card calls it.",
@@ -198,7 +200,6 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
         ),
         meta={"ui": {"resourceUri": APPROVAL_CARD, "visibility": ["app"]}},
         output_schema=APPROVAL_OUTPUT,
-        explain=explain_validation,
     )
     return [step, card]
 

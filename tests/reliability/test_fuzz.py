@@ -4,8 +4,8 @@ One app (guard on, no elicitation, so writes take the two-step token channel) se
 through a single in-memory MCP session, kept on a blocking portal so hypothesis's synchronous
 `@given` tests can drive it cheaply.
 
-* **valid** arguments (`from_schema`, a small JSON Schema -> strategy translation covering the
-  keywords these schemas use; the schema validates every example it draws): the call never crashes; the result is
+* **valid** arguments (hypothesis-jsonschema draws them from the advertised schema; the schema
+  validates every example it draws): the call never crashes; the result is
   data, an `approval_required` confirmation, or a clear error (VTEX's 404 for a random id, ...);
   and no write ever reaches the sandbox, since nothing was approved.
 * **invalid** arguments (a valid example with one field made wrong: dropped when required, given a
@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
-from datetime import UTC
 from pathlib import Path
 
 import anyio.from_thread
@@ -27,7 +26,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mcp import Client
+from schema_strategies import valid as from_schema
 
+from vtex_orders_mcp.arguments import FORMATS as CONTRACT_FORMATS
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.registry import OPERATIONS
 from vtex_orders_mcp.server import build_server
@@ -44,47 +45,6 @@ WRITE_ROUTES = {f"{op.method} {op.path}" for op in OPERATIONS if not op.read_onl
 CLEAR_ERROR_PREFIXES = ("failed to ", "Invalid arguments for ", "Not executed", "Outcome unknown")
 # Values no field of these schemas accepts as they are (filtered per field through the schema).
 WRONG_VALUES = st.sampled_from([None, {"__bogus__": [1]}, [[]], 1.5, -1, "", "\u0000zz not valid"])
-
-
-def from_schema(schema: dict, root: dict | None = None) -> st.SearchStrategy:
-    """Values valid for `schema`, for the keywords the tool schemas use: type, properties, required,
-    additionalProperties (false or a schema), $ref into $defs, enum, pattern, min/maxLength,
-    date-time/email formats, minimum/maximum, items, min/maxItems."""
-    root = root or schema
-    if "$ref" in schema:
-        return from_schema(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
-    if "enum" in schema:
-        return st.sampled_from(schema["enum"])
-    kind = schema.get("type")
-    if kind == "string":
-        lo, hi = schema.get("minLength", 0), schema.get("maxLength", 40)
-        if schema.get("format") == "date-time":
-            return st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())
-        if schema.get("format") == "email":
-            return st.emails()
-        if "pattern" in schema:
-            return st.from_regex(schema["pattern"]).filter(lambda v: lo <= len(v) <= hi)
-        return st.text(min_size=lo, max_size=max(lo, hi))
-    if kind == "integer":
-        return st.integers(schema.get("minimum", -(10**9)), schema.get("maximum", 10**9))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "array":
-        lo = schema.get("minItems", 0)
-        items = from_schema(schema.get("items", {}), root)
-        return st.lists(items, min_size=lo, max_size=schema.get("maxItems", lo + 3))
-    if kind == "object" and "properties" in schema:
-        props, required = schema["properties"], set(schema.get("required", []))
-        return st.fixed_dictionaries(
-            {k: from_schema(v, root) for k, v in props.items() if k in required},
-            optional={k: from_schema(v, root) for k, v in props.items() if k not in required},
-        )
-    scalar = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=5)
-    if kind == "object":
-        extra = schema.get("additionalProperties")
-        values = from_schema(extra, root) if isinstance(extra, dict) and extra else scalar
-        return st.dictionaries(st.text(min_size=1, max_size=5), values, max_size=3)
-    return scalar  # {}: anything
 
 
 class Session:
@@ -141,7 +101,7 @@ def test_every_advertised_tool_is_fuzzed(session):
 @pytest.mark.parametrize("name", _tool_names())
 def test_valid_arguments_never_crash(session, name):
     schema = session.tools[name].input_schema
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=CONTRACT_FORMATS)
 
     @FUZZ_SETTINGS
     @given(args=from_schema(schema))
@@ -176,16 +136,14 @@ def _invalid(draw, schema: dict):
         bad.pop(field, None)
     else:
         field = draw(st.sampled_from(sorted(props)))
-        # null for an optional field means "not given" (the models accept it though the cleaned
-        # schemas do not spell out the null): only required fields must refuse it.
-        bad[field] = draw(WRONG_VALUES.filter(lambda v: v is not None or field in required))
+        bad[field] = draw(WRONG_VALUES)
     return how, field, bad
 
 
 @pytest.mark.parametrize("name", _tool_names())
 def test_invalid_arguments_name_the_field_and_send_nothing(session, name):
     schema = session.tools[name].input_schema
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=CONTRACT_FORMATS)
 
     @FUZZ_SETTINGS
     @given(case=_invalid(schema))

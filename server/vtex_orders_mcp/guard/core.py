@@ -35,6 +35,7 @@ from mcp.shared.exceptions import UrlElicitationRequiredError
 from mcp.types import CallToolResult, ElicitRequestURLParams, TextContent
 from pydantic import ValidationError
 
+from ..arguments import contract, refusal_text
 from .. import sdk
 from ..client import VtexClient
 from ..config import Settings
@@ -450,6 +451,9 @@ class Guard:
         call_id = uuid.uuid4().hex
         if op is None or op.read_only or tool not in listed:
             return error(f"Not executed: {tool!r} is not a write tool of this server.")
+        problems = contract(op.args).problems(arguments)  # the write tool's own schema, as if called
+        if problems:
+            return error(refusal_text(tool, problems))
         try:
             args = op.args.model_validate(arguments)
         except ValidationError as exc:

@@ -62,8 +62,8 @@ def modification(args: Any, order: Order, money: Money) -> str:
 
 def feed_filter(args: Any, order: Order, money: Money) -> str:
     f = args.filter
-    condition = f" {f.status}" if f.status else f" {f.expression!r}" if f.expression else ""
-    return f"filter {f.type}{condition}"
+    condition = ", ".join(f.status) if f.type == "FromWorkflow" else f"“{f.expression}”"
+    return f"filter {f.type}: {condition}"
 
 
 def hook(args: Any, order: Order, money: Money) -> str:
