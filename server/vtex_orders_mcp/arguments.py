@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import regress
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -130,7 +130,8 @@ def _where(error: SchemaError) -> str:
 
 def _allowed(error: SchemaError) -> str:
     """What the schema allows where ``error`` happened, in words."""
-    kind, expected, schema = error.validator, error.validator_value, error.schema
+    # The stubs type these as "Any | Unset"; a raised error always has them set.
+    kind, expected, schema = error.validator, cast(Any, error.validator_value), cast(Any, error.schema)
     example = f" ({schema['description']})" if isinstance(schema, dict) and "description" in schema else ""
     if kind == "type":
         if error.instance is None:
@@ -174,14 +175,15 @@ _BOUND_WORDS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum":
 
 
 def _problem(error: SchemaError) -> str:
+    value, instance, schema = cast(Any, error.validator_value), cast(Any, error.instance), cast(Any, error.schema)
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        missing = [name for name in value if name not in (instance or {})]
         prefix = _where(error)
         names = [f"{prefix}.{m}" if prefix != "(arguments)" else m for m in missing]
         return "; ".join(f"{n}: required" for n in names)
     if error.validator == "additionalProperties":
-        known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
-        extra = [k for k in (error.instance or {}) if k not in known]
+        known = list(schema.get("properties", {})) if isinstance(schema, dict) else []
+        extra = [k for k in (instance or {}) if k not in known]
         prefix = _where(error)
         allowed = ", ".join(known[:_LISTED]) + (", …" if len(known) > _LISTED else "") if known else "none"
         names = [excerpt(k, 40)[1:-1] if len(k) > 40 else k for k in extra[:_LISTED]]

@@ -79,7 +79,7 @@ def _where(error: Any) -> str:
 def validate(doc: Any, origin: str) -> dict[str, Any]:
     """``doc`` checked against the schema and its paths parsed; ScenarioError otherwise."""
     # jsonschema ships no type hints and types-jsonschema is not in the lint extra.
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.message))
