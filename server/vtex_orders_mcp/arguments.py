@@ -137,7 +137,7 @@ def _allowed(error: SchemaError) -> str:
         if error.instance is None:
             return "must not be null: leave the field out instead"
         names = expected if isinstance(expected, list) else [expected]
-        return "must be " + " or ".join(_TYPE_WORDS.get(n, n) for n in names)
+        return "must be " + " or ".join(_TYPE_WORDS.get(n, str(n)) for n in names)
     if kind in ("enum", "const"):
         return "must be one of " + _listing(expected if kind == "enum" else [expected])
     if kind == "pattern":
@@ -159,7 +159,7 @@ def _allowed(error: SchemaError) -> str:
     return f"does not satisfy {kind}"
 
 
-_TYPE_WORDS = {
+_TYPE_WORDS: dict[str, str] = {
     "integer": "an integer",
     "number": "a number",
     "string": "a string",
