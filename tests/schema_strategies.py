@@ -60,6 +60,18 @@ def valid(schema: dict[str, Any], root: dict[str, Any] | None = None) -> st.Sear
     root = root or schema
     if "$ref" in schema:
         return valid(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
+    if "oneOf" in schema and "properties" in schema:
+        # Branches that only pick which fields are required ("exactly one of status, expression"):
+        # each branch is the object with its fields required and the other branches' left out.
+        branches = schema["oneOf"]
+        base = {k: v for k, v in schema.items() if k != "oneOf"}
+        shapes = []
+        for branch in branches:
+            others = {f for b in branches if b is not branch for f in b["required"]} - set(branch["required"])
+            props = {k: v for k, v in base["properties"].items() if k not in others}
+            required = [*base.get("required", []), *branch["required"]]
+            shapes.append(valid({**base, "properties": props, "required": required}, root))
+        return st.one_of(shapes)
     if "oneOf" in schema:
         return st.one_of([valid(branch, root) for branch in schema["oneOf"]])
     if "const" in schema:

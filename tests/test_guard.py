@@ -255,7 +255,7 @@ async def test_read_only_lists_no_write_tools(tmp_path):
 async def test_audit_redacts_hook_headers(tmp_path):
     app = make_app(tmp_path)
     args = {
-        "filter": {"type": "FromWorkflow", "status": ["handling"]},
+        "filter": {"status": ["handling"]},
         "hook": {"url": "https://example.com/hook", "headers": {"Authorization": "Bearer HOOK-SECRET-123"}},
     }
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
@@ -446,7 +446,7 @@ async def test_the_question_shows_every_argument_and_neutralises_layout_tricks(t
     app = make_app(tmp_path)
     asked: list[str] = []
     hook = {
-        "filter": {"type": "FromOrders", "expression": "status = 'invoiced'"},
+        "filter": {"expression": "status = 'invoiced'"},
         "hook": {"url": "https://hooks.example.com/orders", "headers": {"X-Forward-To": "https://elsewhere.example"}},
     }
     tricky = {"order_id": ORDER, "reason": "duplicate\u202e order\n\nApprove? Add a note (nothing is canceled)"}

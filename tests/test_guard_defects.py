@@ -85,7 +85,7 @@ async def test_3_one_id_joins_a_question_to_its_decision_and_execution(tmp_path,
 async def test_4_summaries_in_the_audit_are_masked_like_arguments(tmp_path, capsys):
     secret = "team-secret-value-0123456789"
     app = make_app(tmp_path, {"VTEX_MCP_SECRET": secret})
-    hook = {"filter": {"type": "FromWorkflow", "status": ["handling"]},
+    hook = {"filter": {"status": ["handling"]},
             "hook": {"url": "https://ops:hunter2@erp.example.com/hook?token=s3cr3t-tok&x=1",
                      "headers": {"Authorization": "Bearer HEADER-SECRET-42"}}}  # fmt: skip
     note = {"order_id": ORDER, "source": "support", "message": f"pasted {secret} by mistake"}

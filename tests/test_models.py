@@ -101,16 +101,18 @@ async def test_a_range_is_answered_whatever_its_order(tmp_path):
 @pytest.mark.parametrize(
     "filter_",
     [
-        {"type": "FromOrders", "status": ["invoiced"], "expression": "true"},
-        {"type": "FromOrders"},
-        {"type": "FromOrders", "expression": "  "},
-        {"type": "FromWorkflow", "status": ["invoiced"], "expression": "x"},
-        {"type": "FromWorkflow", "status": []},
+        {"status": ["invoiced"], "expression": "true"},
+        {},
+        {"disable_single_fire": True},
+        {"expression": "  "},
+        {"status": []},
+        {"status": ["Invoiced"]},
+        {"type": "FromOrders", "expression": "true"},
     ],
 )
 def test_feed_filters_carry_one_kind_of_condition(filter_):
     """A filter with both would be approved as one thing and act as the other (VTEX ignores one):
-    the two shapes are told apart by ``type`` in the schema itself, and the model agrees."""
+    the schema says "exactly one of status, expression" itself, and the model agrees."""
     from pydantic import ValidationError
 
     from vtex_orders_mcp.arguments import Contract
@@ -122,3 +124,18 @@ def test_feed_filters_carry_one_kind_of_condition(filter_):
         FeedConfig(filter=filter_)
     with pytest.raises(ValidationError):
         HookConfig(filter=filter_, hook={"url": "https://example.com"})
+
+
+def test_a_feed_filter_is_sent_with_vtex_s_type():
+    from vtex_orders_mcp.models import WIRE, FeedConfig, as_given
+
+    workflow = FeedConfig(filter={"status": ["order-completed"]})
+    orders = FeedConfig(filter={"expression": "value > 100", "disable_single_fire": True})
+    assert workflow.model_dump(context=WIRE, exclude_none=True)["filter"] == {
+        "type": "FromWorkflow", "status": ["order-completed"], "disableSingleFire": False
+    }  # fmt: skip
+    assert orders.model_dump(context=WIRE, exclude_none=True)["filter"] == {
+        "type": "FromOrders", "expression": "value > 100", "disableSingleFire": True
+    }  # fmt: skip
+    # What confirm_write gets back is the tool's own shape, without VTEX's tag.
+    assert as_given(orders)["filter"] == {"expression": "value > 100", "disable_single_fire": True}

@@ -11,7 +11,8 @@ alike.
 
 Formats are checked by this module's own checker, not by whatever optional packages happen to
 be installed: ``date-time`` is RFC 3339 with a zone (a leap second, ``23:59:60`` at the end of
-June or December UTC, included: ``rfc3339-validator`` refuses it), ``email`` has an ``@``.
+June or December UTC, included: ``rfc3339-validator`` refuses it), ``email`` is one ``@``
+between a local part and a dotted domain, without blanks.
 
 One limit sits outside the schemas: a call's arguments are at most ``MAX_ARGUMENT_BYTES`` of
 JSON, checked before anything else (like a request-size limit at any HTTP server). It keeps
@@ -44,6 +45,7 @@ __all__ = [
     "Contract",
     "contract",
     "excerpt",
+    "is_email",
     "parse_date_time",
     "refusal_text",
 ]
@@ -98,9 +100,18 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
+# What VTEX's user-orders search can match: no blanks, one "@", a dotted domain. A format (not
+# a pattern) so the schema says "email" once instead of spelling the rule out in every listing.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def is_email(value: str) -> bool:
+    return _EMAIL.fullmatch(value) is not None
+
+
 @FORMATS.checks("email")
 def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or "@" in value
+    return not isinstance(value, str) or is_email(value)
 
 
 def excerpt(value: Any, limit: int = QUOTE) -> str:
@@ -133,9 +144,9 @@ def _allowed(error: SchemaError) -> str:
     # The stubs type these as "Any | Unset"; a raised error always has them set.
     kind, expected, schema = error.validator, cast(Any, error.validator_value), cast(Any, error.schema)
     example = f" ({schema['description']})" if isinstance(schema, dict) and "description" in schema else ""
+    if error.instance is None and kind in ("type", "enum", "const"):
+        return "must not be null: leave the field out instead"
     if kind == "type":
-        if error.instance is None:
-            return "must not be null: leave the field out instead"
         names = expected if isinstance(expected, list) else [expected]
         return "must be " + " or ".join(_TYPE_WORDS.get(n, str(n)) for n in names)
     if kind in ("enum", "const"):
@@ -190,6 +201,11 @@ def _problem(error: SchemaError) -> str:
         return "; ".join(
             f"{prefix + '.' if prefix != '(arguments)' else ''}{n}: unknown field (allowed: {allowed})" for n in names
         )
+    branches = value if error.validator == "oneOf" and isinstance(value, list) else []
+    if branches and all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
+        # "Exactly one of these fields" (a feed filter's status or expression).
+        names = " or ".join(n for b in branches for n in b["required"])
+        return f"{_where(error)}: give exactly one of {names}"
     if error.validator in ("oneOf", "anyOf") and error.context:
         # The closest branch says more than "no branch matched".
         deepest = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.schema_path)))

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,11 +31,12 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     model_serializer,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
 
-from .arguments import parse_date_time
+from .arguments import is_email, parse_date_time
 from .sdk import ArgModel
 
 __all__ = ["FEED_STATUSES", "KEEP_NULL", "LOCAL", "ORDER_STATUSES", "PATH", "Args", "Query", "as_given"]
@@ -133,13 +135,13 @@ class Body(BaseModel):
 
 # --- shared field types -------------------------------------------------------------------
 
-ORDER_ID_PATTERN = r"^(seq[0-9]+|[A-Za-z0-9_]+-[0-9]{2})$"
-OrderId = Annotated[
-    str,
-    PATH,
-    Field(pattern=ORDER_ID_PATTERN, description="e.g. v502556llux-01"),
-]
-OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9]+$", description="order_id without -NN")]
+# A group id, "-", then two digits: v502556llux-01, or with a seller prefix as VTEX's own listing
+# shows them, SCP-880102018018-01. Only Get order also takes the sequence number (seq501456);
+# VTEX documents it for no other endpoint.
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]+-[0-9]{2}$"
+OrderId = Annotated[str, PATH, Field(pattern=ORDER_ID_PATTERN)]
+OrderIdOrSequence = Annotated[str, PATH, Field(pattern=r"^(seq[0-9]+|[A-Za-z0-9_-]+-[0-9]{2})$")]
+OrderGroup = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9_-]+$")]  # order_id without -NN
 # Ids that go into a URL path may contain dots but must not start with one: "." and ".." would be
 # dot segments, which quote() leaves alone and the HTTP client resolves, so a write approved for
 # .../payments/../payment-notification would really be sent to .../payment-notification.
@@ -148,7 +150,7 @@ Ident = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
 _INVOICE_NUMBER = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_./-]*$")
 InvoiceNumber = Annotated[str, PATH, _INVOICE_NUMBER]
 Cents = Annotated[int, Field(ge=0, description="cents")]
-View = Annotated[Literal["compact", "full"], LOCAL, Field(description="full = VTEX's whole document")]
+View = Annotated[Literal["compact", "full"], LOCAL]  # full: VTEX's whole document
 Reason = Annotated[str, Field(min_length=1)]
 
 # ListOrders f_status accepts these seven (spec §3); other statuses exist in feeds.
@@ -161,7 +163,9 @@ ORDER_STATUSES = (
     "invoiced",
     "canceled",
 )
-# Feed v3 / hook filter.status: the 30 values of the spec, in spec order.
+# Feed v3 / hook filter.status: the 30 values the spec lists, in spec order. VTEX's own hook
+# example filters on a 31st, "order-completed", and VTEX takes any status: the tools accept any
+# kebab-case word (FeedStatus), and the approval question flags words VTEX never documents.
 FEED_STATUSES = (
     "order-created", "on-order-completed", "on-order-completed-ffm", "payment-pending",
     "waiting-for-order-authorization", "approve-payment", "payment-approved", "request-cancel",
@@ -173,14 +177,14 @@ FEED_STATUSES = (
     "cancellation-requested", "cancel", "canceled",
 )  # fmt: skip
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
-FeedStatus = Literal[FEED_STATUSES]  # type: ignore[valid-type]
+FeedStatus = Annotated[str, Field(pattern=r"^[a-z]+(-[a-z]+)*$")]
 
 
 # --- orders ----------------------------------------------------------------------------------
 
 
 class GetOrder(Args):
-    order_id: OrderId
+    order_id: OrderIdOrSequence
     view: View = "compact"
 
 
@@ -292,7 +296,7 @@ class TrackingStatus(Args):
     invoice_number: InvoiceNumber
     is_delivered: bool
     delivered_date: Annotated[str | None, KEEP_NULL] = Field(
-        None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}$", description="yyyy-mm-dd hh:mm"
+        None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}$"
     )
     events: list[TrackingEvent] = Field(default_factory=list)
 
@@ -305,23 +309,39 @@ class PaymentNotification(Args):
 # --- feed / hook -----------------------------------------------------------------------------
 
 
-# VTEX reads the statuses of a FromWorkflow filter and the expression of a FromOrders one and
-# ignores the other field: a filter carrying both would be approved as one thing and act as
-# another. Two shapes, told apart by ``type``, say so in the schema itself.
-class WorkflowFilter(Body):
-    type: Literal["FromWorkflow"]
-    status: list[FeedStatus] = Field(min_length=1)
-    disable_single_fire: bool = False
+# VTEX's filter is {"type": "FromWorkflow", "status": [...]} or {"type": "FromOrders",
+# "expression": ...}; it reads only the field of its type, so a filter carrying both would be
+# approved as one thing and act as another. The tool takes exactly one of the two fields and
+# names the type itself: the schema says "one of" in fewer words than two tagged shapes, and a
+# model needs no VTEX vocabulary to pick one.
+def _filter_wire(self: FeedFilter, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+    data = _wire_names(self, handler, info)
+    if isinstance(info.context, dict) and info.context.get("wire") and isinstance(data, dict):
+        return {"type": self.type, **data}
+    return data
 
 
-class OrdersFilter(Body):
-    type: Literal["FromOrders"]
+class FeedFilter(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["status"]}, {"required": ["expression"]}]}
+    )
+
+    status: list[FeedStatus] | None = Field(None, min_length=1, description="e.g. payment-approved, invoiced")
     # Something other than blanks (explicit ASCII blanks: the schema's and Python's \s differ).
-    expression: str = Field(pattern=r"[^ \t\r\n]", description="JSONata")
+    expression: str | None = Field(None, pattern=r"[^ \t\r\n]", description="JSONata")
     disable_single_fire: bool = False
 
+    _wire = model_serializer(mode="wrap")(_filter_wire)
 
-FeedFilter = Annotated[WorkflowFilter | OrdersFilter, Field(discriminator="type")]
+    @model_validator(mode="after")
+    def _one_condition(self) -> Self:
+        if (self.status is None) == (self.expression is None):
+            raise ValueError("give exactly one of status (statuses) or expression (JSONata)")
+        return self
+
+    @property
+    def type(self) -> Literal["FromWorkflow", "FromOrders"]:
+        return "FromWorkflow" if self.status is not None else "FromOrders"
 
 
 class FeedQueue(Body):
@@ -369,11 +389,14 @@ class JsonataTest(Args):
 
 # --- user orders -----------------------------------------------------------------------------
 
-Email = Annotated[
-    str,
-    Query("clientEmail"),
-    Field(pattern=r"^[^@ ]+@[^@ ]+\.[^@ ]+$", json_schema_extra={"format": "email"}),
-]
+
+def _email(value: str) -> str:
+    if not is_email(value):
+        raise ValueError("must be an e-mail address")
+    return value
+
+
+Email = Annotated[str, Query("clientEmail"), AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
 
 
 class UserOrders(Args):
@@ -398,7 +421,7 @@ class ChangeSellerWindow(Args):
 # --- order modifications (/api/order-system) -------------------------------------------------
 
 # The order-system endpoints call the order "changeOrderId"; the tools call it order_id, as everywhere.
-ChangeOrderId = Annotated[str, PATH, Wire("changeOrderId"), Field(pattern=r"^[A-Za-z0-9_]+-[0-9]{2}$")]
+ChangeOrderId = Annotated[str, PATH, Wire("changeOrderId"), Field(pattern=ORDER_ID_PATTERN)]
 ChangeRequestId = Annotated[str, PATH, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -495,7 +518,7 @@ class UpdateModSettings(Args):
     pipeline_configuration: PipelineConfiguration | None = None
 
 
-ApprovalId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="from the approval_required answer")]
+ApprovalId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]  # from the approval_required answer
 
 
 class CheckApproval(Args):

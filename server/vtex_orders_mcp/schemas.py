@@ -23,7 +23,9 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # Keywords pydantic writes that say nothing to a JSON Schema validator: titles (the field name
 # says it) and OpenAPI's ``discriminator`` (the ``const`` of each ``oneOf`` branch already tells
-# them apart). The schema is the contract (arguments.py), so nothing else is ever dropped.
+# them apart); ``type`` beside an ``enum`` or ``const`` and a boolean's ``"default": false``
+# (below: what leaving a flag out means to any reader). The schema is the contract
+# (arguments.py), so nothing that changes what validates is ever dropped.
 _DROPPED = ("title", "discriminator")
 
 
@@ -74,7 +76,12 @@ class _Cleaner:
         if isinstance(ref, str) and self.uses.get(_ref_name(ref)) == 1:
             node = {**self.defs[_ref_name(ref)], **{k: v for k, v in node.items() if k != "$ref"}}
         out = {}
+        # An enum or const already fixes the type: the "type" beside it says nothing more to a
+        # validator and costs tokens in every tools/list. Defaults are annotations, never checked.
+        fixed = "enum" in node or "const" in node
         for k, v in node.items():
+            if (fixed and k == "type") or (k == "default" and v is False and node.get("type") == "boolean"):
+                continue
             if k == "$defs":
                 kept = {n: self.walk(d) for n, d in v.items() if self.uses.get(n, 0) > 1}
                 if kept:

@@ -77,9 +77,9 @@ TRACKING = {
     "courier": "Correios",
     "tracking_url": "https://tracking.example/BR123456789BR",
 }
-FEED = {"filter": {"type": "FromWorkflow", "status": ["handling", "canceled"]}}
+FEED = {"filter": {"status": ["handling", "canceled"]}}
 HOOK = {
-    "filter": {"type": "FromOrders", "expression": "value > 100", "disable_single_fire": False},
+    "filter": {"expression": "value > 100", "disable_single_fire": False},
     "hook": {"url": "https://erp.example.com/vtex-hook", "headers": {"X-Key": "k"}},
 }
 READY = {"order_id": Find("list_orders", {"status": "ready-for-handling"}, "orders.0.orderId")}
@@ -95,8 +95,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_order", title="Get order", method="GET", path="/api/oms/pvt/orders/{orderId}",
         args=m.GetOrder, kind="read", group="orders", view=v.ORDER,
-        description="Get one order by order_id: status, customer, items, totals, shipping, payment, "
-        "invoices. Compact view by default.",
+        description="One order's status, customer, items, totals, shipping, payment and invoices. "
+        "Find ids with list_orders.",
         resource=OrderResource("", "order", "Order", "The compact order view (same as get_order): status and its "
                                "meaning, customer, items, totals, shipping, payments, invoices, changes."),
         example=Example({"order_id": SEED}),
@@ -105,15 +105,15 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_order_group", title="Get order group", method="GET",
         path="/api/oms/pvt/orders/order-group/{orderGroup}", args=m.GetOrderGroup, kind="read",
         group="orders", view=v.ORDER_GROUP,
-        description="Get every seller order of one purchase (order_group = order_id without -NN).",
+        description="Every seller's order of one purchase: order_group is order_id without -NN.",
         example=Example({"order_group": Find("get_order", {"order_id": SEED}, "order.group")}),
     ),
     Operation(
         name="list_orders", title="List orders", method="GET", path="/api/oms/pvt/orders",
         args=m.ListOrders, kind="read", group="orders", view=v.ORDERS, extra_query=creation_range,
         paging=Paging(),
-        description="Search orders by text, status, creation date or sales channel; newest first. "
-        "Rows only: call get_order for details.",
+        description="Search all orders by text, status, creation date or sales channel. "
+        "Rows only: get_order has details.",
         example=Example({"status": "handling", "per_page": 5}),
     ),
     Operation(
@@ -132,8 +132,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "invoice_order (type Input) instead.",
         conditions="cancel_order is refused for partially invoiced and incomplete orders, whatever the status; "
         "a return is an invoice_order of type Input once the order is fully invoiced.",
-        description="Cancel an order. Invoiced or partially invoiced orders cannot be canceled: "
-        "register a return (invoice_order type Input) instead.",
+        description="Cancel an order not yet invoiced. For invoiced orders register a return: "
+        "invoice_order type Input.",
         example=Example({"order_id": SEED, "reason": "customer asked"}),
     ),
     Operation(
@@ -141,8 +141,8 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/changes", args=m.RegisterChanges, kind="destructive",
         group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="order_id",
         summary=say.changes, rule=statuses.REGISTER_CHANGES,
-        description="Deprecated by VTEX: use create_order_modification. Adds/removes items or "
-        "discounts an order in handling.",
+        description="Deprecated by VTEX: use create_order_modification. Changes items or value "
+        "of an order in handling.",
         example=Example({"order_id": SEED, "request_id": "req-1", "reason": "out of stock", "discount_value": 100,
                          "items_removed": [SEED_ITEM]}),
     ),
@@ -151,7 +151,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
         group="orders", order_arg="order_id", answers_document=False, state_bound=False,
         summary=say.fields("source", "message"),
-        description="Append a note to the order's interaction log (additive, changes nothing else).",
+        description="Add a note to the order's interaction log; changes nothing else.",
         example=Example({"order_id": SEED, "source": "support", "message": "Customer called about delivery"}),
     ),
     # --- Order modifications ---
@@ -159,7 +159,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_order_change_summary", title="Get order modifications summary", method="GET",
         path="/api/orders/pvt/document/{orderId}/change-summary", args=m.OrderOnly, kind="read",
         group="modifications",
-        description="Net effect of all modifications on an order: original, added, removed items, value change.",
+        description="Net effect of all an order's modifications; per request: get_order_modification_history.",
         example=Example({"order_id": SEED}),
     ),
     Operation(
@@ -179,7 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_order_modification_history", title="Get order modifications history", method="GET",
         path="/api/order-system/orders/{changeOrderId}/changes", args=m.ModificationHistory, kind="read",
         group="modifications", fixed_query=AN,
-        description="All modification requests of an order with their status.",
+        description="Every modification request of an order, with its status.",
         example=Example({"order_id": CARD_ORDER}, before=(Call("create_order_modification", MODIFICATION),)),
     ),
     Operation(
@@ -194,7 +194,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="preview_order_modification", title="Preview order modification", method="POST",
         path="/api/order-system/orders/{changeOrderId}/changes/preview", args=m.PreviewModification,
         kind="read", group="modifications", fixed_query=AN,
-        description="Dry run of a modification: the new totals, nothing is changed.",
+        description="New totals a modification would give; changes nothing.",
         example=Example(MODIFICATION),
     ),
     Operation(
@@ -219,15 +219,14 @@ OPERATIONS: tuple[Operation, ...] = (
         name="update_order_modification_settings", title="Update order modifications settings",
         method="PUT", path="/api/order-system/orders/changes/settings", args=m.UpdateModSettings,
         kind="write", idempotent=True, group="modifications", fixed_query=AN, summary=say.as_sent,
-        description="Change the account's order-modification settings (enable API, payment systems, "
-        "recalculation). Applies to every order.",
+        description="Change the account's order-modification settings, for every order.",
         example=Example({"rollout_configuration": {"enable_api": True}}),
     ),
     Operation(
         name="get_order_modification_settings", title="Get order modifications settings", method="GET",
         path="/api/order-system/orders/changes/settings", args=m.NoArgs, kind="read",
         group="modifications", fixed_query=AN,
-        description="Account settings for order modifications; modifications need enableApi true.",
+        description="The account's order-modification settings; modifications need enableApi true.",
         example=Example({}),
     ),
     # --- Invoice / tracking ---
@@ -235,8 +234,8 @@ OPERATIONS: tuple[Operation, ...] = (
         name="invoice_order", title="Send invoice notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/invoice", args=m.InvoiceOrder, kind="destructive",
         group="invoice", order_arg="order_id", summary=say.invoice, rule=statuses.INVOICE,
-        description="Register an invoice: Output (sale; the full value makes the order invoiced) or "
-        "Input (return, after full invoicing). Irreversible.",
+        description="Register an invoice, irreversibly: Output (sale; the full value invoices the order) "
+        "or Input (a return).",
         example=Example(INVOICE),
     ),
     Operation(
@@ -244,7 +243,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}", args=m.InvoiceTracking,
         kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
         summary=say.fields("invoice_number", "courier", "tracking_number"),
-        description="Attach courier and tracking number to an existing invoice.",
+        description="Add courier and tracking number to an invoice.",
         example=Example(TRACKING, before=(Call("invoice_order", INVOICE),)),
     ),
     Operation(
@@ -253,7 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
         kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
         summary=say.fields("invoice_number", "is_delivered", "delivered_date"),
         conditions="update_tracking_status needs a tracking number on the invoice first (update_invoice_tracking).",
-        description="Record delivery events for an invoice that already has a tracking number.",
+        description="Record delivery events of an invoice with a tracking number.",
         example=Example(
             {"order_id": SEED, "invoice_number": "NF-1001", "is_delivered": True, "delivered_date": "2026-11-22 15:30",
              "events": [{"city": "Rio de Janeiro", "state": "RJ", "description": "Delivered",
@@ -276,8 +275,8 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_payment_transaction", title="Get payment transaction", method="GET",
         path="/api/oms/pvt/orders/{orderId}/payment-transaction", args=m.OrderOnly, kind="read",
         group="payment", view=v.PAYMENT,
-        description="The order's payment transaction: status and each payment. Finished means settled: "
-        "no more modifications.",
+        description="The order's payment transaction and payments; Finished means settled, no more "
+        "modifications.",
         resource=OrderResource("/payment-transaction", "order-payment-transaction", "Order payment transaction",
                                "The order's payment transaction: status and each payment."),
         example=Example({"order_id": SEED}),
@@ -287,7 +286,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
         args=m.PaymentNotification, kind="write", group="payment", order_arg="order_id",
         answers_document=False, summary=say.fields("payment_id"), rule=statuses.NOTIFY_PAYMENT,
-        description="Tell VTEX a payment (e.g. boleto) was received, approving a payment-pending order.",
+        description="Tell VTEX a payment-pending order's payment (e.g. boleto) was received.",
         example=Example({"order_id": PENDING, "payment_id": PAYMENT}),
     ),
     # --- Feed v2 (deprecated) ---
@@ -302,7 +301,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_feed_config", title="Get feed configuration", method="GET", path="/api/orders/feed/config",
         args=m.NoArgs, kind="read", group="feed",
-        description="The feed's filter and queue settings and how many items wait.",
+        description="The feed's filter, queue settings and waiting items count.",
         example=Example({}, before=(Call("set_feed_config", FEED),)),
     ),
     Operation(
@@ -322,8 +321,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_feed_items", title="Retrieve feed items", method="GET", path="/api/orders/feed",
         args=m.FeedItems, kind="read", group="feed",
-        description="Next order updates from the feed; they hide until the visibility timeout. "
-        "Commit handles once processed.",
+        description="Next order updates from the feed, hidden until the visibility timeout. Commit them "
+        "once processed.",
         example=Example({"max_lot": 5}, before=FED),
     ),
     Operation(
@@ -363,14 +362,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="list_user_orders", title="List a customer's orders", method="GET", path="/api/oms/user/orders",
         args=m.UserOrders, kind="read", group="user", view=v.ORDERS,
-        description="Orders placed with one customer e-mail, as that customer sees them. To search all "
-        "orders use list_orders.",
+        description="Orders of one customer e-mail, as the customer sees them; list_orders searches all.",
         example=Example({"client_email": CUSTOMER}),
     ),
     Operation(
         name="get_user_order", title="Get a customer's order", method="GET",
         path="/api/oms/user/orders/{orderId}", args=m.UserOrder, kind="read", group="user", view=v.ORDER,
-        description="One order as its customer sees it; the e-mail must match.",
+        description="One order as its customer sees it, checking the e-mail; get_order shows more.",
         example=Example({"order_id": INVOICED, "client_email": CUSTOMER}),
     ),
     # --- Change seller ---

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..models import as_given
+from ..statuses import MEANINGS
 from ..views import Money
 
 __all__ = ["as_sent", "changes", "feed_filter", "fields", "handles", "hook", "invoice", "modification", "reason"]
@@ -60,14 +61,21 @@ def modification(args: Any, order: Order, money: Money) -> str:
     return "; ".join([*parts, f"reason: {args.reason}"])
 
 
+def _condition(f: Any) -> str:
+    if f.status is not None:
+        # VTEX takes any word here and a misspelt status never fires: the human sees which.
+        unknown = [s for s in f.status if s not in MEANINGS]
+        flag = f" (not a status VTEX documents: {', '.join(unknown)})" if unknown else ""
+        return "updates on status " + ", ".join(f.status) + flag
+    return f"updates where JSONata “{f.expression}”"
+
+
 def feed_filter(args: Any, order: Order, money: Money) -> str:
-    f = args.filter
-    condition = ", ".join(f.status) if f.type == "FromWorkflow" else f"“{f.expression}”"
-    return f"filter {f.type}: {condition}"
+    return _condition(args.filter)
 
 
 def hook(args: Any, order: Order, money: Money) -> str:
-    return f"filter {args.filter.type}, POST to {args.hook.url}"
+    return f"{_condition(args.filter)}, POST to {args.hook.url}"
 
 
 def handles(args: Any, order: Order, money: Money) -> str:
