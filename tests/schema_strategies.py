@@ -61,17 +61,7 @@ def valid(schema: dict[str, Any], root: dict[str, Any] | None = None) -> st.Sear
     if "$ref" in schema:
         return valid(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
     if "oneOf" in schema and "properties" in schema:
-        # Branches that only pick which fields are required ("exactly one of status, expression"):
-        # each branch is the object with its fields required and the other branches' left out.
-        branches = schema["oneOf"]
-        base = {k: v for k, v in schema.items() if k != "oneOf"}
-        shapes = []
-        for branch in branches:
-            others = {f for b in branches if b is not branch for f in b["required"]} - set(branch["required"])
-            props = {k: v for k, v in base["properties"].items() if k not in others}
-            required = [*base.get("required", []), *branch["required"]]
-            shapes.append(valid({**base, "properties": props, "required": required}, root))
-        return st.one_of(shapes)
+        return _one_of_fields(schema, root)
     if "oneOf" in schema:
         return st.one_of([valid(branch, root) for branch in schema["oneOf"]])
     if "const" in schema:
@@ -107,6 +97,20 @@ def valid(schema: dict[str, Any], root: dict[str, Any] | None = None) -> st.Sear
         values = valid(extra, root) if isinstance(extra, dict) and extra else JSON_SCALARS
         return st.dictionaries(st.text(min_size=1, max_size=5), values, max_size=3)
     return JSON_SCALARS  # {}: anything
+
+
+def _one_of_fields(schema: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Branches that only pick which fields are required ("exactly one of status, expression"):
+    each branch is the object with its fields required and the other branches' left out."""
+    branches = schema["oneOf"]
+    base = {k: v for k, v in schema.items() if k != "oneOf"}
+    shapes = []
+    for branch in branches:
+        others = {f for b in branches if b is not branch for f in b["required"]} - set(branch["required"])
+        props = {k: v for k, v in base["properties"].items() if k not in others}
+        required = [*base.get("required", []), *branch["required"]]
+        shapes.append(valid({**base, "properties": props, "required": required}, root))
+    return st.one_of(shapes)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
