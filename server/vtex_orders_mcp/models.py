@@ -207,6 +207,15 @@ class GetOrderGroup(Args):
 
 
 class ListOrders(Args):
+    # whole_range walks the range in creation order (ranges.py): any other order_by is refused,
+    # in the advertised schema (if/then) as in the model.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"whole_range": {"const": True}}, "required": ["whole_range"]},
+            "then": {"properties": {"order_by": {"pattern": "^creationDate,"}}},
+        }
+    )
+
     q: Annotated[
         str | None, Query(), Field(max_length=100, pattern=r"^[^+]*$", description="id, email, document or name")
     ] = None
@@ -232,6 +241,10 @@ class ListOrders(Args):
     page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
     all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
+    whole_range: Annotated[
+        bool, LOCAL, Field(description="every order of the created range, past the 30-page window; needs creationDate order")
+    ] = False
+    by_status: Annotated[bool, LOCAL, Field(description="whole_range: count by status (reads the whole range)")] = True
 
     @field_validator("created_to")
     @classmethod
@@ -241,6 +254,14 @@ class ListOrders(Args):
         # aware one would raise TypeError instead of a validation error.
         if v is not None and start is not None and _as_utc(v) < _as_utc(start):
             raise ValueError("created_to must not be before created_from")
+        return v
+
+    @field_validator("whole_range")
+    @classmethod
+    def _range_order(cls, v: bool, info: Any) -> bool:
+        # The schema's if/then, for callers that reach the model without the schema.
+        if v and not str(info.data.get("order_by", "creationDate,")).startswith("creationDate,"):
+            raise ValueError("needs order_by creationDate,desc or creationDate,asc")
         return v
 
 
