@@ -211,7 +211,7 @@ class ListOrders(Args):
     # in the advertised schema (if/then) as in the model.
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"properties": {"whole_range": {"const": True}}, "required": ["whole_range"]},
+            "if": {"required": ["whole_range"]},
             "then": {"properties": {"order_by": {"pattern": "^creationDate,"}}},
         }
     )
@@ -242,9 +242,10 @@ class ListOrders(Args):
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
     all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
     whole_range: Annotated[
-        bool, LOCAL, Field(description="every order of the created range, past the 30-page window; needs creationDate order")
-    ] = False
-    by_status: Annotated[bool, LOCAL, Field(description="whole_range: count by status (reads the whole range)")] = True
+        Literal["counts", "rows"] | None,
+        LOCAL,
+        Field(description="every order created in the range, past the 30 pages: counts by status and rows, or rows"),
+    ] = None
 
     @field_validator("created_to")
     @classmethod
@@ -258,9 +259,9 @@ class ListOrders(Args):
 
     @field_validator("whole_range")
     @classmethod
-    def _range_order(cls, v: bool, info: Any) -> bool:
+    def _range_order(cls, v: str | None, info: Any) -> str | None:
         # The schema's if/then, for callers that reach the model without the schema.
-        if v and not str(info.data.get("order_by", "creationDate,")).startswith("creationDate,"):
+        if v is not None and not str(info.data.get("order_by", "creationDate,")).startswith("creationDate,"):
             raise ValueError("needs order_by creationDate,desc or creationDate,asc")
         return v
 

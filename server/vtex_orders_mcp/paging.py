@@ -27,7 +27,7 @@ __all__ = ["Progress", "fetch"]
 async def fetch(client: VtexClient, op: Operation, args: Args, progress: Progress | None = None) -> Any:
     """VTEX's answer to ``op`` with ``args``: every page merged, or the range walked, when the
     call asks for it."""
-    if op.paging is not None and getattr(args, op.paging.whole_range, False):
+    if op.paging is not None and getattr(args, op.paging.whole_range, None):
         return await walk(client, op, op.paging, args, progress)
     if op.paging is not None and getattr(args, op.paging.flag, False):
         return await _all_pages(client, op, op.paging, args, progress)
@@ -68,7 +68,7 @@ async def _all_pages(
 def _window(paging: Paging, args: Args, shown: int, total: Any) -> dict[str, Any]:
     """What VTEX's 30-page window left out of an all_pages read, and the call that reads it all."""
     order = str(getattr(args, paging.order, ""))
-    changes: dict[str, Any] = {paging.whole_range: True}
+    changes: dict[str, Any] = {paging.whole_range: "counts"}
     if not order.startswith(f"{paging.date},"):
         changes[paging.order] = f"{paging.date},desc"  # the walk needs creation order
     return {

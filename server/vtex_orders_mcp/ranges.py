@@ -10,13 +10,13 @@ inclusive on both sides), so no order falls between them, whatever precision VTE
 dates at; an order read twice counts once (rows are keyed by orderId). A millisecond holding
 more orders than the window cannot be split: what VTEX cannot list of it is reported.
 
-The answer is bounded, for a model's context: the count, the counts by status (``by_status``),
-and the first ``per_page`` rows by creation date (then orderId), in ``order_by``'s direction.
+The answer is bounded, for a model's context: the count, the counts by status (``whole_range:
+counts``), and the first ``per_page`` rows by creation date (then orderId), in ``order_by``'s direction.
 When more remain, ``truncated.next`` is the call that reads them: the same arguments with
 ``created_to`` (newest first) or ``created_from`` (oldest first) moved one millisecond past the
 last row shown. Rows are shown by whole milliseconds (the orders of a group share their
 creation instant), so following ``next`` reads every order exactly once, with no state kept on
-the server: any replica answers it. ``next`` asks for rows only (``by_status: false``): the
+the server: any replica answers it. ``next`` asks for rows only (``whole_range: rows``): the
 counts are in the first answer, and a rows-only call reads one or two pages instead of the rest
 of the range, so reading a range to the end costs its pages once, not once per answer.
 """
@@ -88,8 +88,9 @@ class _Walk:
         self.client, self.op, self.paging, self.args, self.progress = client, op, paging, args, progress
         self.rows: dict[str, Row] = {}
         self.total = 0  # the range's count, for progress
-        self.unlisted = 0  # orders VTEX cannot list: beyond the window within one millisecond
-        self.crowded: list[int] = []  # those milliseconds
+        # Milliseconds holding more orders than the window, with how many of them VTEX cannot list
+        # (the halves share their middle millisecond, so one may be met twice: read it once).
+        self.crowded: dict[int, int] = {}
 
     async def read(self, start: int | None, end: int | None, page: int, per_page: int | None = None) -> Row:
         p = self.paging
@@ -112,8 +113,9 @@ class _Walk:
         total = self.count(first)
         pages = math.ceil(total / p.max_per_page)
         if pages > p.max_pages and start is not None:
-            self.unlisted += total - p.max_pages * p.max_per_page
-            self.crowded.append(start)
+            if start in self.crowded:
+                return
+            self.crowded[start] = total - p.max_pages * p.max_per_page
         async with anyio.create_task_group() as tg:
             for page in range(2, min(pages, p.max_pages) + 1):
                 tg.start_soon(self.read, start, end, page)
@@ -160,12 +162,13 @@ class _Walk:
         await self.piece(oldest, newest, first if (oldest, newest) == (low, high) else None)
 
     async def head(self, keys: Callable[[list[Row]], list[int]]) -> tuple[list[Row], int, bool]:
-        """Rows only: the range's first rows in order, page by page until the ``per_page``-th
-        row's millisecond is known to end (one page, almost always). Returns the rows, the
-        range's count and whether they are all of it."""
+        """Rows only: the range's first rows in order, page by page until what to show is known
+        (one page, almost always: see _cut). Returns the rows, the range's count and whether they
+        are all of it."""
         p = self.paging
         start, end = getattr(self.args, p.start), getattr(self.args, p.end)
         low, high = (None if start is None else _ms(start)), (None if end is None else _ms(end))
+        per_page = int(getattr(self.args, p.per_page))
         rows: list[Row] = []
         total = 0
         for page in range(1, p.max_pages + 1):
@@ -173,17 +176,19 @@ class _Walk:
             total = total or self.count(data)
             rows += [r for r in data.get(p.rows) or [] if isinstance(r, dict)]
             complete = len(rows) >= total or not data.get(p.rows)
-            if complete or _cut(keys(rows), int(getattr(self.args, p.per_page)), complete=False) is not None:
+            if complete or _cut(keys(rows), per_page, p.max_per_page, complete=False) is not None:
                 return rows, total, complete
         return rows, total, False
 
 
-def _cut(keys: list[int], per_page: int, *, complete: bool) -> int | None:
+def _cut(keys: list[int], per_page: int, most: int, *, complete: bool) -> tuple[int, bool] | None:
     """How many of the rows (whose creation milliseconds are ``keys``, in order) to show: at most
-    ``per_page``, and whole milliseconds only, so the next answer can start at the next one.
-    None when the first millisecond may go on past the rows read (read on)."""
+    ``per_page``, and whole milliseconds only, so that the next answer starts at the next one.
+    A first millisecond holding more than ``per_page`` rows is shown whole when it holds at most
+    ``most`` (an answer's bound); else ``per_page`` of its rows are, and True says that the rest
+    of that millisecond is left out. None: the first millisecond may go on past the rows read."""
     if complete and len(keys) <= per_page:
-        return len(keys)
+        return len(keys), False
     limit = min(per_page, len(keys))
     # The millisecond that goes on past what is shown: the next row's, else (rows end here but
     # more follow) the last row's.
@@ -192,12 +197,12 @@ def _cut(keys: list[int], per_page: int, *, complete: bool) -> int | None:
     while shown and keys[shown - 1] == going_on:
         shown -= 1
     if shown:
-        return shown
-    # The first millisecond alone holds more than a page: shown whole once it is known to end.
+        return shown, False
     ends = next((i for i, k in enumerate(keys) if k != keys[0]), None)
-    if ends is not None:
-        return ends
-    return len(keys) if complete else None
+    if ends is None and not complete and len(keys) <= most:
+        return None
+    first = len(keys) if ends is None else ends
+    return (first, False) if first <= most else (per_page, True)
 
 
 async def walk(client: VtexClient, op: Operation, paging: Paging, args: Args, progress: Progress | None) -> Row:
@@ -214,10 +219,10 @@ async def walk(client: VtexClient, op: Operation, paging: Paging, args: Args, pr
 
     by_status: dict[str, int] | None = None
     with first_failure():
-        if getattr(args, paging.by_status):
+        if getattr(args, paging.whole_range) != "rows":
             await state.everything()
             rows = ordered(list(state.rows.values()))
-            count, complete = len(rows) + state.unlisted, True
+            count, complete = len(rows) + sum(state.crowded.values()), True
             tally = Counter(str(r.get(paging.status)) for r in rows)
             by_status = dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
         else:
@@ -225,27 +230,29 @@ async def walk(client: VtexClient, op: Operation, paging: Paging, args: Args, pr
             rows = ordered(head)
     row_keys = keys(rows)
     per_page = int(getattr(args, paging.per_page))
-    shown = _cut(row_keys, per_page, complete=complete)
-    if shown is None:  # one millisecond holds more than the window: show what VTEX lists of it
-        shown = len(rows)
-        state.crowded.append(row_keys[0])
+    # None only when VTEX's window ended inside one millisecond: treated as a crowded one.
+    shown, crowded = _cut(row_keys, per_page, paging.max_per_page, complete=complete) or (per_page, True)
+    shown = min(shown, len(rows))
+    if crowded:
+        state.crowded.setdefault(row_keys[0], 0)
     answer: Row = {paging.rows: rows[:shown], "paging": {"total": count}}
     if by_status is not None:
         answer["byStatus"] = by_status
     notes = []
-    if shown < len(rows) or not complete:
+    more = shown < len(rows) or not complete
+    if more:
         notes.append(f"{shown} of {count} orders shown ({paging.per_page} {per_page}): call next for the rest")
     if state.crowded:
         instants = ", ".join(_iso(ms) for ms in sorted(state.crowded))
         notes.append(
-            f"VTEX cannot list every order created at {instants} (more than {paging.max_pages} pages "
-            "in one millisecond): narrow with status or q to read them"
+            f"not every order created at {instants} can be shown (more in one millisecond than "
+            "an answer or VTEX's window holds): narrow with status or q to read them"
         )
     if notes:
         truncated: Row = {"reason": "; ".join(notes), "shown": shown, "total": count}
-        if shown and (shown < len(rows) or not complete):
+        if shown and more:
             last = row_keys[shown - 1]
             moved = {paging.end: _iso(last - 1)} if descending else {paging.start: _iso(last + 1)}
-            truncated["next"] = next_call(paging, args, {**moved, paging.by_status: False})
+            truncated["next"] = next_call(paging, args, {**moved, paging.whole_range: "rows"})
         answer["truncated"] = truncated
     return answer

@@ -69,10 +69,10 @@ class Paging:
     ``max_per_page`` rows; the rows are under ``rows`` in its answer and the counts under
     ``paging.total`` / ``paging.pages``.
 
-    The walk past that window (ranges.py): ``whole_range`` is the boolean argument that asks for
-    every row whose ``date`` lies between the ``start`` and ``end`` arguments, in the ``order``
-    argument's direction; ``by_status`` the one that asks for counts by ``status``; rows are
-    told apart by ``key``."""
+    The walk past that window (ranges.py): ``whole_range`` is the argument that asks for every
+    row whose ``date`` lies between the ``start`` and ``end`` arguments, in the ``order``
+    argument's direction, with counts by ``status`` (its value ``counts``) or not (``rows``);
+    rows are told apart by ``key``."""
 
     flag: str = "all_pages"
     page: str = "page"
@@ -81,7 +81,6 @@ class Paging:
     max_per_page: int = 100
     rows: str = "list"
     whole_range: str = "whole_range"
-    by_status: str = "by_status"
     start: str = "created_from"
     end: str = "created_to"
     order: str = "order_by"

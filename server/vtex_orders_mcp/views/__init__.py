@@ -112,12 +112,9 @@ ORDER_GROUP = View(
     lambda data, full: {"orders": data if full else [compact_order(o) for o in data or []]},
     container=list,
 )
-ORDERS = View(
-    "orders",
-    {**_schema(orders=_ARR, paging=_OBJ), "properties": {"orders": _ARR, "paging": _OBJ, "byStatus": _OBJ, "truncated": _OBJ}},
-    _orders,
-    container=dict,
-)
+# byStatus and truncated, when present, are extra properties: not spelled out, as they would cost
+# tokens in every tools/list for two tools.
+ORDERS = View("orders", _schema(orders=_ARR, paging=_OBJ), _orders, container=dict)
 CONVERSATION = View(
     "conversation",
     _schema(messages=_ARR),
