@@ -116,7 +116,7 @@ async def test_5000_orders_counted_and_read_to_the_end_through_next(big):
 
 
 async def test_all_pages_says_when_the_window_cut_it_short(small):
-    app, client = small
+    _app, client = small
     whole = await structured(client, {"all_pages": True, "per_page": 100})
     assert len(whole["orders"]) == 500 and "truncated" not in whole  # 5 pages: within the window
     cut = await structured(client, {"all_pages": True, "order_by": "totalValue,desc"})
@@ -236,8 +236,9 @@ async def test_a_millisecond_holding_more_than_the_window_is_reported(tmp_path):
     whole, shows a page of it and goes on past it; every answer stays bounded."""
     start = datetime(2026, 3, 1, 12, tzinfo=UTC)
     crowded = [(f"c{n:05d}-01", (start + timedelta(microseconds=n % 900)).isoformat()) for n in range(3050)]
-    around = [(f"a{n:03d}-01", when) for n, when in enumerate(stamps(start - timedelta(days=1), 20, timedelta(hours=1)))]
-    later = [(f"z{n:03d}-01", when) for n, when in enumerate(stamps(start + timedelta(days=1), 5, timedelta(hours=1)))]
+    hourly = timedelta(hours=1)
+    around = [(f"a{n:03d}-01", when) for n, when in enumerate(stamps(start - timedelta(days=1), 20, hourly))]
+    later = [(f"z{n:03d}-01", when) for n, when in enumerate(stamps(start + timedelta(days=1), 5, hourly))]
     async with live(tmp_path, minimal_vtex(crowded + around + later)) as client:
         answer = await structured(client, {"whole_range": "counts", "order_by": "creationDate,asc", "per_page": 50})
         assert answer["paging"]["total"] == 3075 and answer["byStatus"] == {"handling": 3025}

@@ -11,14 +11,17 @@ dates at; an order read twice counts once (rows are keyed by orderId). A millise
 more orders than the window cannot be split: what VTEX cannot list of it is reported.
 
 The answer is bounded, for a model's context: the count, the counts by status (``whole_range:
-counts``), and the first ``per_page`` rows by creation date (then orderId), in ``order_by``'s direction.
-When more remain, ``truncated.next`` is the call that reads them: the same arguments with
-``created_to`` (newest first) or ``created_from`` (oldest first) moved one millisecond past the
-last row shown. Rows are shown by whole milliseconds (the orders of a group share their
+counts``), and the first ``per_page`` rows by creation date (then orderId) in ``order_by``'s
+direction. When more remain, ``truncated.next`` is the call that reads them: the same arguments
+with ``created_to`` (newest first) or ``created_from`` (oldest first) moved one millisecond past
+the last row shown. Rows are shown by whole milliseconds (the orders of a group share their
 creation instant), so following ``next`` reads every order exactly once, with no state kept on
-the server: any replica answers it. ``next`` asks for rows only (``whole_range: rows``): the
-counts are in the first answer, and a rows-only call reads one or two pages instead of the rest
-of the range, so reading a range to the end costs its pages once, not once per answer.
+the server: any replica answers it. (Exactly once needs VTEX to compare dates to the millisecond,
+as its index keeps them; the sandbox does the same, docs in sandbox/listing.py.) A millisecond
+holding more than 100 orders, more than an answer may show, is shown in part and reported.
+``next`` asks for rows only (``whole_range: rows``): the counts are in the first answer, and a
+rows-only call reads one page (rarely two) instead of the rest of the range, so reading a range
+to the end costs its pages once, not once per answer.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def _iso(ms: int) -> str:
 
 def _created(row: Row, paging: Paging) -> datetime:
     """A row's creation date, as precise as VTEX wrote it (7 fraction digits; Python reads 6).
-    An unreadable one sorts first: the walk never fails on one row."""
+    An unreadable one reads as the epoch: the walk never fails on one row."""
     try:
         value = datetime.fromisoformat(str(row.get(paging.date)))
     except ValueError:
