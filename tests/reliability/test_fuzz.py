@@ -49,8 +49,14 @@ WRONG_VALUES = st.sampled_from([None, {"__bogus__": [1]}, [[]], 1.5, -1, "", "\u
 def from_schema(schema: dict, root: dict | None = None) -> st.SearchStrategy:
     """Values valid for `schema`, for the keywords the tool schemas use: type, properties, required,
     additionalProperties (false or a schema), $ref into $defs, enum, pattern, min/maxLength,
-    date-time/email formats, minimum/maximum, items, min/maxItems."""
+    date-time/email formats, minimum/maximum, items, min/maxItems, and if/then/else (values drawn
+    without the conditional, kept when they satisfy it)."""
     root = root or schema
+    if "if" in schema:
+        conditional = {k: schema[k] for k in ("if", "then", "else") if k in schema}
+        check = jsonschema.Draft202012Validator({**conditional, "$defs": root.get("$defs", {})})
+        rest = {k: v for k, v in schema.items() if k not in conditional}
+        return from_schema(rest, root).filter(check.is_valid)
     if "$ref" in schema:
         return from_schema(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
     if "enum" in schema:
