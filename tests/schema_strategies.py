@@ -18,6 +18,7 @@ import copy
 from datetime import timedelta, timezone
 from typing import Any
 
+import jsonschema
 from hypothesis import strategies as st
 
 __all__ = ["DATE_TIMES", "near", "valid"]
@@ -58,8 +59,16 @@ JSON_SCALARS = (
 
 def valid(schema: dict[str, Any], root: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:
     root = root or schema
+    if "if" in schema:  # drawn without the conditional, kept when they satisfy it
+        conditional = {k: schema[k] for k in ("if", "then", "else") if k in schema}
+        check = jsonschema.Draft202012Validator({**conditional, "$defs": root.get("$defs", {})})
+        return valid({k: v for k, v in schema.items() if k not in conditional}, root).filter(check.is_valid)
     if "$ref" in schema:
         return valid(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
+    return _valid_here(schema, root)
+
+
+def _valid_here(schema: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy[Any]:
     if "oneOf" in schema and "properties" in schema:
         return _one_of_fields(schema, root)
     if "oneOf" in schema:

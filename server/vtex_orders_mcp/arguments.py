@@ -204,8 +204,8 @@ def _problem(error: SchemaError) -> str:
     branches = value if error.validator == "oneOf" and isinstance(value, list) else []
     if branches and all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
         # "Exactly one of these fields" (a feed filter's status or expression).
-        names = " or ".join(n for b in branches for n in b["required"])
-        return f"{_where(error)}: give exactly one of {names}"
+        fields = " or ".join(n for b in branches for n in b["required"])
+        return f"{_where(error)}: give exactly one of {fields}"
     if error.validator in ("oneOf", "anyOf") and error.context:
         # The closest branch says more than "no branch matched".
         deepest = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.schema_path)))
@@ -252,6 +252,14 @@ class Contract:
         Draft202012Validator.check_schema(schema)
         self.validator = _Validator(schema, format_checker=FORMATS)
 
+    def _condition(self, err: SchemaError) -> str:
+        """For a rule the schema applies only ``if`` some fields are given (``then``), which."""
+        path = list(err.absolute_schema_path)
+        if not path or path[0] != "then":
+            return ""
+        given = self.validator.schema.get("if", {}).get("required", [])
+        return f", with {' and '.join(given)} given" if given else ""
+
     def problems(self, arguments: Any) -> list[str]:
         """Why ``arguments`` break the contract, field by field (empty: they keep it)."""
         try:
@@ -272,7 +280,7 @@ class Contract:
                 first[where] = err
         problems: list[str] = []
         for _, err in sorted(first.items()):
-            line = _problem(err)
+            line = _problem(err) + self._condition(err)
             if line not in problems:
                 problems.append(line)
         return problems

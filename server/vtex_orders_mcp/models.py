@@ -27,6 +27,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
@@ -194,29 +195,40 @@ class GetOrderGroup(Args):
 
 
 class ListOrders(Args):
+    # whole_range walks the range in creation order (ranges.py): any other order_by is refused,
+    # in the advertised schema (if/then) as in the model.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["whole_range"]},
+            "then": {"properties": {"order_by": {"pattern": "^creationDate,"}}},
+        }
+    )
+
     q: Annotated[str | None, Query(), Field(pattern=r"^[^+]*$", description="id, email, document or name")] = None
     status: Annotated[OrderStatus | None, Query("f_status")] = None
     created_from: Annotated[DateTime | None, LOCAL] = None
     created_to: Annotated[DateTime | None, LOCAL] = None
     sales_channel: Annotated[str | None, Query("salesChannelId"), Field(max_length=20, description="id, e.g. 1")] = None
+    # One of 5 fields, then asc or desc: a pattern says the 10 values in fewer tokens than an enum.
     order_by: Annotated[
-        Literal[
-            "creationDate,desc",
-            "creationDate,asc",
-            "orderId,desc",
-            "orderId,asc",
-            "totalValue,desc",
-            "totalValue,asc",
-            "items,desc",
-            "items,asc",
-            "origin,desc",
-            "origin,asc",
-        ],
-        Query("orderBy"),
+        str, Query("orderBy"), Field(pattern=r"^(creationDate|orderId|totalValue|items|origin),(asc|desc)$")
     ] = "creationDate,desc"
     page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
     all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
+    whole_range: Annotated[
+        Literal["counts", "rows"] | None,
+        LOCAL,
+        Field(description="every order created in the range, past 30 pages: counts and rows, or rows"),
+    ] = None
+
+    @field_validator("whole_range")
+    @classmethod
+    def _range_order(cls, v: str | None, info: Any) -> str | None:
+        # The schema's if/then, for callers that reach the model without the schema.
+        if v is not None and not str(info.data.get("order_by", "creationDate,")).startswith("creationDate,"):
+            raise ValueError("needs order_by creationDate,desc or creationDate,asc")
+        return v
 
 
 class OrderOnly(Args):
