@@ -157,6 +157,14 @@ async def test_deadline_applies_to_transports_without_timeouts(tmp_path):
         (401, {"error": {"code": "1", "message": "Unauthorized access", "exception": None}}, VtexAuthError, "[1]"),
         (403, "The credentials are not enabled to access the service.", VtexAuthError, "credentials"),
         (404, "Value not found.", VtexNotFound, "not found"),
+        # RFC 9110 problem JSON (the change summary): the detail, not the title that repeats the status
+        (
+            404,
+            {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.5", "title": "Not Found", "status": 404,
+             "detail": "Order not found.", "traceId": "00-1-2-00"},
+            VtexNotFound,
+            "VTEX answered 404: Order not found.",
+        ),  # fmt: skip
         (
             409,
             {"error": {"code": "OMS003", "message": "Order status should be ready-for-handling"}},
