@@ -160,11 +160,16 @@ async def test_deadline_applies_to_transports_without_timeouts(tmp_path):
         # RFC 9110 problem JSON (the change summary): the detail, not the title that repeats the status
         (
             404,
-            {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.5", "title": "Not Found", "status": 404,
-             "detail": "Order not found.", "traceId": "00-1-2-00"},
+            {
+                "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "Order not found.",
+                "traceId": "00-1-2-00",
+            },
             VtexNotFound,
             "VTEX answered 404: Order not found.",
-        ),  # fmt: skip
+        ),
         (
             409,
             {"error": {"code": "OMS003", "message": "Order status should be ready-for-handling"}},

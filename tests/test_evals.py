@@ -94,7 +94,8 @@ def test_a_failure_caused_by_vtex_carries_vtex_reason():
                 {  # a price increase on an order paid by Boleto: accepted, then stopped on error
                     "call": "create_order_modification",
                     "id": "add",
-                    "arguments": {"order_id": "2261670786700-01", "reason": "one more", "add": [{"id": "2000101", "quantity": 1}]},
+                    "arguments": {"order_id": "2261670786700-01", "reason": "one more",
+                                  "add": [{"id": "2000101", "quantity": 1}]},
                     "approve": "accept",
                 },
                 {"advance": 600},

@@ -183,7 +183,8 @@ async def test_a_405_lists_every_method_the_path_serves(client):
 
 async def test_authorization_dates_are_in_the_past_and_not_after_the_last_change(client):
     now = NOW.isoformat()
-    listing = (await client.get(ORDERS, params={"f_status": "window-to-cancel,payment-approved", "per_page": 100})).json()
+    query = {"f_status": "window-to-cancel,payment-approved", "per_page": 100}
+    listing = (await client.get(ORDERS, params=query)).json()
     assert listing["list"]
     for row in listing["list"]:
         order = (await client.get(f"{ORDERS}/{row['orderId']}")).json()

@@ -23,7 +23,12 @@ def uninvoiced_lines(order) -> list[dict]:
     """Invoice lines for every unit no Output invoice covers yet (invoiced quantities add up)."""
     done = quantities(order, "Output")
     return [
-        {"id": i["id"], "price": i["sellingPrice"], "quantity": i["quantity"] - done.get(n, 0), "description": i["name"]}
+        {
+            "id": i["id"],
+            "price": i["sellingPrice"],
+            "quantity": i["quantity"] - done.get(n, 0),
+            "description": i["name"],
+        }
         for n, i in enumerate(order["items"])
         if i["quantity"] > done.get(n, 0)
     ]

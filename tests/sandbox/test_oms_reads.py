@@ -234,6 +234,8 @@ async def test_user_order_detail_matches_email_or_404(client, sb):
 async def test_user_order_detail_of_the_example_fills_the_spec_keys(client):
     body = check_response(
         "GET /api/oms/user/orders/{orderId}",
-        await client.get(f"/api/oms/user/orders/{EXAMPLE_ORDER_ID}", params={"clientEmail": "rodrigo.cunha@vtex.com.br"}),
+        await client.get(
+            f"/api/oms/user/orders/{EXAMPLE_ORDER_ID}", params={"clientEmail": "rodrigo.cunha@vtex.com.br"}
+        ),
     )
     assert body["cancellationData"] is None and body["clientPreferencesData"]["locale"] == "pt-BR"

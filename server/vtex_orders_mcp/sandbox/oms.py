@@ -565,8 +565,9 @@ def _invoice_package_items(order: dict, lines: list[dict], kind: str) -> list[di
         if kind == "Output":
             left, what = ordered - invoiced.get(at, 0), f"{invoiced.get(at, 0)} of {ordered} already invoiced"
         else:
-            left, what = invoiced.get(at, 0) - returned.get(at, 0), (
-                f"{invoiced.get(at, 0)} invoiced, {returned.get(at, 0)} already returned"
+            left, what = (
+                invoiced.get(at, 0) - returned.get(at, 0),
+                (f"{invoiced.get(at, 0)} invoiced, {returned.get(at, 0)} already returned"),
             )
         this_invoice[at] = this_invoice.get(at, 0) + line["quantity"]
         if this_invoice[at] > left:
