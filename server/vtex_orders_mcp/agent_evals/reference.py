@@ -4,7 +4,8 @@
 turn N of the current ticket's script (its reference, or a script a test gives) with a tool call
 or, at a ``reply`` step, the final message. An argument ``{"$ref": "approval.id"}`` stands for the
 newest approval id the server gave in a tool result (the ids are random, so no script can hold
-them). Which ticket is running comes from the sample's store (the solver puts its id there).
+them). Which script to play comes from the sample's store, where the solver puts the sample id
+(a ticket's id in the task; a test may run one ticket under several sample ids and scripts).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from inspect_ai.util import store
 from .human import approval_ids
 from .tickets import Ticket
 
-__all__ = ["MOCK_MODEL", "TICKET_KEY", "reference_agent"]
+__all__ = ["MOCK_MODEL", "SAMPLE_KEY", "reference_agent"]
 
 MOCK_MODEL = "mockllm/model"
-TICKET_KEY = "vtex_orders:ticket"
+SAMPLE_KEY = "vtex_orders:sample"
 
 
 def _newest_approval(messages: Sequence[ChatMessage]) -> str | None:
@@ -47,13 +48,12 @@ def _expand(value: Any, messages: Sequence[ChatMessage]) -> Any:
 
 
 def reference_agent(tickets: Iterable[Ticket], scripts: Mapping[str, Sequence[dict[str, Any]]] | None = None) -> Any:
-    """``custom_outputs`` for ``mockllm/model``: each ticket's reference, or ``scripts[ticket_id]``."""
+    """``custom_outputs`` for ``mockllm/model``: each ticket's reference, or ``scripts[sample_id]``."""
     scripted = {t.id: list(t.reference) for t in tickets}
     scripted.update({k: list(v) for k, v in (scripts or {}).items()})
 
     def respond(messages: list[ChatMessage], tools: Any, tool_choice: Any, config: Any) -> ModelOutput:
-        ticket_id = store().get(TICKET_KEY)
-        script = scripted.get(ticket_id, [])
+        script = scripted.get(store().get(SAMPLE_KEY), [])
         turn = sum(isinstance(m, ChatMessageAssistant) for m in messages)
         if turn >= len(script):
             return ModelOutput.from_content(model=MOCK_MODEL, content="")

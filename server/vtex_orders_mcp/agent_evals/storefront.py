@@ -25,6 +25,7 @@ from .tickets import Ticket
 
 __all__ = ["Storefront", "order_digests", "seeded_digests"]
 
+
 def order_digests(sandbox: Sandbox) -> dict[str, str]:
     return {order_id: digest(doc) for order_id, doc in sandbox.store.orders.items()}
 

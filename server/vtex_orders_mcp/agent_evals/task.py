@@ -19,7 +19,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageTool, get_model
+from inspect_ai.model import ChatMessageTool, Model, get_model
 from inspect_ai.scorer import Score, Scorer, Target, accuracy, scorer, stderr
 from inspect_ai.solver import Generate, Solver, TaskState, solver, system_message
 from inspect_ai.tool import mcp_connection, mcp_server_stdio
@@ -27,11 +27,11 @@ from inspect_ai.util import store
 
 from . import checks
 from .human import ScriptedHuman
-from .reference import MOCK_MODEL, TICKET_KEY, reference_agent
+from .reference import MOCK_MODEL, SAMPLE_KEY, reference_agent
 from .storefront import Storefront
 from .tickets import Ticket, load_tickets
 
-__all__ = ["SYSTEM", "support_desk", "support_tickets", "ticket_samples"]
+__all__ = ["HUMAN_KEY", "STATE_KEY", "SYSTEM", "support_desk", "support_tickets", "ticket_sample", "ticket_task"]
 
 STATE_KEY = "vtex_orders:store"
 HUMAN_KEY = "vtex_orders:approvals"
@@ -48,10 +48,10 @@ Finish with the reply to send to the customer, in English: what you found (the o
 once shipped, the courier and tracking number) and what was or was not done, and why."""
 
 
-def ticket_samples(tickets: list[Ticket]) -> list[Sample]:
-    return [
-        Sample(id=t.id, input=t.prompt(), target=t.target, metadata={"ticket": t.as_dict()}) for t in tickets
-    ]
+def ticket_sample(ticket: Ticket, sample_id: str | None = None) -> Sample:
+    """One ticket as an Inspect sample (the ticket rides along in its metadata)."""
+    return Sample(id=sample_id or ticket.id, input=ticket.prompt(), target=ticket.target,
+                  metadata={"ticket": ticket.as_dict()})  # fmt: skip
 
 
 def _ticket(state: TaskState) -> Ticket:
@@ -64,7 +64,7 @@ def support_desk(max_turns: int = 30) -> Solver:
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         ticket = _ticket(state)
-        store().set(TICKET_KEY, ticket.id)
+        store().set(SAMPLE_KEY, str(state.sample_id))
         front = Storefront(ticket)
         human = ScriptedHuman(ticket.human, ticket.target)
         front.start()
@@ -136,20 +136,20 @@ def reply_facts() -> Scorer:
 
 
 @task
-def support_tickets(tickets: str | None = None, ids: str | None = None, agent: str = "model",
+def support_tickets(tickets: str | None = None, ids: str | list[str] | None = None, agent: str = "model",
                     max_turns: int = 30) -> Task:  # fmt: skip
     """Support tickets against the VTEX orders server.
 
     Args:
         tickets: a tickets file (default: the bundled tickets.yaml).
-        ids: comma-separated ticket ids to run (default: all).
+        ids: ticket ids to run, a list or comma-separated (``-T ids=a,b``; default: all).
         agent: ``model`` (the eval's --model) or ``reference`` (the mock model replaying each
             ticket's reference trajectory, offline).
         max_turns: model turns per ticket before the run stops.
     """
     chosen = load_tickets(Path(tickets) if tickets else None)
     if ids:
-        wanted = [i.strip() for i in ids.split(",") if i.strip()]
+        wanted = [i.strip() for i in (ids.split(",") if isinstance(ids, str) else ids) if i.strip()]
         unknown = sorted(set(wanted) - {t.id for t in chosen})
         if unknown:
             raise ValueError(f"no such ticket: {', '.join(unknown)}")
@@ -157,8 +157,13 @@ def support_tickets(tickets: str | None = None, ids: str | None = None, agent: s
     if agent not in ("model", "reference"):
         raise ValueError("agent is 'model' or 'reference'")
     model = get_model(MOCK_MODEL, custom_outputs=reference_agent(chosen)) if agent == "reference" else None
+    return ticket_task([ticket_sample(t) for t in chosen], model=model, max_turns=max_turns)
+
+
+def ticket_task(samples: list[Sample], *, model: Model | None = None, max_turns: int = 30) -> Task:
+    """The task over any ticket samples (``support_tickets`` is this over a tickets file)."""
     return Task(
-        dataset=MemoryDataset(ticket_samples(chosen), name="vtex-support-tickets"),
+        dataset=MemoryDataset(samples, name="vtex-support-tickets"),
         solver=[system_message(SYSTEM), support_desk(max_turns)],
         scorer=[resolved(), order_outcome(), others_untouched(), approved_writes(), reply_facts()],
         model=model,
