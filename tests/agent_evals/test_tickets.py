@@ -94,7 +94,7 @@ def test_the_scenario_runner_runs_the_tickets_from_the_command_line(tmp_path, ca
     doc["tickets"][0]["expect"]["order"] = {"equals": {"status": "invoiced"}}
     small.write_text(yaml.safe_dump(doc), encoding="utf-8")
     assert main(["eval", "--tickets", str(small)]) == 1
-    assert "status == \"invoiced\"" in capsys.readouterr().err
+    assert 'status == "invoiced"' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

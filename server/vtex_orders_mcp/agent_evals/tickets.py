@@ -67,7 +67,8 @@ class Ticket:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Ticket:
         tuples = {"reference", "traps", "toolsets"}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in doc.items()})
+        fields: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in doc.items()}
+        return cls(**fields)
 
 
 @cache
