@@ -67,27 +67,27 @@ def support_desk(max_turns: int = 30) -> Solver:
         store().set(SAMPLE_KEY, str(state.sample_id))
         front = Storefront(ticket)
         human = ScriptedHuman(ticket.human, ticket.target)
-        front.start()
         try:
-            command, args, env = front.server_command()
-            server = mcp_server_stdio(name="vtex-orders", command=command, args=args, env=env)
-            async with mcp_connection([server]):
-                state.tools = await server.tools()
-                for _ in range(max_turns):
-                    seen = len(state.messages)
-                    state = await generate(state, tool_calls="single")
-                    for message in state.messages[seen:]:
-                        if isinstance(message, ChatMessageTool):
-                            await human.review(message.text)
-                    if state.completed or not state.output.message.tool_calls:
-                        break
-        finally:
-            front.stop()
-            store().set(HUMAN_KEY, human.decisions)
-        try:
+            front.start()
+            try:
+                command, args, env = front.server_command()
+                server = mcp_server_stdio(name="vtex-orders", command=command, args=args, env=env)
+                async with mcp_connection([server]):
+                    state.tools = await server.tools()
+                    for _ in range(max_turns):
+                        seen = len(state.messages)
+                        state = await generate(state, tool_calls="single")
+                        for message in state.messages[seen:]:
+                            if isinstance(message, ChatMessageTool):
+                                await human.review(message.text)
+                        if state.completed or not state.output.message.tool_calls:
+                            break
+            finally:
+                front.stop()
+                store().set(HUMAN_KEY, human.decisions)
             store().set(STATE_KEY, (await front.state()).as_dict())
         finally:
-            front.remove()
+            front.remove()  # the server's state directory (audit log, secret)
         return state
 
     return solve
