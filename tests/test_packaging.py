@@ -47,8 +47,11 @@ def test_the_wheel_ships_prompts_and_data(tmp_path):
     assert prompts and prompts <= names
     for path in ("vtex_orders_mcp/py.typed", "vtex_orders_mcp/sandbox/data/example_order.json",
                  "vtex_orders_mcp/evalrunner/scenario.schema.json",
+                 "vtex_orders_mcp/agent_evals/tickets.yaml", "vtex_orders_mcp/agent_evals/tickets.schema.json",
                  "vtex_orders_mcp/sandbox/modifications/service.py"):  # fmt: skip
         assert path in names, path
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    assert "[inspect_ai]" in zipfile.ZipFile(wheel).read(entry_points).decode()  # inspect eval finds the task
     sources = {
         "vtex_orders_mcp/" + str(p.relative_to(ROOT / "server" / "vtex_orders_mcp"))
         for p in (ROOT / "server" / "vtex_orders_mcp").rglob("*.py")

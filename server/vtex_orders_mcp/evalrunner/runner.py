@@ -368,6 +368,8 @@ class _Session:
 
     async def end(self) -> None:
         state = await self.final_state()
+        records = [rec.as_dict() for rec in reversed(await self.app.store.recent(100_000))]
+        self.t.final_state = {"orders": state["orders"], "requests": state["requests"], "audit": records}
         checks = evaluate(state, self.doc.get("after") or {})
         record: dict[str, Any] = {
             "scenario": self.t.name,

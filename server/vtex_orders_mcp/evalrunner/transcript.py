@@ -84,6 +84,9 @@ class Transcript:
     file: str
     records: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # The store at the end (the sandbox's orders and request log, the full audit records), for
+    # checks beyond the scenario's own, e.g. the agent evals' (agent_evals/checks.py).
+    final_state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
