@@ -119,17 +119,61 @@ def cmd_schemas(ns: argparse.Namespace) -> int:
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
+    """Print the audit log (the newest rows, or all of them with --export) or apply the retention
+    setting (--prune), from the store the settings name: SQLite, or the shared PostgreSQL."""
+    import anyio
+
+    from .storage import open_store
+
+    settings = settings_from(ns)
+    if ns.prune and settings.audit_retention_days is None:
+        raise ConfigError("audit --prune needs VTEX_MCP_AUDIT_RETENTION_DAYS: how many days of audit to keep.")
+    root = open_store(settings)
+    store = root.scoped(settings.serve_account) if settings.serve_account else root
+
+    async def run() -> None:
+        try:
+            if ns.prune:
+                await _prune(store, float(settings.audit_retention_days or 0))
+            elif ns.export:
+                async for rec in store.export(ns.after):
+                    print(json.dumps(rec.as_dict(), ensure_ascii=False))
+            else:
+                for rec in reversed(await store.recent(ns.limit, tool=ns.tool)):
+                    print(json.dumps(rec.as_dict(), ensure_ascii=False))
+        finally:
+            await root.aclose()
+
+    anyio.run(run)
+    return 0
+
+
+async def _prune(store: Any, days: float) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(days=days)
+    audit = await store.prune_audit(before)
+    spent = await store.prune(time.time())
+    print(f"deleted {audit} audit rows recorded before {before.isoformat(timespec='seconds')} and {spent} expired spent ids")
+
+
+def cmd_migrate(ns: argparse.Namespace) -> int:
+    """Bring the store's schema up to date (servers do it at start-up; this is for the owner role)."""
     import anyio
 
     from .storage import open_store
 
     store = open_store(settings_from(ns))
-    try:
-        records = anyio.run(lambda: store.recent(ns.limit, tool=ns.tool))
-    finally:
-        store.close()
-    for rec in reversed(records):
-        print(json.dumps(rec.as_dict(), ensure_ascii=False))
+
+    async def run() -> None:
+        try:
+            await store.open()
+        finally:
+            await store.aclose()
+
+    anyio.run(run)
+    print("the store's schema is up to date")
     return 0
 
 
@@ -177,8 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="print recent audit records (JSON lines, oldest first)")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--tool")
-    add_setting_flags(audit, ["state_dir"])
+    what = audit.add_mutually_exclusive_group()
+    what.add_argument("--export", action="store_true", help="every record (after --after), oldest first")
+    what.add_argument("--prune", action="store_true", help="delete records older than VTEX_MCP_AUDIT_RETENTION_DAYS")
+    audit.add_argument("--after", type=int, default=0, metavar="ID", help="with --export: records after this id")
+    add_setting_flags(audit, ["state_dir", "serve_account"])
     audit.set_defaults(func=cmd_audit)
+
+    migrate = sub.add_parser("migrate", help="bring the store's database schema up to date")
+    add_setting_flags(migrate, ["state_dir"])
+    migrate.set_defaults(func=cmd_migrate)
 
     from . import demo
     from . import eval as eval_command

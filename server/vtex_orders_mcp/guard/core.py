@@ -116,7 +116,9 @@ class Guard:
         self.reviewer = Reviewer(client, registry)
         self.pending = PendingReviews()
         self.executor = Executor(settings, registry, client, store)
-        self._secret = load_secret(settings)
+        # Every key is derived for this account: a token, a sealed elicitation answer, a page link or
+        # a CSRF token issued for one account's server is never valid on another's (accounts.py).
+        self._secret = derive(load_secret(settings), b"account:" + settings.account.encode())
         self.tokens = Tokens(derive(self._secret, b"confirmation-token"), store, settings.token_ttl, clock)
         self.approvals = Approvals(settings, registry, store, self.executor, self.reviewer, self._secret, clock)
         self._clock = clock
@@ -188,6 +190,8 @@ class Guard:
         found = await self.store.find_approval(self.settings.account, sdk.principal(), op.name, args_digest(args))
         if found is None or found.channel != "url":
             return None
+        if found.status == "approved":  # still running, or abandoned by a process that died (approvals.get)
+            found = await self.approvals.get(found.id) or found
         if found.status == "pending":
             if found.expired(self._clock()):
                 return None

@@ -1,4 +1,4 @@
-"""Where the server keeps what outlives a call: the audit log and spent approvals (base.py)."""
+"""Where the server keeps what outlives a call: the audit log, spent approvals, pending approvals (base.py)."""
 
 from __future__ import annotations
 
@@ -12,5 +12,10 @@ __all__ = ["Approval", "ApprovalStatus", "AuditRecord", "CallRecord", "SqliteSto
 
 
 def open_store(settings: Settings) -> Store:
-    """The store the settings name: SQLite in the state directory."""
+    """The store the settings name: PostgreSQL when ``VTEX_MCP_DATABASE_URL`` is set (shared by
+    replicas), else SQLite in the state directory. PostgreSQL connects on ``open`` (or first use)."""
+    if settings.database_url is not None:
+        from .postgres import PostgresStore  # psycopg is imported only by deployments that use it
+
+        return PostgresStore(settings.database_url.get_secret_value(), secrets=settings.secret_values())
     return SqliteStore(Path(settings.state_dir) / "audit.sqlite3", secrets=settings.secret_values())

@@ -3,6 +3,10 @@
 WAL journal with ``synchronous=FULL``: a row is on disk when ``record`` returns. The connection
 is used from worker threads, one statement at a time (``CapacityLimiter(1)``), so the event loop
 never waits on the disk. Spent keys are pruned at most once a minute, on the way in.
+
+The schema is versioned like PostgreSQL's (``PRAGMA user_version`` counts the steps of
+``_MIGRATIONS`` applied), so a state directory written by an older version is brought up to date
+when it is opened.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -23,7 +28,8 @@ __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
 
-_SCHEMA = """
+_MIGRATIONS = (
+    """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -63,7 +69,14 @@ CREATE TABLE IF NOT EXISTS approvals (
     reported INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS approvals_call ON approvals(account, principal, tool, digest);
-"""
+""",
+    # 2: several stores in one server: every audit row names its account.
+    """
+ALTER TABLE audit ADD COLUMN account TEXT;
+CREATE INDEX IF NOT EXISTS audit_account ON audit(account, id);
+CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+""",
+)
 _APPROVAL_COLUMNS = (
     "id, account, tool, arguments, digest, summary, state, principal, channel, created_at, "
     "expires_at, status, decided_by, decided_at, outcome, reported"
@@ -82,7 +95,7 @@ class SqliteStore(Store):
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        _migrate(self._db)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
@@ -90,19 +103,42 @@ class SqliteStore(Store):
     def close(self) -> None:
         self._db.close()
 
+    async def aclose(self) -> None:
+        self.close()
+
+    def _mine(self, where: list[str], params: list[Any]) -> str:
+        """The WHERE clause with this view's account filter added (scoped views only)."""
+        if self.account is not None:
+            where.append("account = ?")
+            params.append(self.account)
+        return f" WHERE {' AND '.join(where)}" if where else ""
+
     async def _append(self, row: tuple[Any, ...]) -> None:
         sql = (
-            "INSERT INTO audit (time, call_id, tool, event, channel, principal, arguments, summary,"
-            " upstream_status, receipt, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO audit (account, time, call_id, tool, event, channel, principal, arguments, summary,"
+            " upstream_status, receipt, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         )
         await self._run(lambda: self._db.execute(sql, row))
 
     async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
-        sql, params = "SELECT * FROM audit", cast(tuple[Any, ...], ())
-        if tool:
-            sql, params = sql + " WHERE tool = ?", (tool,)
-        rows = await self._run(lambda: self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall())
+        params: list[Any] = [tool] if tool else []
+        where = self._mine(["tool = ?"] if tool else [], params)
+        sql = f"SELECT {_AUDIT_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?"
+        rows = await self._run(lambda: self._db.execute(sql, (*params, limit)).fetchall())
         return [_record(r) for r in rows]
+
+    async def audit_after(self, after_id: int, limit: int) -> list[AuditRecord]:
+        params: list[Any] = [after_id]
+        where = self._mine(["id > ?"], params)
+        sql = f"SELECT {_AUDIT_COLUMNS} FROM audit{where} ORDER BY id LIMIT ?"
+        rows = await self._run(lambda: self._db.execute(sql, (*params, limit)).fetchall())
+        return [_record(r) for r in rows]
+
+    async def prune_audit(self, before: datetime) -> int:
+        params: list[Any] = [before.isoformat(timespec="milliseconds")]
+        where = self._mine(["time < ?"], params)
+        cursor = await self._run(lambda: self._db.execute(f"DELETE FROM audit{where}", params))
+        return int(cursor.rowcount)
 
     async def spend(self, key: str, expires_at: float) -> bool:
         now = self._clock()
@@ -150,20 +186,20 @@ class SqliteStore(Store):
         await self._run(lambda: self._db.execute(sql, row))
 
     async def get_approval(self, approval_id: str) -> Approval | None:
-        sql = f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
-        row = await self._run(lambda: self._db.execute(sql, (approval_id,)).fetchone())
+        params: list[Any] = [approval_id]
+        sql = f"SELECT {_APPROVAL_COLUMNS} FROM approvals" + self._mine(["id = ?"], params)
+        row = await self._run(lambda: self._db.execute(sql, params).fetchone())
         return _approval(row) if row else None
 
     async def decide_approval(self, approval_id: str, *, approve: bool, by: str, now: float) -> Approval | None:
         status = "approved" if approve else "declined"
 
+        params: list[Any] = [status, by, now, approval_id, now]
+        where = self._mine(["id = ?", "status = 'pending'", "expires_at > ?"], params)
+
         def decide() -> Any:
             # One statement: of two concurrent deciders exactly one finds the row still pending.
-            cursor = self._db.execute(
-                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
-                "WHERE id = ? AND status = 'pending' AND expires_at > ?",
-                (status, by, now, approval_id, now),
-            )
+            cursor = self._db.execute("UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?" + where, params)
             if cursor.rowcount != 1:
                 return None
             return self._db.execute(
@@ -188,9 +224,26 @@ class SqliteStore(Store):
         cursor = await self._run(lambda: self._db.execute(sql, (approval_id,)))
         return int(cursor.rowcount) == 1
 
-    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> None:
+    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> bool:
         sql = "UPDATE approvals SET status = ?, outcome = ? WHERE id = ? AND status = 'approved'"
-        await self._run(lambda: self._db.execute(sql, (status, json.dumps(outcome), approval_id)))
+        cursor = await self._run(lambda: self._db.execute(sql, (status, json.dumps(outcome), approval_id)))
+        return int(cursor.rowcount) == 1
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Apply the steps of ``_MIGRATIONS`` this file has not seen, each in one transaction; the
+    version is read under the write lock, so two processes opening one file apply each step once."""
+    for version, script in enumerate(_MIGRATIONS, start=1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if int(db.execute("PRAGMA user_version").fetchone()[0]) < version:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
 
 def _approval(r: tuple[Any, ...]) -> Approval:
@@ -214,6 +267,11 @@ def _approval(r: tuple[Any, ...]) -> Approval:
     )
 
 
+_AUDIT_COLUMNS = (
+    "id, time, call_id, tool, event, channel, principal, arguments, summary, upstream_status, receipt, detail, account"
+)
+
+
 def _record(r: tuple[Any, ...]) -> AuditRecord:
     return AuditRecord(
         id=r[0],
@@ -228,4 +286,5 @@ def _record(r: tuple[Any, ...]) -> AuditRecord:
         upstream_status=r[9],
         receipt=r[10],
         detail=r[11],
+        account=r[12],
     )
