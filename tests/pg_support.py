@@ -13,6 +13,7 @@ server runs as the ``postgres`` system user (``runuser``), in a directory it own
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -109,10 +110,8 @@ class Cluster:
 
     def stop(self) -> None:
         deadline = time.monotonic() + 5
-        try:
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
-        except (RuntimeError, subprocess.TimeoutExpired):
-            pass
         while time.monotonic() < deadline and (self.root / "data" / "postmaster.pid").exists():
             time.sleep(0.05)
         shutil.rmtree(self.root, ignore_errors=True)

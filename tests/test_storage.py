@@ -215,7 +215,8 @@ async def test_a_sqlite_file_from_before_accounts_is_upgraded_in_place(tmp_path)
         "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, call_id TEXT NOT NULL,"
         " tool TEXT NOT NULL, event TEXT NOT NULL, channel TEXT, principal TEXT, arguments TEXT, summary TEXT,"
         " upstream_status INTEGER, receipt TEXT, detail TEXT);"
-        "INSERT INTO audit (time, call_id, tool, event) VALUES ('2026-01-01T00:00:00.000+00:00', 'old', 'x', 'executed');"
+        "INSERT INTO audit (time, call_id, tool, event)"
+        " VALUES ('2026-01-01T00:00:00.000+00:00', 'old', 'x', 'executed');"
     )
     old.commit()
     old.close()

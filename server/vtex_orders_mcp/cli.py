@@ -18,10 +18,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ENV_VARS_BY_FIELD, FLAGS, Settings
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .storage import Store
 
 __all__ = ["add_setting_flags", "build_parser", "main", "settings_from"]
 
@@ -148,14 +151,15 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     return 0
 
 
-async def _prune(store: Any, days: float) -> None:
+async def _prune(store: Store, days: float) -> None:
     import time
     from datetime import UTC, datetime, timedelta
 
     before = datetime.now(UTC) - timedelta(days=days)
     audit = await store.prune_audit(before)
     spent = await store.prune(time.time())
-    print(f"deleted {audit} audit rows recorded before {before.isoformat(timespec='seconds')} and {spent} expired spent ids")
+    when = before.isoformat(timespec="seconds")
+    print(f"deleted {audit} audit rows recorded before {when} and {spent} expired spent ids")
 
 
 def cmd_migrate(ns: argparse.Namespace) -> int:
