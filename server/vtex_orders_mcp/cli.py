@@ -74,13 +74,37 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
     settings = settings_from(ns)
     configure_logging(settings.secret_values(), level=settings.log_level)
+    if settings.config_file is not None:
+        return _serve_accounts(settings)
     app = build_server(settings)
     if settings.transport == "stdio":
         app.server.run("stdio")
         return 0
     from .http import serve_http
 
-    return serve_http(app)
+    return serve_http(settings, app)
+
+
+def _serve_accounts(settings: Settings) -> int:
+    """Several stores (accounts.py): one of them over stdio, all of them over HTTP."""
+    from .accounts import build_accounts, choose, load_accounts
+    from .logs import configure_logging
+    from .server import build_server
+
+    accounts = load_accounts(settings)
+    secrets = [s for a in accounts for s in (*a.settings.secret_values(), *a.tokens)]
+    configure_logging(secrets, level=settings.log_level)
+    if settings.transport == "stdio":
+        build_server(choose(accounts, settings.serve_account).settings).server.run("stdio")
+        return 0
+    from .http import serve_http
+
+    async def config_loads() -> None:  # /readyz: the accounts file can still be read
+        load_accounts(settings)
+
+    store, apps = build_accounts(accounts, settings)
+    tokens = {a.name: a.tokens for a in accounts}
+    return serve_http(settings, None, accounts=apps, account_tokens=tokens, store=store, ready=config_loads)
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:

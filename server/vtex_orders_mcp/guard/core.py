@@ -125,6 +125,7 @@ class Guard:
         # Where approval pages are served: set by the server (a loopback server over stdio, the
         # HTTP app's own routes over HTTP). Returns the base URL for this call, or None.
         self.page_base: Callable[[Context], Any] | None = None
+        self.page_prefix = "/approvals"  # the page's path: one per account when a server has several
 
     def request_state_security(self) -> RequestStateSecurity:
         """How the SDK seals 2026-07-28 request state: AES-GCM under a key derived from the secret
@@ -337,7 +338,7 @@ class Guard:
         return await self.page_base(ctx) if self.page_base is not None else None
 
     def page_url(self, base: str, approval: Approval) -> str:
-        return f"{base}/approvals/{approval.id}/{self.approvals.key(approval.id)}"
+        return f"{base}{self.page_prefix}/{approval.id}/{self.approvals.key(approval.id)}"
 
     async def _url_required(self, ctx: Context, approval: Approval) -> UrlElicitationRequiredError:
         base = await self._page_base(ctx) or ""
