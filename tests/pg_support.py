@@ -115,3 +115,28 @@ class Cluster:
         while time.monotonic() < deadline and (self.root / "data" / "postmaster.pid").exists():
             time.sleep(0.05)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+DEPLOY_DOC = Path(__file__).resolve().parent.parent / "docs" / "deploy.md"
+
+
+def serving_role(cluster: Cluster, url: str, role: str | None = None) -> str:
+    """Create the serving role exactly as docs/deploy.md grants it (the SQL block after its
+    ``<!-- grants -->`` marker), in the schema of ``url`` (a ``database()`` URL whose schema the
+    owner migrated already); the role's URL."""
+    import re
+
+    schema = url.rsplit("%3D", 1)[1]
+    role = role or "r_" + uuid.uuid4().hex[:10]
+    password = uuid.uuid4().hex
+    text = DEPLOY_DOC.read_text()
+    block = re.search(r"<!-- grants -->\s*```sql\n(.*?)```", text, re.S)
+    assert block, "docs/deploy.md lost its grants block"
+    sql = block.group(1).replace("vtex_mcp", role).replace("'change-me'", f"'{password}'")
+    sql = sql.replace("SCHEMA public", f"SCHEMA {schema}")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:  # search_path: the schema's tables
+        for statement in filter(str.strip, sql.split(";")):
+            conn.execute(statement)  # type: ignore[call-overload]
+    return cluster.in_schema(schema, role, password)

@@ -226,3 +226,65 @@ async def test_a_sqlite_file_from_before_accounts_is_upgraded_in_place(tmp_path)
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
     store.close()
     assert [r.call_id for r in await SqliteStore(path).recent(5)] == ["new", "old"]  # opening again: no-op
+
+
+async def test_the_serving_role_of_the_deploy_doc_runs_the_store_and_cannot_change_the_audit(postgres):
+    """docs/deploy.md's grants, applied to a role: it serves (migrations already current, every
+    claim works) and the audit is append-only for it."""
+    import psycopg
+    from pg_support import serving_role
+
+    from vtex_orders_mcp.storage.postgres import PostgresStore
+
+    owner_url = postgres.database()
+    owner = PostgresStore(owner_url)
+    await owner.open()  # the owner migrates (vtex-orders-mcp migrate)
+    await owner.aclose()
+    store = PostgresStore(serving_role(postgres, owner_url))
+    try:
+        await store.open()
+        await store.record(call_id="c1", tool="cancel_order", event="requested")
+        assert [r.call_id for r in await store.recent(5)] == ["c1"]
+        assert await store.spend("k", time.time() + 60) and not await store.spend("k", time.time() + 60)
+        assert await store.prune(time.time() + 120) == 1
+        await store.create_approval(_approval(expires_at=time.time() + 60))
+        assert (await store.decide_approval("a1", approve=True, by="page", now=time.time())).status == "approved"
+        assert await store.finish_approval("a1", "done", {}) and await store.report_approval("a1")
+        for statement in ("UPDATE audit SET event = 'x'", "DELETE FROM audit", "TRUNCATE audit"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                await store._count(statement)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            await store.prune_audit(datetime.now(UTC))
+        assert [r.call_id for r in await store.recent(5)] == ["c1"]
+    finally:
+        await store.aclose()
+
+
+async def test_readiness_says_when_the_database_or_the_configuration_is_not_there(tmp_path, monkeypatch):
+    """``/readyz``: 503 naming what is missing, without the URL (it holds the password)."""
+    from ports import free_port
+    from starlette.requests import Request
+
+    from vtex_orders_mcp import http
+    from vtex_orders_mcp.errors import ConfigError
+    from vtex_orders_mcp.http import _readyz
+    from vtex_orders_mcp.storage.postgres import PostgresStore
+
+    monkeypatch.setattr(http, "READY_TIMEOUT", 0.5)  # a database that does not answer: no need to wait 5 s
+
+    request = Request({"type": "http", "method": "GET", "path": "/readyz", "headers": []})
+    url = f"postgresql://vtex:pa55w0rd-here@127.0.0.1:{free_port()}/nowhere?connect_timeout=1"
+    down = PostgresStore(url)
+    try:
+        answer = await _readyz(down, None)(request)
+    finally:
+        await down.aclose()
+    assert answer.status_code == 503 and b"store does not answer" in answer.body and b"pa55w0rd" not in answer.body
+
+    async def config_gone() -> None:
+        raise ConfigError("VTEX_MCP_CONFIG: cannot read /etc/accounts.toml: No such file or directory.")
+
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    assert (await _readyz(store, None)(request)).body == b"ready"
+    answer = await _readyz(store, config_gone)(request)
+    assert answer.status_code == 503 and b"configuration: VTEX_MCP_CONFIG: cannot read" in answer.body
