@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,13 @@ def load_accounts(base: Settings, environ: Any = None) -> list[Account]:
     unknown = sorted(set(document) - {"accounts"})
     if unknown or not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{path}: list accounts as [accounts.NAME] tables (and nothing else at the top).")
-    return [_account(path, name, table, base, environ) for name, table in tables.items()]
+    accounts = [_account(path, name, table, base, environ) for name, table in tables.items()]
+    seen: dict[str, str] = {}
+    for account in accounts:  # the VTEX account keys the audit, the approvals and every key
+        other = seen.setdefault(account.settings.account, account.name)
+        if other != account.name:
+            raise ConfigError(f"{path}: [accounts.{other}] and [accounts.{account.name}] are the same VTEX account.")
+    return accounts
 
 
 def _account(path: Path, name: str, table: Any, base: Settings, environ: Any) -> Account:
@@ -139,10 +146,14 @@ def choose(accounts: list[Account], name: str | None) -> Account:
     )
 
 
-def build_accounts(accounts: list[Account], base: Settings) -> tuple[Any, dict[str, Any]]:
-    """One server per account over one store: (the store, {account name: server.App})."""
+def build_accounts(
+    accounts: list[Account], base: Settings, transports: Mapping[str, Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """One server per account over one store: (the store, {account name: server.App}).
+    ``transports``: an HTTP transport per account name instead of the network (tests)."""
     from .server import build_server
     from .storage import open_store
 
     store = open_store(base)
-    return store, {a.name: build_server(a.settings, store=store) for a in accounts}
+    given = transports or {}
+    return store, {a.name: build_server(a.settings, store=store, transport=given.get(a.name)) for a in accounts}
