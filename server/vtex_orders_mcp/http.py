@@ -23,12 +23,20 @@ served at ``/mcp``) in three layers, outermost first:
    elicitation (it travels inside the tool result); legacy 2025-11-25 clients declare no
    capabilities there, so the guard answers writes with its two-step confirmation token.
 
+4. **Several accounts** (accounts.py): each account's server at ``/mcp/{account}``, with its
+   approval page under ``/approvals/{account}/``. A token listed for an account carries the scope
+   ``account:NAME``; each endpoint's ``RequireAuthMiddleware`` demands its own, so a token of
+   another account gets 403. ``VTEX_MCP_HTTP_TOKEN`` carries every account's scope.
+
 ``serve_http`` is what ``vtex-orders-mcp serve --transport http`` runs, from the settings
 (host, port, token, stateless, allowed origins: config.py). It refuses to bind a non-loopback
 address without a token (a ``ConfigError``: the CLI prints it and exits 2) and routes uvicorn's
 logs through the project's redacting handler (``log_config=None``) instead of uvicorn's own; the
-token is a setting like any other secret, so the log filter already masks it. ``GET /healthz`` answers ``ok``
-without a token, for load balancers and for scripts waiting for the server to come up.
+token is a setting like any other secret, so the log filter already masks it. The app's lifespan
+opens the store first (PostgreSQL: connect and migrate; a database that does not answer stops the
+start) and closes it last. For load balancers, without a token: ``GET /healthz`` answers ``ok``
+while the process is up, ``GET /readyz`` answers ``ready`` when the store answers and the
+configuration still loads (503 and the reason otherwise).
 """
 
 from __future__ import annotations
