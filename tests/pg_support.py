@@ -56,6 +56,7 @@ class Cluster:
     bin: Path = field(default_factory=binaries)
     port: int = 0
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="vtex-pg-")))
+    durable: bool = False  # True: fsync and synchronous commit on, as a real database (bench/storage.py)
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin / args[0]), *args[1:]]
@@ -76,10 +77,9 @@ class Cluster:
             os.chown(self.root, user.pw_uid, user.pw_gid)
         self.port = free_port()
         self._run("initdb", "-D", str(self.root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:  # thrown away after the tests: no need to survive a power cut
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.root / "data"), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 
