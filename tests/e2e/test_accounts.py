@@ -56,14 +56,10 @@ def stores(tmp_path_factory) -> Iterator[Stores]:
     tmp = tmp_path_factory.mktemp("accounts")
     ports = {"storea": free_port(), "storeb": free_port()}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    processes = [
-        Process(
-            [*SERVER, "sandbox", "--port", str(ports[name]), "--orders", "60", "--seed", seed],
-            clean_env(tmp / name),
-            tmp / f"sandbox-{name}.log",
-        ).start()  # fmt: skip
-        for name, seed in (("storea", "7"), ("storeb", "11"))
-    ]
+    processes = []
+    for name, seed in (("storea", "7"), ("storeb", "11")):
+        args = [*SERVER, "sandbox", "--port", str(ports[name]), "--orders", "60", "--seed", seed]
+        processes.append(Process(args, clean_env(tmp / name), tmp / f"sandbox-{name}.log").start())
     config = tmp / "accounts.toml"
     config.write_text("".join(ACCOUNTS.format(name=name, url=url) for name, url in urls.items()))
     port = free_port()
