@@ -34,7 +34,8 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from .base import Approval, ApprovalStatus, AuditRecord, Store
+from .base import Approval
+from .sql import APPROVAL_COLUMNS, SqlStore
 
 __all__ = ["MIGRATION_LOCK", "PostgresStore", "migrations"]
 
@@ -46,13 +47,6 @@ POOL_MAX = 10
 CONNECT_TIMEOUT = 10.0  # seconds to wait for a connection (at start-up: for the database to answer)
 PRUNE_EVERY = 60.0  # seconds between prunings of expired spent keys, per process
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-_APPROVAL_COLUMNS = (
-    "id, account, tool, arguments, digest, summary, state, principal, channel, created_at, "
-    "expires_at, status, decided_by, decided_at, outcome, reported"
-)
-_AUDIT_COLUMNS = (
-    "id, time, call_id, tool, event, channel, principal, arguments, summary, upstream_status, receipt, detail, account"
-)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -77,7 +71,9 @@ class _Database:
         self.pruned_at = 0.0
 
 
-class PostgresStore(Store):
+class PostgresStore(SqlStore):
+    ARGUMENTS = "%s::jsonb"
+
     def __init__(
         self,
         url: str,
@@ -124,136 +120,51 @@ class PostgresStore(Store):
             pool, self._db.pool = self._db.pool, None
             await pool.close()
 
-    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    async def _execute(self, sql: str, params: Iterable[Any]) -> tuple[list[tuple[Any, ...]], int]:
+        """One statement on a pooled connection (autocommit): (its rows, how many rows it changed)."""
         await self.open()
         assert self._db.pool is not None
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(sql, list(params))
-            return await cursor.fetchall() if cursor.description else []
+            return (await cursor.fetchall() if cursor.description else []), int(cursor.rowcount)
+
+    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return (await self._execute(sql, params))[0]
 
     async def _count(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement; how many rows it changed."""
-        await self.open()
-        assert self._db.pool is not None
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(sql, list(params))
-            return int(cursor.rowcount)
+        return (await self._execute(sql, params))[1]
 
     async def ping(self) -> None:
         await self._fetch("SELECT 1")
 
-    def _mine(self, where: list[str], params: list[Any]) -> str:
-        """The WHERE clause with this view's account filter added (scoped views only)."""
-        if self.account is not None:
-            where.append("account = %s")
-            params.append(self.account)
-        return f" WHERE {' AND '.join(where)}" if where else ""
+    def _json_in(self, value: Any) -> Any:
+        return Jsonb(value)
 
-    # --- the audit log ----------------------------------------------------------------------------
+    def _time_in(self, value: datetime) -> Any:
+        return value
 
-    async def _append(self, row: tuple[Any, ...]) -> None:
-        sql = (
-            "INSERT INTO audit (account, time, call_id, tool, event, channel, principal, arguments, summary,"
-            " upstream_status, receipt, detail) VALUES (%s,%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s,%s,%s)"
-        )
-        await self._count(sql, row)
-
-    async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
-        params: list[Any] = [tool] if tool else []
-        where = self._mine(["tool = %s"] if tool else [], params)
-        rows = await self._fetch(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT %s", [*params, limit]
-        )
-        return [_record(r) for r in rows]
-
-    async def audit_after(self, after_id: int, limit: int) -> list[AuditRecord]:
-        params: list[Any] = [after_id]
-        where = self._mine(["id > %s"], params)
-        rows = await self._fetch(f"SELECT {_AUDIT_COLUMNS} FROM audit{where} ORDER BY id LIMIT %s", [*params, limit])
-        return [_record(r) for r in rows]
-
-    async def prune_audit(self, before: datetime) -> int:
-        params: list[Any] = [before]
-        return await self._count("DELETE FROM audit" + self._mine(["time < %s"], params), params)
-
-    # --- spent keys -------------------------------------------------------------------------------
+    def _time_out(self, value: Any) -> str:
+        return str(value.astimezone(UTC).isoformat(timespec="milliseconds"))
 
     async def spend(self, key: str, expires_at: float) -> bool:
         now = self._clock()
         if now - self._db.pruned_at >= PRUNE_EVERY:
             await self.prune(now)
+        # One statement: of any number of replicas claiming the key at once, exactly one inserts it.
         inserted = await self._count(
             "INSERT INTO spent (key, expires_at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING", [key, expires_at]
         )
         return inserted == 1
 
-    async def is_spent(self, key: str) -> bool:
-        return bool(await self._fetch("SELECT 1 FROM spent WHERE key = %s", [key]))
-
     async def prune(self, now: float) -> int:
         self._db.pruned_at = now
-        return await self._count("DELETE FROM spent WHERE expires_at < %s", [now])
-
-    # --- approvals --------------------------------------------------------------------------------
-
-    async def create_approval(self, approval: Approval) -> None:
-        row = (
-            approval.id,
-            approval.account,
-            approval.tool,
-            Jsonb(approval.arguments),
-            approval.digest,
-            approval.summary,
-            approval.state,
-            approval.principal,
-            approval.channel,
-            approval.created_at,
-            approval.expires_at,
-            approval.status,
-            approval.decided_by,
-            approval.decided_at,
-            Jsonb(approval.outcome) if approval.outcome is not None else None,
-            approval.reported,
-        )
-        await self._count(f"INSERT INTO approvals ({_APPROVAL_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})", row)
-
-    async def get_approval(self, approval_id: str) -> Approval | None:
-        params: list[Any] = [approval_id]
-        rows = await self._fetch(f"SELECT {_APPROVAL_COLUMNS} FROM approvals" + self._mine(["id = %s"], params), params)
-        return _approval(rows[0]) if rows else None
+        return await super().prune(now)
 
     async def decide_approval(self, approval_id: str, *, approve: bool, by: str, now: float) -> Approval | None:
-        params: list[Any] = ["approved" if approve else "declined", by, now, approval_id, now]
-        where = self._mine(["id = %s", "status = 'pending'", "expires_at > %s"], params)
+        sql, params = self._decision(approval_id, approve, by, now)
         # One statement: of any number of concurrent deciders (any replica) exactly one gets the row.
-        rows = await self._fetch(
-            f"UPDATE approvals SET status = %s, decided_by = %s, decided_at = %s{where} RETURNING {_APPROVAL_COLUMNS}",
-            params,
-        )
-        return _approval(rows[0]) if rows else None
-
-    async def find_approval(self, account: str, principal: str, tool: str, digest: str) -> Approval | None:
-        rows = await self._fetch(
-            f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE account = %s AND principal = %s AND tool = %s "
-            "AND digest = %s AND NOT reported ORDER BY created_at DESC LIMIT 1",
-            [account, principal, tool, digest],
-        )
-        return _approval(rows[0]) if rows else None
-
-    async def report_approval(self, approval_id: str) -> bool:
-        changed = await self._count(
-            "UPDATE approvals SET reported = true WHERE id = %s AND NOT reported "
-            "AND status NOT IN ('pending', 'approved')",
-            [approval_id],
-        )
-        return changed == 1
-
-    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> bool:
-        changed = await self._count(
-            "UPDATE approvals SET status = %s, outcome = %s WHERE id = %s AND status = 'approved'",
-            [status, Jsonb(outcome), approval_id],
-        )
-        return changed == 1
+        rows = await self._fetch(f"{sql} RETURNING {APPROVAL_COLUMNS}", params)
+        return self._approval(rows[0]) if rows else None
 
 
 async def migrate(conn: AsyncConnection[TupleRow]) -> list[int]:
@@ -284,43 +195,3 @@ async def migrate(conn: AsyncConnection[TupleRow]) -> list[int]:
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
-
-
-def _approval(r: tuple[Any, ...]) -> Approval:
-    return Approval(
-        id=r[0],
-        account=r[1],
-        tool=r[2],
-        arguments=r[3],
-        digest=r[4],
-        summary=r[5],
-        state=r[6],
-        principal=r[7],
-        channel=r[8],
-        created_at=r[9],
-        expires_at=r[10],
-        status=r[11],
-        decided_by=r[12],
-        decided_at=r[13],
-        outcome=r[14],
-        reported=bool(r[15]),
-    )
-
-
-def _record(r: tuple[Any, ...]) -> AuditRecord:
-    time: datetime = r[1]
-    return AuditRecord(
-        id=r[0],
-        time=time.astimezone(UTC).isoformat(timespec="milliseconds"),
-        call_id=r[2],
-        tool=r[3],
-        event=r[4],
-        channel=r[5],
-        principal=r[6],
-        arguments=r[7],
-        summary=r[8],
-        upstream_status=r[9],
-        receipt=r[10],
-        detail=r[11],
-        account=r[12],
-    )
