@@ -155,8 +155,13 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     settings = settings_from(ns)
     if ns.prune and settings.audit_retention_days is None:
         raise ConfigError("audit --prune needs VTEX_MCP_AUDIT_RETENTION_DAYS: how many days of audit to keep.")
+    account = settings.serve_account
+    if account and settings.config_file is not None:  # the file's name for it: its VTEX account keys the rows
+        from .accounts import choose, load_accounts
+
+        account = choose(load_accounts(settings), account).settings.account
     root = open_store(settings)
-    store = root.scoped(settings.serve_account) if settings.serve_account else root
+    store = root.scoped(account) if account else root
 
     async def run() -> None:
         try:
@@ -253,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--export", action="store_true", help="every record (after --after), oldest first")
     what.add_argument("--prune", action="store_true", help="delete records older than VTEX_MCP_AUDIT_RETENTION_DAYS")
     audit.add_argument("--after", type=int, default=0, metavar="ID", help="with --export: records after this id")
-    add_setting_flags(audit, ["state_dir", "serve_account"])
+    add_setting_flags(audit, ["state_dir", "serve_account", "config_file"])
     audit.set_defaults(func=cmd_audit)
 
     migrate = sub.add_parser("migrate", help="bring the store's database schema up to date")
