@@ -3,7 +3,7 @@
 Two accounts from one TOML file, each on its own simulated VTEX (two sandboxes with different
 seeds, so their orders differ), over one store. An approval, a two-step token or a page link
 issued for one account is refused by the other; each account's server lists, reads, completes
-and audits only its own. Over HTTP with real processes: tests/e2e/test_accounts.py.
+and audits only its own. Over HTTP with real processes: tests/e2e/test_multi_store.py.
 """
 
 from __future__ import annotations
