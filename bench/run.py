@@ -56,6 +56,7 @@ import overhead
 import paging
 import sizes
 import soak
+import storage
 import throughput
 from harness import BENCH_DIR, REPO_DIR, scratch
 
@@ -101,10 +102,12 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
 }
+PROFILES["full"]["storage"] = {"iterations": 200, "warmup": 20}  # storage.py: PostgreSQL vs SQLite
+PROFILES["quick"]["storage"] = {"iterations": 5, "warmup": 1}
 METRICS = ("sizes", "overhead", "coldstart", "throughput", "paging")  # the default run
-ON_REQUEST = ("soak",)  # only with --only: minutes long
+ON_REQUEST = ("soak", "storage")  # only with --only: minutes long; a PostgreSQL server of its own
 ALL_METRICS = METRICS + ON_REQUEST
-TIME_LIMIT_S = {"sizes": 120, "overhead": 300, "coldstart": 300, "throughput": 300, "paging": 120}
+TIME_LIMIT_S = {"sizes": 120, "overhead": 300, "coldstart": 300, "throughput": 300, "paging": 120, "storage": 300}
 
 
 def machine() -> dict[str, Any]:
@@ -175,6 +178,8 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
              "compare": f"{data['sequential_ms']:.0f} ms seq vs {data['concurrent_ms']:.0f} ms",
              "target": ">= 3", "met": data["speedup"] >= 3},
         ]  # fmt: skip
+    if name == "storage":
+        return storage.rows(data)
     if name == "soak":
         rss, control = data["rss_mb"], data["control"]
         errors = sum(arm["errors"] + arm["warmup"]["errors"] for arm in (data, control))
@@ -363,6 +368,7 @@ async def run(profile: dict[str, Any], only: list[str], work: Path) -> dict[str,
         "throughput": lambda: throughput.measure(work, **profile["throughput"]),
         "paging": lambda: paging.measure(work, **profile["paging"]),
         "soak": lambda: soak.measure(work, **profile["soak"]),
+        "storage": lambda: storage.measure(work, **profile["storage"]),
     }
     results: dict[str, Any] = {}
     for name in only:

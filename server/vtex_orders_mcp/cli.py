@@ -24,10 +24,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ENV_VARS_BY_FIELD, FLAGS, Settings
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .storage import Store
 
 __all__ = ["UsageError", "add_setting_flags", "build_parser", "main", "settings_from"]
 
@@ -141,13 +144,37 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         )
     state_dir_ready(settings)
     configure_logging(settings.secret_values(), level=settings.log_level)
+    if settings.config_file is not None:
+        return _serve_accounts(settings)
     app = build_server(settings)
     if settings.transport == "stdio":
         app.server.run("stdio")
         return 0
     from .http import serve_http
 
-    return serve_http(app)
+    return serve_http(settings, app)
+
+
+def _serve_accounts(settings: Settings) -> int:
+    """Several stores (accounts.py): one of them over stdio, all of them over HTTP."""
+    from .accounts import build_accounts, choose, load_accounts
+    from .logs import configure_logging
+    from .server import build_server
+
+    accounts = load_accounts(settings)
+    secrets = [s for a in accounts for s in (*a.settings.secret_values(), *a.tokens)]
+    configure_logging(secrets, level=settings.log_level)
+    if settings.transport == "stdio":
+        build_server(choose(accounts, settings.serve_account).settings).server.run("stdio")
+        return 0
+    from .http import serve_http
+
+    async def config_loads() -> None:  # /readyz: the accounts file can still be read
+        load_accounts(settings)
+
+    store, apps = build_accounts(accounts, settings)
+    tokens = {a.name: a.tokens for a in accounts}
+    return serve_http(settings, None, accounts=apps, account_tokens=tokens, store=store, ready=config_loads)
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:
@@ -195,10 +222,14 @@ def _schemas(ns: argparse.Namespace, folder: Path, settings: Settings) -> int:
 
     state_dir_ready(settings)
     app = build_server(settings)
-    try:
-        tools = anyio.run(app.server.list_tools)
-    finally:
-        app.store.close()
+
+    async def listed() -> Any:
+        try:
+            return await app.server.list_tools()
+        finally:
+            await app.store.aclose()
+
+    tools = anyio.run(listed)
     if ns.write:
         written = write_snapshots(tools, folder)
         print(f"wrote {len(written)} schemas to {folder}")
@@ -217,26 +248,76 @@ def _schemas(ns: argparse.Namespace, folder: Path, settings: Settings) -> int:
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
+    """Print the audit log (the newest rows, or all of them with --export) or apply the retention
+    setting (--prune), from the store the settings name: SQLite, or the shared PostgreSQL."""
     import anyio
 
     from .storage import open_store
 
     settings = settings_from(ns)
-    path = Path(settings.state_dir).expanduser()
-    if not (path / AUDIT_FILE).is_file():
-        # Opening it would create an empty log and print nothing, as if nothing had been audited.
-        what = "does not exist" if not path.exists() else f"holds no audit log ({AUDIT_FILE})"
-        raise ConfigError(
-            f"the state directory {path} {what}: check VTEX_MCP_STATE_DIR or --state-dir "
-            "(the server writes its audit log there once it has served a write)."
-        )
-    store = open_store(settings)
-    try:
-        records = anyio.run(lambda: store.recent(ns.limit, tool=ns.tool))
-    finally:
-        store.close()
-    for rec in reversed(records):
-        print(json.dumps(rec.as_dict(), ensure_ascii=False))
+    if ns.prune and settings.audit_retention_days is None:
+        raise ConfigError("audit --prune needs VTEX_MCP_AUDIT_RETENTION_DAYS: how many days of audit to keep.")
+    if settings.database_url is None:
+        path = Path(settings.state_dir).expanduser()
+        if not (path / AUDIT_FILE).is_file():
+            # Opening it would create an empty log and print nothing, as if nothing had been audited.
+            what = "does not exist" if not path.exists() else f"holds no audit log ({AUDIT_FILE})"
+            raise ConfigError(
+                f"the state directory {path} {what}: check VTEX_MCP_STATE_DIR or --state-dir "
+                "(the server writes its audit log there once it has served a write)."
+            )
+    account = settings.serve_account
+    if account and settings.config_file is not None:  # the file's name for it: its VTEX account keys the rows
+        from .accounts import choose, load_accounts
+
+        account = choose(load_accounts(settings), account).settings.account
+    root = open_store(settings)
+    store = root.scoped(account) if account else root
+
+    async def run() -> None:
+        try:
+            if ns.prune:
+                await _prune(store, float(settings.audit_retention_days or 0))
+            elif ns.export:
+                async for rec in store.export(ns.after):
+                    print(json.dumps(rec.as_dict(), ensure_ascii=False))
+            else:
+                for rec in reversed(await store.recent(ns.limit, tool=ns.tool)):
+                    print(json.dumps(rec.as_dict(), ensure_ascii=False))
+        finally:
+            await root.aclose()
+
+    anyio.run(run)
+    return 0
+
+
+async def _prune(store: Store, days: float) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(days=days)
+    audit = await store.prune_audit(before)
+    spent = await store.prune(time.time())
+    when = before.isoformat(timespec="seconds")
+    print(f"deleted {audit} audit rows recorded before {when} and {spent} expired spent ids")
+
+
+def cmd_migrate(ns: argparse.Namespace) -> int:
+    """Bring the store's schema up to date (servers do it at start-up; this is for the owner role)."""
+    import anyio
+
+    from .storage import open_store
+
+    store = open_store(settings_from(ns))
+
+    async def run() -> None:
+        try:
+            await store.open()
+        finally:
+            await store.aclose()
+
+    anyio.run(run)
+    print("the store's schema is up to date")
     return 0
 
 
@@ -312,8 +393,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_bounded(1, 100_000), default=50, help="how many records, newest ones (default 50)"
     )
     audit.add_argument("--tool", help="only the records of this tool (default: every tool)")
-    add_setting_flags(audit, ["state_dir"])
+    what = audit.add_mutually_exclusive_group()
+    what.add_argument("--export", action="store_true", help="every record (after --after), oldest first")
+    what.add_argument("--prune", action="store_true", help="delete records older than VTEX_MCP_AUDIT_RETENTION_DAYS")
+    audit.add_argument("--after", type=int, default=0, metavar="ID", help="with --export: records after this id")
+    add_setting_flags(audit, ["state_dir", "serve_account", "config_file"])
     audit.set_defaults(func=cmd_audit)
+
+    migrate = sub.add_parser("migrate", help="bring the store's database schema up to date")
+    add_setting_flags(migrate, ["state_dir"])
+    migrate.set_defaults(func=cmd_migrate)
 
     from . import demo
     from . import eval as eval_command

@@ -109,6 +109,23 @@ class Settings(BaseSettings):
         json_schema_extra={"env": "VTEX_MCP_STATE_DIR", "flag": "--state-dir"},
     )
     secret: SecretStr | None = _setting("VTEX_MCP_SECRET", help="seals approvals; share it between replicas")
+    # --- team deployment (docs/deploy.md) ---
+    database_url: SecretStr | None = _setting(
+        "VTEX_MCP_DATABASE_URL",
+        help="PostgreSQL URL of the store replicas share (audit, approvals, spent ids); unset: SQLite in the state dir",
+    )
+    audit_retention_days: float | None = _setting(
+        "VTEX_MCP_AUDIT_RETENTION_DAYS",
+        gt=0,
+        allow_inf_nan=False,
+        help="audit rows older than this many days are deleted by `vtex-orders-mcp audit --prune`",
+    )
+    config_file: Path | None = _setting(
+        "VTEX_MCP_CONFIG", flag="--config", help="TOML file listing several VTEX accounts (docs/deploy.md)"
+    )
+    serve_account: str | None = _setting(
+        "VTEX_MCP_ACCOUNT", flag="--account", help="the account of the config file to serve (stdio) or read (audit)"
+    )
     token_ttl: float = _setting(
         "VTEX_MCP_TOKEN_TTL",
         300.0,
@@ -250,6 +267,11 @@ class Settings(BaseSettings):
                 f"VTEX_MCP_SECRET is too short: use at least {MIN_SECRET_LENGTH} characters "
                 "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
             )
+        if self.database_url is not None and urlsplit(self.database_url.get_secret_value()).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            raise ConfigError("VTEX_MCP_DATABASE_URL is not a postgresql://user:password@host:port/database URL.")
         if not self.uses_sandbox:
             self._check_credentials()
 
@@ -333,10 +355,25 @@ class Settings(BaseSettings):
         """Every configured secret, for log/result redaction (approver tokens one by one)."""
         whole = [
             s.get_secret_value()
-            for s in (self.app_key, self.app_token, self.auth_cookie, self.secret, self.http_token, self.approvers)
+            for s in (
+                self.app_key,
+                self.app_token,
+                self.auth_cookie,
+                self.secret,
+                self.http_token,
+                self.approvers,
+                self.database_url,
+            )
             if s is not None and s.get_secret_value()
         ]
-        return whole + list(self.approver_tokens)
+        return whole + list(self.approver_tokens) + self._database_password()
+
+    def _database_password(self) -> list[str]:
+        """The password inside the database URL, masked on its own too (drivers may quote it alone)."""
+        if self.database_url is None:
+            return []
+        password = urlsplit(self.database_url.get_secret_value()).password
+        return [password] if password else []
 
     @property
     def approver_tokens(self) -> dict[str, str]:
@@ -373,7 +410,12 @@ ENV_VARS_BY_FIELD: dict[str, str] = {name: var for var, name in ENV_VARS.items()
 FLAGS: dict[str, str] = {
     name: str(_extra(i)["flag"]) for name, i in Settings.model_fields.items() if "flag" in _extra(i)
 }
-_UNITS = {"timeout": " (seconds)", "token_ttl": " (seconds)", "approval_ttl": " (seconds)"}
+_UNITS = {
+    "timeout": " (seconds)",
+    "token_ttl": " (seconds)",
+    "approval_ttl": " (seconds)",
+    "audit_retention_days": " (days)",
+}
 
 
 def _short(value: object) -> str:

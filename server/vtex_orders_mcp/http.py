@@ -23,22 +23,34 @@ served at ``/mcp``) in three layers, outermost first:
    elicitation (it travels inside the tool result); legacy 2025-11-25 clients declare no
    capabilities there, so the guard answers writes with its two-step confirmation token.
 
+4. **Several accounts** (accounts.py): each account's server at ``/mcp/{account}``, with its
+   approval page under ``/approvals/{account}/``. A token listed for an account carries the scope
+   ``account:NAME``; each endpoint's ``RequireAuthMiddleware`` demands its own, so a token of
+   another account gets 403. ``VTEX_MCP_HTTP_TOKEN`` carries every account's scope.
+
 ``serve_http`` is what ``vtex-orders-mcp serve --transport http`` runs, from the settings
 (host, port, token, stateless, allowed origins: config.py). It refuses to bind a non-loopback
 address without a token (a ``ConfigError``: the CLI prints it and exits 2) and routes uvicorn's
 logs through the project's redacting handler (``log_config=None``) instead of uvicorn's own; the
-token is a setting like any other secret, so the log filter already masks it. ``GET /healthz`` answers ``ok``
-without a token, for load balancers and for scripts waiting for the server to come up.
+token is a setting like any other secret, so the log filter already masks it. The app's lifespan
+opens the store first (PostgreSQL: connect and migrate; a database that does not answer stops the
+start) and closes it last. For load balancers, without a token: ``GET /healthz`` answers ``ok``
+while the process is up, ``GET /readyz`` answers ``ready`` when the store answers and the
+configuration still loads (503 and the reason otherwise).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import logging
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+import anyio
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
@@ -48,8 +60,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from .errors import ConfigError
 from .guard.pages import approval_routes
@@ -57,6 +69,7 @@ from .guard.pages import approval_routes
 __all__ = ["HTTP_CLIENT_ID", "MCP_PATH", "StaticTokenVerifier", "build_http_app", "is_loopback", "serve_http"]
 
 log = logging.getLogger("vtex_orders_mcp.http")
+READY_TIMEOUT = 5.0  # seconds /readyz waits for the store
 
 MCP_PATH = "/mcp"
 # Everyone holding the shared token is one principal: confirmation tokens minted over HTTP are
@@ -66,20 +79,28 @@ _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class StaticTokenVerifier:
-    """The SDK's ``TokenVerifier`` protocol over one configured token.
+    """The SDK's ``TokenVerifier`` protocol over the configured tokens.
 
-    The ``AccessToken`` it returns lives in a contextvar for the whole request, where anything
-    may print it: it carries a placeholder, never the token itself.
+    One token (``VTEX_MCP_HTTP_TOKEN``) or several, each with the scopes it grants: with several
+    accounts (accounts.py), ``account:NAME`` for every account whose endpoint it opens. The
+    ``AccessToken`` it returns lives in a contextvar for the whole request, where anything may
+    print it: it carries a placeholder, never the token itself.
     """
 
-    def __init__(self, token: str) -> None:
-        if not token:
+    def __init__(self, tokens: str | Mapping[str, Iterable[str]]) -> None:
+        given = {tokens: ()} if isinstance(tokens, str) else tokens
+        if not given or any(not t for t in given):
             raise ValueError("an empty bearer token would accept anyone")
-        self._token = token.encode()
+        self._tokens = [(t.encode(), sorted(scopes)) for t, scopes in given.items()]
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token):
-            return AccessToken(token="***", client_id=HTTP_CLIENT_ID, scopes=[])
+        offered = token.encode()
+        found = None
+        for known, scopes in self._tokens:  # every one compared, in constant time each
+            if hmac.compare_digest(offered, known):
+                found = scopes
+        if found is not None:
+            return AccessToken(token="***", client_id=HTTP_CLIENT_ID, scopes=list(found))
         # Worth an operator's attention (access logs are off below DEBUG); never the token itself.
         log.warning("Refused an HTTP request: wrong bearer token.")
         return None
@@ -142,15 +163,16 @@ def transport_security(host: str, port: int, allowed_origins: list[str]) -> Tran
 MIN_PUBLIC_TOKEN_LENGTH = 16
 
 
-def check_bind(host: str, token: str | None) -> None:
+def check_bind(host: str, token: str | None, others: Iterable[str] = ()) -> None:
     if is_loopback(host):
         return
-    if not token:
+    tokens = [t for t in (token, *others) if t]
+    if not tokens:
         raise ConfigError(
             f"refusing to serve HTTP on {host} without a bearer token: set VTEX_MCP_HTTP_TOKEN "
             "(or --http-token), or bind to 127.0.0.1."
         )
-    if len(token) < MIN_PUBLIC_TOKEN_LENGTH:
+    if any(len(t) < MIN_PUBLIC_TOKEN_LENGTH for t in tokens):
         # Reachable from other machines, the token is all that stands between them and the tools.
         raise ConfigError(
             f"refusing to serve HTTP on {host} with a bearer token shorter than {MIN_PUBLIC_TOKEN_LENGTH} "
@@ -159,7 +181,29 @@ def check_bind(host: str, token: str | None) -> None:
 
 
 async def _healthz(_: Request) -> PlainTextResponse:
+    """The process is up (liveness): no database, no VTEX, no token."""
     return PlainTextResponse("ok")
+
+
+def _readyz(store: Any, check: Callable[[], Awaitable[None]] | None) -> Callable[[Request], Awaitable[Response]]:
+    """Ready for traffic: the store answers and the configuration still loads. 503 says which is
+    not (never a secret: connection errors are reduced to their kind)."""
+
+    async def readyz(_: Request) -> Response:
+        try:
+            with anyio.fail_after(READY_TIMEOUT):
+                await store.ping()
+        except Exception as exc:
+            log.warning("Not ready: the store does not answer (%s).", type(exc).__name__)
+            return PlainTextResponse(f"not ready: the store does not answer ({type(exc).__name__})", status_code=503)
+        if check is not None:
+            try:
+                await check()
+            except ConfigError as exc:
+                return PlainTextResponse(f"not ready: configuration: {exc}", status_code=503)
+        return PlainTextResponse("ready")
+
+    return readyz
 
 
 def build_http_app(
@@ -170,32 +214,72 @@ def build_http_app(
     allowed_origins: list[str] | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
+    accounts: Mapping[str, Any] | None = None,
+    account_tokens: Mapping[str, Iterable[str]] | None = None,
+    store: Any = None,
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
-    """The ASGI app serving ``app.server`` (a ``server.App``) at ``/mcp``; see the module docstring."""
-    check_bind(host, token)
-    security = transport_security(host, port, list(allowed_origins or []))
-    inner = app.server.streamable_http_app(
-        streamable_http_path=MCP_PATH, stateless_http=stateless, transport_security=security, host=host
+    """The ASGI app serving ``app.server`` (a ``server.App``) at ``/mcp``, or, with ``accounts``
+    ({name: App}, accounts.py), each account's server at ``/mcp/{name}`` behind the tokens
+    ``account_tokens`` ({name: tokens}) lists for it (``token`` opens every one); see the
+    module docstring. ``store``: the store every server shares (default: ``app``'s), opened at
+    start-up (migrations) and closed at shutdown; ``ready``: an extra readiness check."""
+    served: dict[str, Any] = (
+        {MCP_PATH: app} if accounts is None else {f"{MCP_PATH}/{n}": a for n, a in accounts.items()}
     )
+    grants: dict[str, set[str]] = {token: set() if accounts is None else {"*"}} if token else {}
+    for name, tokens in (account_tokens or {}).items():
+        for t in tokens:
+            grants.setdefault(t, set()).add(name)
+    check_bind(host, token, grants)
+    security = transport_security(host, port, list(allowed_origins or []))
+    scopes = {t: ([f"account:{n}" for n in (accounts or {})] if "*" in g else [f"account:{n}" for n in g])
+              for t, g in grants.items()}  # fmt: skip
+    routes: list[Any] = []
+    for path, one in served.items():
+        inner = one.server.streamable_http_app(
+            streamable_http_path=path, stateless_http=stateless, transport_security=security, host=host
+        )
+        # With several accounts a token opens only the endpoints of the accounts it is listed for.
+        needed = [] if accounts is None else [f"account:{path.rsplit('/', 1)[1]}"]
+        routes.append(Route(path, endpoint=RequireAuthMiddleware(inner, required_scopes=needed) if grants else inner))
+        # The approval page is served by this app (any replica can show and decide an approval kept
+        # in the shared store); its links name the host the MCP request came to, unless the operator
+        # set VTEX_MCP_PUBLIC_URL. With several accounts each has its own page prefix.
+        prefix = "/approvals" if accounts is None else f"/approvals/{path.rsplit('/', 1)[1]}"
+        routes += approval_routes(one.guard.approvals, one.settings, lambda: security.allowed_hosts, prefix=prefix)
+        one.guard.page_base = _page_base
+        one.guard.page_prefix = prefix
     middleware: list[Middleware] = []
-    mcp_app: Any = inner
-    if token:
+    if grants:
         middleware = [
-            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(StaticTokenVerifier(token))),
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(StaticTokenVerifier(scopes))),
             Middleware(AuthContextMiddleware),
         ]
-        mcp_app = RequireAuthMiddleware(inner, required_scopes=[])
-    # The approval page is served by this app (any replica can show and decide an approval kept
-    # in the shared store); its links name the host the MCP request came to, unless the operator
-    # set VTEX_MCP_PUBLIC_URL.
-    pages = approval_routes(app.guard.approvals, app.settings, lambda: security.allowed_hosts)
-    app.guard.page_base = _page_base
-    # A Mount does not forward lifespan events: the session manager the inner app created is
-    # run here instead (it owns the task group every MCP session lives in).
+    shared = store if store is not None else app.store
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Migrations run here, before the first request; an unreachable database stops the start.
+        await shared.open()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                # A Route does not forward lifespan events: each session manager an inner app
+                # created is run here (it owns the task group every MCP session lives in).
+                for one in served.values():
+                    await stack.enter_async_context(one.server.session_manager.run())
+                yield
+        finally:
+            await shared.aclose()
+
     return Starlette(
-        routes=[Route("/healthz", _healthz, methods=["GET"]), *pages, Mount("/", app=mcp_app)],
+        routes=[
+            Route("/healthz", _healthz, methods=["GET"]),
+            Route("/readyz", _readyz(shared, ready), methods=["GET"]),
+            *routes,
+        ],
         middleware=middleware,
-        lifespan=lambda _: app.server.session_manager.run(),
+        lifespan=lifespan,
     )
 
 
@@ -209,11 +293,12 @@ async def _page_base(ctx: Any) -> str | None:
     return f"{scheme}://{host}"
 
 
-def serve_http(app: Any) -> int:
-    """Run the HTTP app with uvicorn until interrupted (``serve --transport http``)."""
+def serve_http(settings: Any, app: Any = None, **accounts: Any) -> int:
+    """Run the HTTP app with uvicorn until interrupted (``serve --transport http``): ``app``, or the
+    servers of several accounts (``accounts``, ``account_tokens``, ``store``, ``ready``: see
+    ``build_http_app``), with the serving ``settings``."""
     import uvicorn
 
-    settings = app.settings
     token = settings.http_token.get_secret_value() if settings.http_token else None
     starlette_app = build_http_app(
         app,
@@ -222,13 +307,15 @@ def serve_http(app: Any) -> int:
         allowed_origins=sorted(settings.allowed_origins or ()),
         host=settings.host,
         port=settings.port,
+        **accounts,
     )
+    names = sorted(accounts.get("accounts") or ())
     log.info(
         "Serving MCP over streamable HTTP at http://%s%s (%s; %s).",
         _host_header(settings.host, settings.port),
-        MCP_PATH,
+        f"{MCP_PATH}/{{{','.join(names)}}}" if names else MCP_PATH,
         "stateless" if settings.stateless else "stateful sessions",
-        "bearer token required" if token else "no token: loopback only",
+        "bearer token required" if token or accounts.get("account_tokens") else "no token: loopback only",
     )
     config = uvicorn.Config(
         starlette_app,

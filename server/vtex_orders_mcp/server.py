@@ -111,6 +111,7 @@ class App:
     runtime: Runtime
     sandbox: Any | None  # vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox
     pages: LoopbackPages
+    owns_store: bool = True  # False when the store is shared by several accounts' servers (accounts.py)
 
     @property
     def client(self) -> VtexClient:
@@ -126,6 +127,8 @@ class App:
 
     async def aclose(self) -> None:
         await self.runtime.client.aclose()
+        if self.owns_store:
+            await self.runtime.store.aclose()
 
 
 def build_server(
@@ -134,7 +137,10 @@ def build_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     sandbox: Any | None = None,
     registry: Registry = REGISTRY,
+    store: Store | None = None,
 ) -> App:
+    """The server for one VTEX account. ``store``: a store shared with other accounts' servers
+    (accounts.py), scoped to this account here; by default the settings' own store."""
     settings = settings or Settings()
     credentials = None
     if settings.uses_sandbox and transport is None:
@@ -151,7 +157,9 @@ def build_server(
         credentials = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
 
     client = VtexClient(settings, transport, credentials=credentials)
-    store = open_store(settings)
+    owns_store = store is None
+    # Every audit row and approval names the account; reads see only this account's.
+    store = (store or open_store(settings)).scoped(settings.account, settings.secret_values())
     guard = Guard(settings, registry, client, store)
     runtime = Runtime(settings=settings, registry=registry, client=client, guard=guard, store=store)
     # Over stdio (and in memory) the approval page is a loopback server started on first use in
@@ -194,7 +202,7 @@ def build_server(
         lifespan=lifespan,
     )
     quiet_libraries()
-    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox, pages=pages)
+    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox, pages=pages, owns_store=owns_store)
     _extend(app)
     return app
 

@@ -100,7 +100,7 @@ class Storefront:
         try:
             records = [r.as_dict() for r in reversed(await store.recent(100_000))]
         finally:
-            store.close()
+            await store.aclose()
         return StoreState.build(
             orders=self.sandbox.store.orders,
             seeded=self.seeded,

@@ -73,8 +73,7 @@ class Ticket:
 
 @cache
 def _validator() -> Any:
-    # jsonschema ships no type hints and types-jsonschema is not in the lint extra.
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(_SCHEMA.read_text(encoding="utf-8")))
 

@@ -478,5 +478,4 @@ async def arun_scenario(source: str | Path | dict[str, Any]) -> Transcript:
                 await session.end()
         finally:
             await app.aclose()
-            app.store.close()
     return transcript

@@ -39,6 +39,12 @@ log = logging.getLogger("vtex_orders_mcp")
 
 # Completion callbacks kept at most (one per URL elicitation waiting in this process).
 MAX_WATCHERS = 1024
+# Seconds past the longest an approved write's execution can take (see ``_abandoned``).
+EXECUTION_MARGIN = 5.0
+ABANDONED = (
+    "The server sending this write stopped before VTEX's answer was recorded: it may or may not have "
+    "been applied. Nothing was resent. Check the order before asking again."
+)
 
 
 class Decision:
@@ -137,7 +143,27 @@ class Approvals:
             log.info("Could not notify the client that approval %s was decided: %s", approval_id, type(exc).__name__)
 
     async def get(self, approval_id: str) -> Approval | None:
-        return await self.store.get_approval(approval_id)
+        """The approval as it stands; one abandoned mid-execution is reported as ``unknown``."""
+        approval = await self.store.get_approval(approval_id)
+        if approval is not None and self._abandoned(approval):
+            # Whoever reads it first records it (any replica); the write itself is never resent.
+            if await self.store.finish_approval(approval.id, "unknown", {"error": ABANDONED}):
+                await self.store.record(
+                    **self._call(approval), event="outcome_unknown", channel=approval.channel, detail=ABANDONED
+                )
+            approval = await self.store.get_approval(approval_id)
+        return approval
+
+    def _abandoned(self, approval: Approval) -> bool:
+        """Approved, but still not finished long after any execution would have: the process
+        running it died (a replica killed mid-write). The deadline covers the order's re-read, one
+        attempt, one resend of an idempotent write and the re-read after a lost answer, each
+        bounded by the operation's timeout (client.py)."""
+        if approval.status != "approved" or approval.decided_at is None:
+            return False
+        op = self.registry.get(approval.tool)
+        limit = max((op.timeout if op is not None else None) or 0.0, self.settings.timeout)
+        return self._clock() > approval.decided_at + 4 * limit + EXECUTION_MARGIN
 
     async def decide(self, approval_id: str, *, approve: bool, by: str) -> Decision:
         """The human's decision. Taken once; an approval runs the write right away."""

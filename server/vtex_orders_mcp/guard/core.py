@@ -117,13 +117,16 @@ class Guard:
         self.reviewer = Reviewer(client, registry)
         self.pending = PendingReviews()
         self.executor = Executor(settings, registry, client, store)
-        self._secret = load_secret(settings)
+        # Every key is derived for this account: a token, a sealed elicitation answer, a page link or
+        # a CSRF token issued for one account's server is never valid on another's (accounts.py).
+        self._secret = derive(load_secret(settings), b"account:" + settings.account.encode())
         self.tokens = Tokens(derive(self._secret, b"confirmation-token"), store, settings.token_ttl, clock)
         self.approvals = Approvals(settings, registry, store, self.executor, self.reviewer, self._secret, clock)
         self._clock = clock
         # Where approval pages are served: set by the server (a loopback server over stdio, the
         # HTTP app's own routes over HTTP). Returns the base URL for this call, or None.
         self.page_base: Callable[[Context], Any] | None = None
+        self.page_prefix = "/approvals"  # the page's path: one per account when a server has several
 
     def request_state_security(self) -> RequestStateSecurity:
         """How the SDK seals 2026-07-28 request state: AES-GCM under a key derived from the secret
@@ -189,6 +192,8 @@ class Guard:
         found = await self.store.find_approval(self.settings.account, sdk.principal(), op.name, args_digest(args))
         if found is None or found.channel != "url":
             return None
+        if found.status == "approved":  # still running, or abandoned by a process that died (approvals.get)
+            found = await self.approvals.get(found.id) or found
         if found.status == "pending":
             if found.expired(self._clock()):
                 return None
@@ -334,7 +339,7 @@ class Guard:
         return await self.page_base(ctx) if self.page_base is not None else None
 
     def page_url(self, base: str, approval: Approval) -> str:
-        return f"{base}/approvals/{approval.id}/{self.approvals.key(approval.id)}"
+        return f"{base}{self.page_prefix}/{approval.id}/{self.approvals.key(approval.id)}"
 
     async def _url_required(self, ctx: Context, approval: Approval) -> UrlElicitationRequiredError:
         base = await self._page_base(ctx) or ""

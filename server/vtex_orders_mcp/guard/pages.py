@@ -140,9 +140,15 @@ class _Checks:
 
 
 def approval_routes(
-    approvals: Approvals, settings: Settings, hosts: Callable[[], Iterable[str]], clock: Callable[[], float] = time.time
+    approvals: Approvals,
+    settings: Settings,
+    hosts: Callable[[], Iterable[str]],
+    clock: Callable[[], float] = time.time,
+    *,
+    prefix: str = "/approvals",
 ) -> list[Route]:
-    """The page's routes, for the HTTP app or the loopback server."""
+    """The page's routes, for the HTTP app or the loopback server (``prefix``: one per account
+    when one server serves several, accounts.py)."""
     checks = _Checks(hosts)
     approvers = settings.approver_tokens
 
@@ -187,8 +193,8 @@ def approval_routes(
         return _decided(decision, clock())
 
     return [
-        Route("/approvals/{approval_id}/{key}", show, methods=["GET"]),
-        Route("/approvals/{approval_id}/{key}", decide, methods=["POST"]),
+        Route(prefix + "/{approval_id}/{key}", show, methods=["GET"]),
+        Route(prefix + "/{approval_id}/{key}", decide, methods=["POST"]),
     ]
 
 

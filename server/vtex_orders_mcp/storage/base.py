@@ -1,8 +1,15 @@
 """What the server keeps beyond one call: the audit log and the set of spent approvals.
 
-One interface (``Store``), one implementation per database (sqlite.py today). Every method is
-async: a database round trip never runs on the event loop, so one durable audit write (an fsync)
-does not stall every other session of an HTTP server.
+One interface (``Store``), one implementation per database: SQLite in the state directory
+(sqlite.py, the embedded default) and PostgreSQL (postgres.py, shared by replicas when
+``VTEX_MCP_DATABASE_URL`` is set). The same tests run against both. Every method is async: a
+database round trip never runs on the event loop, so one durable audit write (an fsync) does not
+stall every other session of an HTTP server.
+
+A store is opened once per process and shared; ``scoped(account)`` gives the view one VTEX
+account's server uses (several stores in one server, accounts.py): its audit rows and approvals
+carry that account, and it reads only that account's. An unscoped store (the ``audit`` command)
+reads every account's.
 
 - The **audit log** is append-only: one row per event of a guarded call's life (guard/ says
   which). Arguments and details are redacted before they are stored.
@@ -15,13 +22,16 @@ does not stall every other session of an HTTP server.
   taken once: ``decide_approval`` moves a pending, unexpired approval to approved or declined in
   one statement, so of two concurrent deciders (two replicas, two clicks) exactly one wins, and
   only the winner executes.
+- **Spent ids and decisions are claimed in the database**, in one statement, before any upstream
+  request: across replicas on one PostgreSQL the loser sends nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
@@ -56,6 +66,7 @@ class AuditRecord:
     upstream_status: int | None
     receipt: str | None
     detail: str | None
+    account: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -91,11 +102,42 @@ class Approval:
         return self.status == "pending" and now >= self.expires_at
 
 
+# Audit rows read per round trip when exporting (``Store.export``).
+EXPORT_BATCH = 500
+
+
 class Store(ABC):
-    """The audit log and the spent ids, over one database."""
+    """The audit log, the spent ids and the pending approvals, over one database."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = [s for s in secrets if s]
+        self.account: str | None = None  # see ``scoped``
+
+    def scoped(self, account: str, secrets: Iterable[str] = ()) -> Store:
+        """This store as one account's server sees it (same database, same connections): rows it
+        writes carry ``account``, and it reads that account's audit rows and approvals only."""
+        view = copy.copy(self)
+        view.account = account
+        view._secrets = [*self._secrets, *(s for s in secrets if s)]
+        return view
+
+    async def open(self) -> None:  # noqa: B027 - optional: a database that needs no start-up step
+        """Connect and bring the schema up to date (migrations): done at start-up by servers, and
+        on first use otherwise."""
+
+    async def ping(self) -> None:
+        """Raise unless the database answers (``/readyz``)."""
+        await self.recent(1)
+
+    async def export(self, after_id: int = 0) -> AsyncIterator[AuditRecord]:
+        """Every audit row after ``after_id``, oldest first, read in batches (``audit --export``)."""
+        while True:
+            rows = await self.audit_after(after_id, EXPORT_BATCH)
+            for row in rows:
+                yield row
+            if len(rows) < EXPORT_BATCH:
+                return
+            after_id = rows[-1].id
 
     async def record(
         self,
@@ -118,6 +160,7 @@ class Store(ABC):
         hidden = [*self._secrets, *sensitive_values(arguments)]
         summary, detail = mask_text(summary, hidden), mask_text(detail, hidden)
         row = (
+            self.account,
             now,
             call_id,
             tool,
@@ -134,12 +177,21 @@ class Store(ABC):
 
     @abstractmethod
     async def _append(self, row: tuple[Any, ...]) -> None:
-        """Insert (time, call_id, tool, event, channel, principal, arguments, summary,
+        """Insert (account, time, call_id, tool, event, channel, principal, arguments, summary,
         upstream_status, receipt, detail)."""
 
     @abstractmethod
     async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
         """The newest ``limit`` audit rows, newest first (of one tool when given)."""
+
+    @abstractmethod
+    async def audit_after(self, after_id: int, limit: int) -> list[AuditRecord]:
+        """Up to ``limit`` audit rows with an id above ``after_id``, oldest first."""
+
+    @abstractmethod
+    async def prune_audit(self, before: datetime) -> int:
+        """Delete audit rows recorded before ``before`` (the retention setting; run by the
+        ``audit --prune`` command, never by a serving process); how many were deleted."""
 
     @abstractmethod
     async def spend(self, key: str, expires_at: float) -> bool:
@@ -174,8 +226,10 @@ class Store(ABC):
         """Mark a decided approval as reported to the call that waited for it; False if it was already."""
 
     @abstractmethod
-    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> None:
-        """Record what the approved write's execution answered (``done``, ``failed``, ``unknown``)."""
+    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> bool:
+        """Record what the approved write's execution answered (``done``, ``failed``, ``unknown``),
+        once: False when the approval was not ``approved`` any more (finished already)."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release the database (the root store only: scoped views share it)."""

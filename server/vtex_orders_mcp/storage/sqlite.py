@@ -3,27 +3,32 @@
 WAL journal with ``synchronous=FULL``: a row is on disk when ``record`` returns. The connection
 is used from worker threads, one statement at a time (``CapacityLimiter(1)``), so the event loop
 never waits on the disk. Spent keys are pruned at most once a minute, on the way in.
+
+The schema is versioned like PostgreSQL's (``PRAGMA user_version`` counts the steps of
+``_MIGRATIONS`` applied), so a state directory written by an older version is brought up to date
+when it is opened.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
-from .base import Approval, ApprovalStatus, AuditRecord, Store
+from .base import Approval
+from .sql import APPROVAL_COLUMNS, SqlStore
 
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
 
-_SCHEMA = """
+_MIGRATIONS = (
+    """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -63,15 +68,18 @@ CREATE TABLE IF NOT EXISTS approvals (
     reported INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS approvals_call ON approvals(account, principal, tool, digest);
-"""
-_APPROVAL_COLUMNS = (
-    "id, account, tool, arguments, digest, summary, state, principal, channel, created_at, "
-    "expires_at, status, decided_by, decided_at, outcome, reported"
+""",
+    # 2: several stores in one server: every audit row names its account.
+    """
+ALTER TABLE audit ADD COLUMN account TEXT;
+CREATE INDEX IF NOT EXISTS audit_account ON audit(account, id);
+CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+""",
 )
 PRUNE_EVERY = 60.0  # seconds
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlStore):
     def __init__(self, path: Path | str, secrets: Iterable[str] = (), *, clock: Callable[[], float] = time.time):
         super().__init__(secrets)
         self.path = Path(path)
@@ -82,7 +90,7 @@ class SqliteStore(Store):
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        _migrate(self._db)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
@@ -90,19 +98,17 @@ class SqliteStore(Store):
     def close(self) -> None:
         self._db.close()
 
-    async def _append(self, row: tuple[Any, ...]) -> None:
-        sql = (
-            "INSERT INTO audit (time, call_id, tool, event, channel, principal, arguments, summary,"
-            " upstream_status, receipt, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        )
-        await self._run(lambda: self._db.execute(sql, row))
+    async def aclose(self) -> None:
+        self.close()
 
-    async def recent(self, limit: int = 50, *, tool: str | None = None) -> list[AuditRecord]:
-        sql, params = "SELECT * FROM audit", cast(tuple[Any, ...], ())
-        if tool:
-            sql, params = sql + " WHERE tool = ?", (tool,)
-        rows = await self._run(lambda: self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall())
-        return [_record(r) for r in rows]
+    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        args = tuple(params)
+        return await self._run(lambda: self._db.execute(sql.replace("%s", "?"), args).fetchall())
+
+    async def _count(self, sql: str, params: Iterable[Any] = ()) -> int:
+        args = tuple(params)
+        cursor = await self._run(lambda: self._db.execute(sql.replace("%s", "?"), args))
+        return int(cursor.rowcount)
 
     async def spend(self, key: str, expires_at: float) -> bool:
         now = self._clock()
@@ -110,7 +116,7 @@ class SqliteStore(Store):
             await self.prune(now)
 
         def insert() -> bool:
-            try:
+            try:  # the primary key: of two concurrent claims exactly one inserts
                 self._db.execute("INSERT INTO spent (key, expires_at) VALUES (?, ?)", (key, expires_at))
             except sqlite3.IntegrityError:
                 return False
@@ -118,114 +124,36 @@ class SqliteStore(Store):
 
         return await self._run(insert)
 
-    async def is_spent(self, key: str) -> bool:
-        found = await self._run(lambda: self._db.execute("SELECT 1 FROM spent WHERE key = ?", (key,)).fetchone())
-        return found is not None
-
     async def prune(self, now: float) -> int:
         self._pruned_at = now
-        cursor = await self._run(lambda: self._db.execute("DELETE FROM spent WHERE expires_at < ?", (now,)))
-        return int(cursor.rowcount)
-
-    async def create_approval(self, approval: Approval) -> None:
-        row = (
-            approval.id,
-            approval.account,
-            approval.tool,
-            json.dumps(approval.arguments),
-            approval.digest,
-            approval.summary,
-            approval.state,
-            approval.principal,
-            approval.channel,
-            approval.created_at,
-            approval.expires_at,
-            approval.status,
-            approval.decided_by,
-            approval.decided_at,
-            json.dumps(approval.outcome) if approval.outcome is not None else None,
-            int(approval.reported),
-        )
-        sql = f"INSERT INTO approvals ({_APPROVAL_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-        await self._run(lambda: self._db.execute(sql, row))
-
-    async def get_approval(self, approval_id: str) -> Approval | None:
-        sql = f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
-        row = await self._run(lambda: self._db.execute(sql, (approval_id,)).fetchone())
-        return _approval(row) if row else None
+        return await super().prune(now)
 
     async def decide_approval(self, approval_id: str, *, approve: bool, by: str, now: float) -> Approval | None:
-        status = "approved" if approve else "declined"
+        sql, params = self._decision(approval_id, approve, by, now)
+        select = f"SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
 
         def decide() -> Any:
-            # One statement: of two concurrent deciders exactly one finds the row still pending.
-            cursor = self._db.execute(
-                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
-                "WHERE id = ? AND status = 'pending' AND expires_at > ?",
-                (status, by, now, approval_id, now),
-            )
-            if cursor.rowcount != 1:
+            # One statement: of two concurrent deciders exactly one finds the row still pending (the
+            # connection runs one statement at a time; other processes wait on SQLite's write lock).
+            if self._db.execute(sql.replace("%s", "?"), params).rowcount != 1:
                 return None
-            return self._db.execute(
-                f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE id = ?", (approval_id,)
-            ).fetchone()
+            return self._db.execute(select, (approval_id,)).fetchone()
 
         row = await self._run(decide)
-        return _approval(row) if row else None
-
-    async def find_approval(self, account: str, principal: str, tool: str, digest: str) -> Approval | None:
-        sql = (
-            f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE account = ? AND principal = ? AND tool = ? "
-            "AND digest = ? AND reported = 0 ORDER BY created_at DESC LIMIT 1"
-        )
-        row = await self._run(lambda: self._db.execute(sql, (account, principal, tool, digest)).fetchone())
-        return _approval(row) if row else None
-
-    async def report_approval(self, approval_id: str) -> bool:
-        sql = (
-            "UPDATE approvals SET reported = 1 WHERE id = ? AND reported = 0 AND status NOT IN ('pending', 'approved')"
-        )
-        cursor = await self._run(lambda: self._db.execute(sql, (approval_id,)))
-        return int(cursor.rowcount) == 1
-
-    async def finish_approval(self, approval_id: str, status: ApprovalStatus, outcome: dict[str, Any]) -> None:
-        sql = "UPDATE approvals SET status = ?, outcome = ? WHERE id = ? AND status = 'approved'"
-        await self._run(lambda: self._db.execute(sql, (status, json.dumps(outcome), approval_id)))
+        return self._approval(row) if row else None
 
 
-def _approval(r: tuple[Any, ...]) -> Approval:
-    return Approval(
-        id=r[0],
-        account=r[1],
-        tool=r[2],
-        arguments=json.loads(r[3]),
-        digest=r[4],
-        summary=r[5],
-        state=r[6],
-        principal=r[7],
-        channel=r[8],
-        created_at=r[9],
-        expires_at=r[10],
-        status=r[11],
-        decided_by=r[12],
-        decided_at=r[13],
-        outcome=json.loads(r[14]) if r[14] else None,
-        reported=bool(r[15]),
-    )
-
-
-def _record(r: tuple[Any, ...]) -> AuditRecord:
-    return AuditRecord(
-        id=r[0],
-        time=r[1],
-        call_id=r[2],
-        tool=r[3],
-        event=r[4],
-        channel=r[5],
-        principal=r[6],
-        arguments=json.loads(r[7]) if r[7] else None,
-        summary=r[8],
-        upstream_status=r[9],
-        receipt=r[10],
-        detail=r[11],
-    )
+def _migrate(db: sqlite3.Connection) -> None:
+    """Apply the steps of ``_MIGRATIONS`` this file has not seen, each in one transaction; the
+    version is read under the write lock, so two processes opening one file apply each step once."""
+    for version, script in enumerate(_MIGRATIONS, start=1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if int(db.execute("PRAGMA user_version").fetchone()[0]) < version:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

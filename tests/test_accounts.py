@@ -1,0 +1,182 @@
+"""Several stores in one server (accounts.py): the accounts file, and accounts kept apart.
+
+Two accounts from one TOML file, each on its own simulated VTEX (two sandboxes with different
+seeds, so their orders differ), over one store. An approval, a two-step token or a page link
+issued for one account is refused by the other; each account's server lists, reads, completes
+and audits only its own. Over HTTP with real processes: tests/e2e/test_multi_store.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client, types
+
+from vtex_orders_mcp.accounts import build_accounts, choose, load_accounts
+from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.errors import ConfigError
+from vtex_orders_mcp.http import build_http_app
+from vtex_orders_mcp.registry import CHECK_TOOL, CONFIRM_TOOL
+from vtex_orders_mcp.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
+
+pytestmark = pytest.mark.anyio
+
+ORDER = "v502556llux-01"  # in every seed: the same id on both stores, two different orders
+CANCEL = {"order_id": ORDER, "reason": "customer asked"}
+FILE = """
+[accounts.storea]
+base_url = "http://storea.invalid"
+app_key = { env = "A_KEY" }
+app_token = { env = "A_TOKEN" }
+http_tokens = [{ env = "A_AGENTS" }]
+
+[accounts.storeb]
+account_name = "storeb-br"
+base_url = "http://storeb.invalid"
+app_key = { env = "B_KEY" }
+app_token = { env = "B_TOKEN" }
+timeout = 5
+http_tokens = ["storeb-agents-token-0123456789"]
+"""
+ENV = {"A_KEY": SANDBOX_APP_KEY, "A_TOKEN": SANDBOX_APP_TOKEN, "B_KEY": SANDBOX_APP_KEY,
+       "B_TOKEN": SANDBOX_APP_TOKEN, "A_AGENTS": "storea-agents-token-0123456789"}  # fmt: skip
+
+
+def _base(tmp_path: Path, text: str = FILE, **overrides: Any) -> Settings:
+    (tmp_path / "accounts.toml").write_text(text)
+    return Settings.from_env({}, state_dir=tmp_path / "state", config_file=tmp_path / "accounts.toml", **overrides)
+
+
+def test_the_accounts_file_gives_each_account_its_settings(tmp_path):
+    a, b = load_accounts(_base(tmp_path, guard="token"), ENV)
+    assert (a.name, a.settings.account, a.settings.vtex_base_url) == ("storea", "storea", "http://storea.invalid")
+    assert (b.name, b.settings.account, b.settings.timeout) == ("storeb", "storeb-br", 5.0)
+    assert a.settings.app_key.get_secret_value() == SANDBOX_APP_KEY and a.settings.guard == "token"  # shared: guard
+    assert a.tokens == {"storea-agents-token-0123456789"} and b.tokens == {"storeb-agents-token-0123456789"}
+    assert choose([a, b], "storeb") is b
+    with pytest.raises(ConfigError, match=r"several accounts .*--account"):
+        choose([a, b], None)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        (FILE, {**ENV, "A_TOKEN": ""}, r"\[accounts.storea\]: app_token names the environment variable A_TOKEN"),
+        ("[accounts.storea]\napp_secret = 'x'\n", ENV, "unknown key 'app_secret'"),
+        ("[accounts.Store_A]\n", ENV, "lowercase letters"),
+        ("title = 'x'\n", ENV, r"\[accounts.NAME\] tables"),
+        ("[accounts.storea\n", ENV, "not valid TOML"),
+        (FILE.replace('"storeb-br"', '"storea"'), ENV, "same VTEX account"),
+        ("[accounts.storea]\napp_key = 'k'\n", ENV, r"\[accounts.storea\]: VTEX_APP_KEY is set but VTEX_APP_TOKEN"),
+    ],
+)
+def test_a_wrong_accounts_file_is_refused_naming_where(tmp_path, text, env, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        load_accounts(_base(tmp_path, text), env)
+    assert SANDBOX_APP_TOKEN not in str(refused.value)
+
+
+def test_the_single_account_variables_and_a_file_together_are_refused(tmp_path):
+    (tmp_path / "accounts.toml").write_text(FILE)
+    base = Settings.from_env(
+        {"VTEX_ACCOUNT_NAME": "mystore", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t"},
+        state_dir=tmp_path,
+        config_file=tmp_path / "accounts.toml",
+    )
+    with pytest.raises(
+        ConfigError, match="VTEX_ACCOUNT_NAME, VTEX_APP_KEY, VTEX_APP_TOKEN set together with VTEX_MCP_CONFIG"
+    ):
+        load_accounts(base, ENV)
+
+
+@pytest.fixture
+async def make_stores(tmp_path):
+    """``make_stores(**settings)``: two accounts' servers over one store, on two sandboxes (seeds 7, 11)."""
+    built: list[Any] = []
+
+    def make(**overrides: Any) -> tuple[dict[str, Any], dict[str, Sandbox], list[Any]]:
+        sandboxes = {"storea": Sandbox(seed=7, orders=40), "storeb": Sandbox(seed=11, orders=40)}
+        accounts = load_accounts(_base(tmp_path, **overrides), ENV)
+        store, apps = build_accounts(accounts, accounts[0].settings, {n: s.transport() for n, s in sandboxes.items()})
+        built.append((store, apps))
+        return apps, sandboxes, accounts
+
+    yield make
+    for store, apps in built:
+        for app in apps.values():
+            await app.aclose()
+        await store.aclose()
+
+
+@pytest.fixture
+def two_stores(make_stores):
+    return make_stores()
+
+
+async def test_an_approval_or_a_token_of_one_account_is_refused_by_the_other(two_stores):
+    apps, sandboxes, _ = two_stores
+    async with Client(apps["storea"].server) as a, Client(apps["storeb"].server) as b:
+        asked = (await a.call_tool("cancel_order", CANCEL)).structured_content
+        approval_id = asked["approval"]["id"]
+        elsewhere = await b.call_tool(CHECK_TOOL, {"approval_id": approval_id})
+        assert elsewhere.is_error and "no such approval" in elsewhere.content[0].text
+        assert (await apps["storeb"].guard.approvals.decide(approval_id, approve=True, by="page")).taken is False
+        assert apps["storeb"].guard.approvals.key(approval_id) != apps["storea"].guard.approvals.key(approval_id)
+        assert (await a.call_tool(CHECK_TOOL, {"approval_id": approval_id})).structured_content["status"] == "pending"
+        assert sandboxes["storea"].writes() == [] and sandboxes["storeb"].writes() == []
+
+
+async def test_a_confirmation_token_of_one_account_is_refused_by_the_other(make_stores):
+    apps, sandboxes, _ = make_stores(guard="token")
+    async with Client(apps["storea"].server) as a, Client(apps["storeb"].server) as b:
+        confirmation = (await a.call_tool("cancel_order", CANCEL)).structured_content["confirmation"]
+        refused = await b.call_tool(CONFIRM_TOOL, confirmation)  # the same order id exists on storeb too
+        assert refused.is_error and "Not executed" in refused.content[0].text
+        assert sandboxes["storeb"].writes() == [] and sandboxes["storea"].writes() == []
+        assert not (await a.call_tool(CONFIRM_TOOL, confirmation)).is_error  # on its own account it runs
+    assert len(sandboxes["storea"].writes()) == 1 and sandboxes["storeb"].writes() == []
+
+
+async def test_each_account_lists_reads_completes_and_audits_only_its_own(two_stores):
+    apps, sandboxes, _ = two_stores
+    only_b = next(o for o in sorted(sandboxes["storeb"].store.orders) if o not in sandboxes["storea"].store.orders)
+    async with Client(apps["storea"].server) as a, Client(apps["storeb"].server) as b:
+        rows_a = (await a.call_tool("list_orders", {"per_page": 100})).structured_content["orders"]
+        assert {r["orderId"] for r in rows_a} <= set(sandboxes["storea"].store.orders)
+        assert (await a.call_tool("get_order", {"order_id": only_b})).is_error
+        assert (await b.call_tool("get_order", {"order_id": only_b})).structured_content["order"]["orderId"] == only_b
+        ref = types.ResourceTemplateReference(uri="vtex://orders/{order_id}")
+        done_b = await b.complete(ref, {"name": "order_id", "value": only_b[:6]})
+        done_a = await a.complete(ref, {"name": "order_id", "value": only_b[:6]})
+        assert only_b in done_b.completion.values and only_b not in done_a.completion.values
+        await b.call_tool("cancel_order", CANCEL)  # a row in storeb's audit
+        audit_a = await a.read_resource("vtex://audit/recent")
+        audit_b = await b.read_resource("vtex://audit/recent")
+    assert '"storeb-br"' in audit_b.contents[0].text and '"storeb-br"' not in audit_a.contents[0].text
+    assert [r.account for r in await apps["storeb"].store.recent(5)] == ["storeb-br"]
+
+
+async def test_over_http_each_account_has_its_endpoint_and_a_token_opens_only_its_own(two_stores):
+    apps, _, accounts = two_stores
+    app = build_http_app(None, token=None, accounts=apps, account_tokens={a.name: a.tokens for a in accounts},
+                         store=apps["storea"].store)  # fmt: skip
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",
+            "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}  # fmt: skip
+    accept = {"Accept": "application/json, text/event-stream", "Host": "127.0.0.1:8000"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http,
+    ):
+
+        async def post(path: str, token: str | None) -> int:
+            auth = {"Authorization": f"Bearer {token}"} if token else {}
+            return (await http.post(path, json=init, headers={**accept, **auth})).status_code
+
+        assert await post("/mcp/storea", "storea-agents-token-0123456789") == 200
+        assert await post("/mcp/storeb", "storea-agents-token-0123456789") == 403
+        assert await post("/mcp/storeb", "storeb-agents-token-0123456789") == 200
+        assert await post("/mcp/storea", None) == 401
+        assert await post("/mcp", "storea-agents-token-0123456789") == 404
