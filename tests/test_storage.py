@@ -4,6 +4,7 @@ accounts kept apart, export and retention, migrations."""
 
 from __future__ import annotations
 
+import sys
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -288,3 +289,19 @@ async def test_readiness_says_when_the_database_or_the_configuration_is_not_ther
     assert (await _readyz(store, None)(request)).body == b"ready"
     answer = await _readyz(store, config_gone)(request)
     assert answer.status_code == 503 and b"configuration: VTEX_MCP_CONFIG: cannot read" in answer.body
+
+
+def test_a_database_url_without_the_postgres_extra_is_one_clear_error(tmp_path, monkeypatch):
+    """psycopg is the postgres extra: without it, start-up says what to install (no traceback)."""
+    from vtex_orders_mcp.config import Settings
+    from vtex_orders_mcp.errors import ConfigError
+    from vtex_orders_mcp.storage import open_store
+
+    for name in [m for m in sys.modules if m == "psycopg" or m.startswith(("psycopg.", "psycopg_pool"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(sys.modules, "vtex_orders_mcp.storage.postgres", raising=False)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what an environment without it imports
+    settings = Settings.from_env({"VTEX_MCP_DATABASE_URL": "postgresql://u:pw@db/x"}, state_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"pip install 'vtex-orders-mcp\[postgres\]'") as raised:
+        open_store(settings)
+    assert "pw" not in str(raised.value)
