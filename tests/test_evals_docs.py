@@ -63,3 +63,15 @@ def test_the_sandbox_list_sample_is_what_the_command_prints():
     printed = list(sample_lines(Sandbox(seed=7, orders=40), per_status=0))
     missing = [line for line in shown.strip().splitlines() if line not in printed]
     assert missing == [], missing
+
+
+def test_the_real_model_command_names_the_installed_inspect_task():
+    """The one command for a real model runs a task Inspect finds through the package's entry point."""
+    from importlib.metadata import entry_points
+
+    commands = [line for _, text in BLOCKS for line in text.splitlines() if line.startswith("inspect eval ")]
+    assert commands, "docs/evals.md shows no inspect eval command"
+    (module,) = [ep.value for ep in entry_points(group="inspect_ai") if ep.name == "vtex_orders_mcp"]
+    for command in commands:
+        package, task = command.split()[2].split("/")
+        assert package == "vtex_orders_mcp" and task in vars(__import__(module, fromlist=[task])), command
