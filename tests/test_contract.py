@@ -176,3 +176,29 @@ def test_many_problems_are_counted_not_listed():
     contract = Contract(SCHEMAS["invoice_order"])
     problems = contract.problems({"order_id": 1, "type": 2, "invoice_number": 3, "invoice_value": "x", "items": 5})
     assert len(problems) >= 5
+
+
+@pytest.mark.parametrize(
+    ("bound", "value"),
+    [("created_from", "9999-12-31T23:59:59-01:00"), ("created_to", "0001-01-01T00:30:00+01:00")],
+)
+async def test_date_times_at_the_calendar_edges_are_answered_not_crashed(env, bound, value):
+    """Valid RFC 3339 whose UTC instant no datetime holds: past every order, so no rows."""
+    app, client = env
+    result = await client.call_tool("list_orders", {bound: value})
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["orders"] == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [("list_orders", {"q": "x" * 100_000}), ("list_user_orders", {"client_email": "a@b.c" + "x" * 70_000})],
+)
+async def test_a_query_longer_than_a_url_may_be_is_refused_before_sending(env, tool, arguments):
+    app, client = env
+    app.sandbox.clear_log()
+    result = await client.call_tool(tool, arguments)
+    text = result.content[0].text
+    assert result.is_error and "longer than a URL may be" in text and "Nothing was sent" in text, text
+    assert len(text) <= MAX_ERROR and "xxxxxxxxxx" not in text
+    assert app.sandbox.requests == []

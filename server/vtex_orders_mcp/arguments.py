@@ -87,6 +87,12 @@ def parse_date_time(value: str) -> datetime:
         if not (utc.hour == 23 and utc.minute == 59 and (utc.month, utc.day) in ((6, 30), (12, 31))):
             raise ValueError("second 60 is only a leap second at 23:59:60 UTC on June 30 or December 31")
         parsed = parsed.replace(microsecond=999_999)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-01:00 is valid RFC 3339 but past what a datetime holds in UTC:
+        # it reads as the last (or, at year 1, the first) instant there is, which no order passes.
+        return (datetime.max if year == 9999 else datetime.min).replace(tzinfo=UTC)
     return parsed
 
 

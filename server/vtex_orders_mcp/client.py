@@ -61,6 +61,7 @@ from .errors import (
     VtexBadResponse,
     VtexError,
     VtexHTTPError,
+    VtexNotSent,
     VtexOutcomeUnknown,
     VtexRateLimited,
     VtexTimeout,
@@ -160,6 +161,25 @@ class VtexClient:
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _build(self, op: Operation, req: Request, timeout: float, action: str) -> httpx2.Request:
+        try:
+            return self._http.build_request(
+                req.method,
+                req.path,
+                params=req.query or None,
+                content=json.dumps(req.body).encode() if req.body is not None else None,
+                timeout=_timeouts(timeout),
+            )
+        except httpx2.InvalidURL:
+            # The schema bounds a call's arguments (256 KiB), not one query value: a search text
+            # of 100k characters makes a URL no server takes. Say so; never quote it back.
+            length = len(req.path) + sum(len(str(v)) for v in req.query.values())
+            raise VtexNotSent(
+                f"failed to {action}: its URL would be about {length:,} characters, longer than a URL may be; "
+                "shorten the search text or e-mail.",
+                operation=op.name,
+            ) from None
+
     def _retry_delay(self, op: Operation, exc: VtexError, attempt: int, attempts: int) -> float | None:
         if attempt >= attempts:
             return None
@@ -187,13 +207,7 @@ class VtexClient:
         try:
             async with self._slots:
                 with anyio.fail_after(timeout):
-                    request = self._http.build_request(
-                        req.method,
-                        req.path,
-                        params=req.query or None,
-                        content=json.dumps(req.body).encode() if req.body is not None else None,
-                        timeout=_timeouts(timeout),
-                    )
+                    request = self._build(op, req, timeout, action)
                     sent = True
                     response = await self._http.send(request, stream=True)
                     try:

@@ -39,6 +39,7 @@ __all__ = [
     "VtexError",
     "VtexHTTPError",
     "VtexNotFound",
+    "VtexNotSent",
     "VtexOutcomeUnknown",
     "VtexRateLimited",
     "VtexRedirected",
@@ -79,6 +80,12 @@ class VtexRequestError(VtexError):
 
 class VtexUnavailable(VtexRequestError):
     hint = "Nothing was sent to VTEX; try again in a moment."
+
+
+class VtexNotSent(VtexRequestError):
+    """The request could not be built (a URL longer than HTTP clients and servers take)."""
+
+    hint = "Nothing was sent to VTEX."
 
 
 class VtexTimeout(VtexRequestError):

@@ -60,7 +60,8 @@ def _instant(ms: int) -> datetime:
 
 
 def _iso(ms: int) -> str:
-    return _instant(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    # isoformat, not strftime: %Y writes year 1 as "1", which is no ISO 8601 date.
+    return _instant(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _created(row: Row, paging: Paging) -> datetime:

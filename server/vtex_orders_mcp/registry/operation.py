@@ -250,7 +250,7 @@ def _utc(dt: datetime | None) -> str:
         return "*"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def creation_range(args: Any) -> dict[str, Any]:
