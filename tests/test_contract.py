@@ -184,7 +184,7 @@ def test_many_problems_are_counted_not_listed():
 )
 async def test_date_times_at_the_calendar_edges_are_answered_not_crashed(env, bound, value):
     """Valid RFC 3339 whose UTC instant no datetime holds: past every order, so no rows."""
-    app, client = env
+    _app, client = env
     result = await client.call_tool("list_orders", {bound: value})
     assert not result.is_error, result.content[0].text
     assert result.structured_content["orders"] == []
