@@ -243,3 +243,11 @@ def test_payment_transaction_without_currency_keeps_plain_amounts():
     # VTEX's payment-transaction document names no currency: the amount cannot honestly carry a symbol.
     view = compact_payment({"payments": [None, {"value": 4450, "paymentSystemName": "Boleto"}]})
     assert view == {"payments": [{"system": "Boleto", "value": "44.50"}]}
+
+
+def test_money_of_any_size_is_written_whole():
+    """No schema caps an amount: a 31-digit invoice value is shown, not a decimal.InvalidOperation."""
+    brl = Money({"currencySymbol": "R$", "currencyFormatInfo": {"CurrencyDecimalSeparator": ",",
+                 "CurrencyGroupSeparator": ".", "CurrencyDecimalDigits": 2}})  # fmt: skip
+    assert brl(10**30) == "R$ " + ".".join(["10"] + ["000"] * 9) + ",00"
+    assert brl(-(10**29) - 5) == "-R$ " + ".".join(["1"] + ["000"] * 9) + ",05"

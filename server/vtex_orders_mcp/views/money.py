@@ -3,7 +3,7 @@ store's own symbol and separators (``storePreferencesData``), or the usual ones 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, ROUND_HALF_UP, localcontext
 from typing import Any
 
 __all__ = ["Money"]
@@ -61,9 +61,13 @@ class Money:
         # VTEX amounts are hundredths of the currency unit whatever the currency: a CLP store's
         # $ 14.990 is 1499000. CurrencyDecimalDigits only says how many decimals the store shows,
         # so the amount is rounded (half up) to those, never re-scaled by them.
-        amount = (Decimal(str(cents)) / 100).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+        # The schemas put no ceiling on an amount (VTEX documents none), so the context holds every
+        # digit it has: the default 28 would raise on a 30-digit invoice value.
+        with localcontext() as context:
+            context.prec = max(28, len(str(cents)) + self.digits + 4)
+            amount = (Decimal(str(cents)) / 100).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
         sign = "-" if amount < 0 else ""
-        units, _, frac = f"{abs(amount):f}".partition(".")
+        units, _, frac = f"{amount.copy_abs():f}".partition(".")  # copy_abs: no rounding context
         whole = f"{int(units):,}".replace(",", self.group)
         number = f"{whole}{self.dec}{frac}" if self.digits else whole
         if not self.symbol:  # no symbol: no separating space either ("-0.05", not "- 0.05")
