@@ -125,6 +125,7 @@ REFUSED = [
     ("list_orders", {"per_page": True}, "per_page"),
     ("list_orders", {"per_page": "2"}, "per_page"),
     ("list_orders", {"created_from": "2020-01-01T00:00:00"}, "created_from"),
+    ("list_orders", {"created_from": "2020-01-01 10:00:00Z"}, "created_from"),  # RFC 3339 date-time needs T
     ("get_order", {"order_id": SEED, "extra": None}, "extra"),
     ("get_order", {"order_id": SEED, "view": None}, "view"),
 ]
