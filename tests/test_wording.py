@@ -1,0 +1,63 @@
+"""What the model and the human read is prose, not Python: every tool's approval summary (from
+its registry example, with the model's free text ending in a period as models write it) and every
+tool's error for a VTEX refusal are scanned for doubled periods, list reprs and ``None``.
+
+One server per tool in token mode: the write answers ``approval_required`` with its summary, and
+``confirm_write`` then meets VTEX's refusal; a read meets it directly.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from examples import example_arguments
+from mcp import Client, types
+
+from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.registry import OPERATIONS
+from vtex_orders_mcp.sandbox import Fault
+from vtex_orders_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+# "..", not an ellipsis; a Python list repr; None, True, False as Python prints them
+PYTHON_OR_DOUBLED = re.compile(r"(?<!\.)\.\.(?!\.)|\['|\[\"|\b(None|True|False)\b")
+FREE_TEXT = ("reason", "message")  # what a model writes in sentences
+
+
+async def approve(ctx, params):
+    return types.ElicitResult(action="accept", content={})
+
+
+def prose(text: str) -> str:
+    """The words before the first JSON value (results carry their data as JSON after the prose)."""
+    return re.split(r"[{\[]\"", text, maxsplit=1)[0]
+
+
+def scan(texts: list[str]) -> list[str]:
+    return [t for t in texts if PYTHON_OR_DOUBLED.search(t)]
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
+async def test_summaries_and_errors_read_as_prose(tmp_path, op):
+    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=40, guard="token"))
+    async with Client(app.server, elicitation_callback=approve) as setup:
+        args = await example_arguments(op, setup, app.sandbox)
+    args = {k: f"{v}." if k in FREE_TEXT and isinstance(v, str) else v for k, v in args.items()}
+    route = re.sub(r"\{[^}]+\}", "[^/]+", op.path.split("?")[0]) + "$"
+    texts: list[str] = []
+    async with Client(app.server) as client:
+        if op.read_only:
+            app.sandbox.faults.add(Fault(kind="status", status=400, method=op.method, path=route))
+            failed = await client.call_tool(op.name, args)
+        else:
+            asked = await client.call_tool(op.name, args)
+            assert asked.structured_content["status"] == "approval_required", asked.content[0].text
+            texts += [asked.structured_content["summary"], prose(asked.content[0].text)]
+            app.sandbox.faults.add(Fault(kind="status", status=400, method=op.method, path=route))
+            failed = await client.call_tool("confirm_write", asked.structured_content["confirmation"])
+    assert failed.is_error and "VTEX answered 400" in failed.content[0].text, failed.content[0].text
+    texts.append(failed.content[0].text)
+    assert scan(texts) == []
+    assert len(failed.content[0].text) <= 500
