@@ -162,6 +162,20 @@ async def _healthz(_: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+class _NoSessionTermination(logging.Filter):
+    """Drops the SDK's "Terminating session: None": a stateless transport has no session, yet the
+    SDK logs its end at INFO after every request. A real session's termination (an id) still logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Terminating session: None"
+
+
+def quiet_stateless_terminations() -> None:
+    sdk_log = logging.getLogger("mcp.server.streamable_http")
+    if not any(isinstance(f, _NoSessionTermination) for f in sdk_log.filters):
+        sdk_log.addFilter(_NoSessionTermination())
+
+
 def build_http_app(
     app: Any,
     *,
@@ -173,6 +187,7 @@ def build_http_app(
 ) -> Starlette:
     """The ASGI app serving ``app.server`` (a ``server.App``) at ``/mcp``; see the module docstring."""
     check_bind(host, token)
+    quiet_stateless_terminations()
     security = transport_security(host, port, list(allowed_origins or []))
     inner = app.server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=stateless, transport_security=security, host=host
