@@ -42,15 +42,21 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+)
 from pydantic import ValidationError
 
 from .errors import VtexConflict, VtexError, VtexNotFound
 from .models import ORDER_STATUSES
-from .paging import fetch
 from .redaction import redact
 from .registry import Operation, OrderResource
-from .tools import Runtime
+from .tools import Runtime, read
 from .views import audit_text, status_reference, status_reference_text
 
 if TYPE_CHECKING:
@@ -100,7 +106,7 @@ async def read_order_resource(rt: Runtime, op: Operation, order_id: str) -> dict
             f"Unknown order {order_id!r}: an orderId looks like v502556llux-01 or 1172452900788-01."
         ) from None
     try:
-        data = await fetch(rt.client, op, args)
+        return await read(rt, op, args)
     except VtexNotFound as exc:
         raise ResourceNotFoundError(str(exc)) from None
     except VtexConflict as exc:
@@ -114,7 +120,6 @@ async def read_order_resource(rt: Runtime, op: Operation, order_id: str) -> dict
         ) from None
     except VtexError as exc:
         raise ResourceError(str(exc)) from None
-    return op.view.render(data)
 
 
 def _order_text(op: Operation, order_id: str, result: dict[str, Any]) -> str:

@@ -280,8 +280,8 @@ class Guard:
         ttl = int(self.settings.token_ttl)
         confirmation = {"tool": op.name, "arguments": as_given(args), "token": token}
         message = (
-            f"Approval required; nothing was sent to VTEX. {sentence(outcome.summary)} Show this to the user; only if they "
-            f"approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
+            f"Approval required; nothing was sent to VTEX. {sentence(outcome.summary)} Show this to the user; "
+            f"only if they approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
             f"(single use, expires in {ttl} s). The operator chose this two-step channel (guard mode 'token'): "
             "the server cannot tell who confirms. " + text(confirmation)
         )
@@ -353,9 +353,9 @@ class Guard:
         url = self.page_url(base, approval)
         ttl = int(approval.expires_at - approval.created_at)
         message = (
-            f"Approval required; nothing was sent to VTEX. {sentence(approval.summary)} Show the user this link to approve "
-            f"or decline it themselves: {url} (expires in {ttl // 60} min). The change runs when they approve it "
-            f"there; call check_approval with approval_id {approval.id} to learn the outcome."
+            f"Approval required; nothing was sent to VTEX. {sentence(approval.summary)} Show the user this link "
+            f"to approve or decline it themselves: {url} (expires in {ttl // 60} min). The change runs when they "
+            f"approve it there; call check_approval with approval_id {approval.id} to learn the outcome."
         )
         structured = {
             "status": "approval_required",
