@@ -15,7 +15,8 @@ from examples import example_arguments
 from mcp import Client, types
 
 from vtex_orders_mcp.config import Settings
-from vtex_orders_mcp.registry import OPERATIONS
+from vtex_orders_mcp.guard.review import summarize
+from vtex_orders_mcp.registry import BY_NAME, OPERATIONS
 from vtex_orders_mcp.sandbox import Fault
 from vtex_orders_mcp.server import build_server
 
@@ -61,3 +62,11 @@ async def test_summaries_and_errors_read_as_prose(tmp_path, op):
     texts.append(failed.content[0].text)
     assert scan(texts) == []
     assert len(failed.content[0].text) <= 500
+
+
+def test_a_summary_of_an_order_with_null_fields_says_no_none():
+    # VTEX may leave any field null: the question leaves it out rather than printing "None".
+    op = BY_NAME["cancel_order"]
+    args = op.args.model_validate({"order_id": "v1-01", "reason": "customer asked."})
+    review = summarize(op, args, {"status": None, "value": None, "items": None, "clientProfileData": None})
+    assert scan([review.summary]) == [] and review.summary.startswith("Cancel order v1-01 — 0 items — reason")
