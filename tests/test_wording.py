@@ -2,8 +2,8 @@
 its registry example, with the model's free text ending in a period as models write it) and every
 tool's error for a VTEX refusal are scanned for doubled periods, list reprs and ``None``.
 
-One server per tool in token mode: the write answers ``approval_required`` with its summary, and
-``confirm_write`` then meets VTEX's refusal; a read meets it directly.
+One server in token mode for every tool: the write answers ``approval_required`` with its summary,
+and ``confirm_write`` then meets VTEX's refusal; a read meets it directly.
 """
 
 from __future__ import annotations
@@ -40,24 +40,52 @@ def scan(texts: list[str]) -> list[str]:
     return [t for t in texts if PYTHON_OR_DOUBLED.search(t)]
 
 
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"
+
+
+def token_server(state_dir):
+    return build_server(Settings.from_env({}, state_dir=state_dir, sandbox_orders=40, guard="token"))
+
+
+@pytest.fixture(scope="module")
+async def shared(tmp_path_factory):
+    # One server for the tools whose example needs no set-up: a write here never runs (its
+    # confirmation meets VTEX's refusal), so the orders stay as the next example expects them.
+    app = token_server(tmp_path_factory.mktemp("state"))
+    async with Client(app.server, elicitation_callback=approve) as setup, Client(app.server) as client:
+        yield app, setup, client
+
+
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
-async def test_summaries_and_errors_read_as_prose(tmp_path, op):
-    app = build_server(Settings.from_env({}, state_dir=tmp_path / "state", sandbox_orders=40, guard="token"))
-    async with Client(app.server, elicitation_callback=approve) as setup:
-        args = await example_arguments(op, setup, app.sandbox)
+async def test_summaries_and_errors_read_as_prose(shared, tmp_path, op):
+    if op.example.before or op.example.wait:  # its set-up writes: a server of its own
+        app = token_server(tmp_path / "state")
+        async with Client(app.server, elicitation_callback=approve) as setup, Client(app.server) as client:
+            await prose_check(op, app, setup, client)
+    else:
+        await prose_check(op, *shared)
+
+
+async def prose_check(op, app, setup, client):
+    args = await example_arguments(op, setup, app.sandbox)
     args = {k: f"{v}." if k in FREE_TEXT and isinstance(v, str) else v for k, v in args.items()}
     route = re.sub(r"\{[^}]+\}", "[^/]+", op.path.split("?")[0]) + "$"
+    refusal = Fault(kind="status", status=400, method=op.method, path=route)
     texts: list[str] = []
-    async with Client(app.server) as client:
+    try:
         if op.read_only:
-            app.sandbox.faults.add(Fault(kind="status", status=400, method=op.method, path=route))
+            app.sandbox.faults.add(refusal)
             failed = await client.call_tool(op.name, args)
         else:
             asked = await client.call_tool(op.name, args)
             assert asked.structured_content["status"] == "approval_required", asked.content[0].text
             texts += [asked.structured_content["summary"], prose(asked.content[0].text)]
-            app.sandbox.faults.add(Fault(kind="status", status=400, method=op.method, path=route))
+            app.sandbox.faults.add(refusal)
             failed = await client.call_tool("confirm_write", asked.structured_content["confirmation"])
+    finally:
+        app.sandbox.faults.clear()
     assert failed.is_error and "VTEX answered 400" in failed.content[0].text, failed.content[0].text
     texts.append(failed.content[0].text)
     assert scan(texts) == []
