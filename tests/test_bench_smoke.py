@@ -151,10 +151,12 @@ def test_soak_calls_made_errors_counted_rss_sampled(quick_soak: dict) -> None:
     control = data["control"]
     assert control["calls"] > 0 and control["errors"] == 0 and control["server_alive_at_end"]
     assert len(control["rss_samples"]) >= 4 and control["rss_mb"]["slope_second_half_mb_per_min"] is not None
-    # The request log's cost was measured, one entry per call of the mix.
+    # The request log's cost was measured: one entry per call of the mix, two for a payment read
+    # (it also reads its order's store format, for the money).
     log = data["request_log"]
-    assert log["requests_per_call"] == 1.0 and log["bytes_per_entry"] > 100
-    assert log["entries_during_soak"] == data["calls"] and log["rss_slope_mb_per_min"] is not None
+    payment_share = dict(soak.MIX)["get_payment_transaction"] / sum(soak.WEIGHTS)
+    assert 1.0 < log["requests_per_call"] <= 1.0 + payment_share + 0.05 and log["bytes_per_entry"] > 100
+    assert log["entries_during_soak"] >= data["calls"] and log["rss_slope_mb_per_min"] is not None
     assert [row["metric"].split(",")[0] for row in quick_soak["summary"]] == [
         "soak errors", "soak RSS slope without the request log (MB/min)"]  # fmt: skip
     from run import markdown

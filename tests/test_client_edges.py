@@ -445,3 +445,24 @@ async def test_an_empty_2xx_where_vtex_sends_a_receipt_is_outcome_unknown(tmp_pa
     assert len(requests) == 1  # never resent
     client, _ = make(tmp_path, httpx2.Response(200, content=b""))
     assert await client.call(NOTE, AddInteraction(order_id="v1-01", source="s", message="m")) is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("shape", ["oms json", "plain text"])
+async def test_a_100_kb_vtex_error_is_a_short_tool_error_with_secrets_masked(tmp_path, shape):
+    """VTEX (the MockTransport) refuses with a 100 kB message that echoes the credentials: the tool
+    error stays within 500 characters, quotes a short excerpt, and shows neither secret."""
+    said = f"appKey {KEY} with token {TOKEN} is not allowed here: " + "x" * 100_000
+
+    def vtex(request: httpx2.Request) -> httpx2.Response:
+        if shape == "plain text":
+            return httpx2.Response(400, text=said)
+        return httpx2.Response(400, json={"error": {"code": "1", "message": said}})
+
+    async with Client(app_on(tmp_path, vtex).server) as client:
+        result = await client.call_tool("get_order", {"order_id": "v1-01"})
+    text = result.content[0].text
+    assert result.is_error and "VTEX answered 400" in text
+    assert len(text) <= 500, len(text)
+    assert KEY not in text and TOKEN not in text and "is not allowed here" in text
+    assert 0 < text.count("x") <= 240  # an excerpt of VTEX's words, not the whole

@@ -12,7 +12,9 @@ import pytest
 from mcp import Client, types
 
 from vtex_orders_mcp.config import Settings
+from vtex_orders_mcp.models import ORDER_STATUSES
 from vtex_orders_mcp.server import build_server
+from vtex_orders_mcp.tools import APPROVAL_OUTPUT, WRITE_OUTPUT
 
 pytestmark = pytest.mark.anyio
 
@@ -69,6 +71,14 @@ async def test_decline_or_cancel_sends_nothing(tmp_path, action, mode):
     assert app.sandbox.writes() == []
     assert app.sandbox.store.orders[ORDER]["status"] == "handling"
     assert (await events(app))[-1] == ("declined" if action == "decline" else "dismissed")
+    said = result.content[0].text
+    assert ("dismissed the question" in said) == (action == "cancel") and "canceled" not in said
+
+
+def test_guard_answers_never_use_an_order_state_word():
+    # "canceled" is an order state: a dismissed approval must not read like a canceled order.
+    words = set(WRITE_OUTPUT["properties"]["status"]["enum"]) | set(APPROVAL_OUTPUT["properties"]["status"]["enum"])
+    assert {"declined", "dismissed", "expired"} <= words and not words & set(ORDER_STATUSES)
 
 
 async def two_step(c):

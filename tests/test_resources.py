@@ -198,6 +198,27 @@ async def test_vtex_failure_is_a_resource_error_with_its_message(app, client):
     assert "403" in err.value.message and "VTEX_APP_KEY" in err.value.message
 
 
+async def test_payment_transaction_refused_by_vtex_says_why(app, client):
+    # VTEX serves payment transactions of marketplace orders only: a Fulfillment order's read is
+    # refused with VTEX's reason, as invalid params, never as the server's "Internal error".
+    order_id = next(k for k, o in app.sandbox.store.orders.items() if o.get("origin") == "Fulfillment")
+    for suffix in ("", ".txt"):
+        with pytest.raises(MCPError) as err:
+            await client.read_resource(f"vtex://orders/{order_id}/payment-transaction{suffix}")
+        assert err.value.code == INVALID_PARAMS
+        assert "only Marketplace orders" in err.value.message and order_id in err.value.message
+        assert "Internal error" not in err.value.message and len(err.value.message) <= 500
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+async def test_every_order_resource_refused_by_vtex_is_invalid_params(app, client, template):
+    app.sandbox.faults.add(Fault(kind="status", status=400, path=re.escape(SEED)))
+    with pytest.raises(MCPError) as err:
+        await client.read_resource(template.replace("{order_id}", SEED))
+    assert err.value.code == INVALID_PARAMS and "VTEX answered 400" in err.value.message
+    assert "refuses this resource" in err.value.message and len(err.value.message) <= 500
+
+
 # --- static resources ---------------------------------------------------------------------------
 
 

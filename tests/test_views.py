@@ -37,7 +37,7 @@ def test_compact_order_holds_what_support_needs():
     assert view["shipping"]["sla"] == "Normal" and "Botafogo" in view["shipping"]["address"]
     assert view["payments"][0]["system"] == "Boleto Bancário" and view["payments"][0]["value"] == "R$ 44,50"
     assert view["changes"][0]["removed"] == ["1x Bay Max L"]
-    assert view["created"] == "2019-01-28 20:09"
+    assert view["created"] == "2019-01-28T20:09Z"
 
 
 def test_compact_order_is_small():

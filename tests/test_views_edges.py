@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from vtex_orders_mcp.models import FEED_STATUSES, ORDER_STATUSES
 from vtex_orders_mcp.server import build_server
 from vtex_orders_mcp.statuses import MAIN, MEANINGS, meaning
 from vtex_orders_mcp.views import Money, compact_conversation, compact_order, compact_payment, html_to_text
+from vtex_orders_mcp.views.fields import instant
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "server/vtex_orders_mcp/sandbox/data/example_order.json").read_text())
 SEED = "v502556llux-01"
@@ -119,9 +121,9 @@ def package(**courier_status) -> dict:
 @pytest.mark.parametrize(
     ("status", "shown"),
     [
-        ({"finished": True, "deliveredDate": "2026-10-31T11:23:04.0193660+00:00"}, "2026-10-31 11:23"),
-        ({"finished": True, "deliveredDate": "2024-05-01T11:30:00-03:00"}, "2024-05-01 11:30 -03:00"),
-        ({"finished": True, "deliveredDate": "2022-10-01 21:15"}, "2022-10-01 21:15"),  # UpdateTrackingStatus form
+        ({"finished": True, "deliveredDate": "2026-10-31T11:23:04.0193660+00:00"}, "2026-10-31T11:23Z"),
+        ({"finished": True, "deliveredDate": "2024-05-01T11:30:00-03:00"}, "2024-05-01T11:30-03:00"),
+        ({"finished": True, "deliveredDate": "2022-10-01 21:15"}, "2022-10-01T21:15Z"),  # UpdateTrackingStatus form
         ({"finished": True, "deliveredDate": ""}, True),  # delivered, no date recorded
         ({"finished": True}, True),
         ({"finished": False, "deliveredDate": "2022-10-01 21:15"}, None),  # in transit
@@ -142,7 +144,9 @@ async def test_delivered_order_reads_its_delivery_date(tmp_path):
     async with Client(app.server) as client:
         result = await client.call_tool("get_order", {"order_id": oid})
     invoice = next(i for i in result.structured_content["order"]["invoices"] if i["number"] == pkg["invoiceNumber"])
-    assert invoice["delivered"] == pkg["courierStatus"]["deliveredDate"][:16].replace("T", " ")
+    delivered = pkg["courierStatus"]["deliveredDate"]
+    assert instant(invoice["delivered"]) == instant(delivered) // 60 * 60  # the same minute, zone shown
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(Z|[+-]\d\d:\d\d)", invoice["delivered"])
 
 
 def logistics(item_index: int, **fields) -> dict:
@@ -162,14 +166,14 @@ def test_single_delivery_view_is_unchanged_and_small():
     shipping = compact_order(EXAMPLE)["shipping"]
     assert shipping == {
         "to": "Rodrigo Cunha", "address": "Praia de Botafogo 518, 10, Botafogo, Rio de Janeiro, RJ, 22250-040",
-        "sla": "Normal", "carrier": "Todos os CEPS", "estimate": "2019-02-04 20:33", "channel": "delivery",
+        "sla": "Normal", "carrier": "Todos os CEPS", "estimate": "2019-02-04T20:33Z", "channel": "delivery",
     }  # fmt: skip
     # Two items going the same way are still one delivery.
     assert compact_order(two_items(logistics(1)))["shipping"] == shipping
     wire = json.dumps({"order": compact_order(EXAMPLE)}, ensure_ascii=False, separators=(",", ":"))
-    # 318 before split deliveries existed; 325 since the example's e-mail is a real address
-    # (rodrigo.cunha@vtex.com.br, 7 tokens more than the obfuscator's "[email protected]").
-    assert len(ENC.encode(wire)) <= 325
+    # 318 before split deliveries existed; +4 with each instant's zone; +7 since the example's
+    # e-mail is a real address (rodrigo.cunha@vtex.com.br, not the obfuscator's "[email protected]").
+    assert len(ENC.encode(wire)) <= 330
 
 
 def test_items_on_different_carriers_and_estimates_are_listed_per_delivery():
@@ -178,9 +182,9 @@ def test_items_on_different_carriers_and_estimates_are_listed_per_delivery():
     shipping = compact_order(order)["shipping"]
     assert "sla" not in shipping and "carrier" not in shipping and "estimate" not in shipping
     assert shipping["deliveries"] == [
-        {"skus": ["1234568358"], "sla": "Normal", "carrier": "Todos os CEPS", "estimate": "2019-02-04 20:33",
+        {"skus": ["1234568358"], "sla": "Normal", "carrier": "Todos os CEPS", "estimate": "2019-02-04T20:33Z",
          "channel": "delivery"},
-        {"skus": ["999"], "sla": "Expressa", "carrier": "Transp Y", "estimate": "2019-02-10 00:00",
+        {"skus": ["999"], "sla": "Expressa", "carrier": "Transp Y", "estimate": "2019-02-10T00:00Z",
          "channel": "delivery"},
     ]  # fmt: skip
 
@@ -195,7 +199,7 @@ def test_pickup_and_home_delivery_name_the_pickup_point_and_its_address():
     assert deliveries[0]["skus"] == ["1234568358"] and deliveries[0]["channel"] == "delivery"
     assert "address" not in deliveries[0]  # goes to the order's address, shown once
     assert deliveries[1] == {
-        "skus": ["999"], "sla": "Retirada (Loja Centro)", "estimate": "2019-02-04 20:33", "channel": "pickup-in-point",
+        "skus": ["999"], "sla": "Retirada (Loja Centro)", "estimate": "2019-02-04T20:33Z", "channel": "pickup-in-point",
         "pickupPoint": "Loja Centro", "address": "Rua X 1, Rio",
     }  # fmt: skip
 

@@ -206,6 +206,20 @@ def _readyz(store: Any, check: Callable[[], Awaitable[None]] | None) -> Callable
     return readyz
 
 
+class _NoSessionTermination(logging.Filter):
+    """Drops the SDK's "Terminating session: None": a stateless transport has no session, yet the
+    SDK logs its end at INFO after every request. A real session's termination (an id) still logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Terminating session: None"
+
+
+def quiet_stateless_terminations() -> None:
+    sdk_log = logging.getLogger("mcp.server.streamable_http")
+    if not any(isinstance(f, _NoSessionTermination) for f in sdk_log.filters):
+        sdk_log.addFilter(_NoSessionTermination())
+
+
 def build_http_app(
     app: Any,
     *,
@@ -232,6 +246,7 @@ def build_http_app(
         for t in tokens:
             grants.setdefault(t, set()).add(name)
     check_bind(host, token, grants)
+    quiet_stateless_terminations()
     security = transport_security(host, port, list(allowed_origins or []))
     scopes = {t: ([f"account:{n}" for n in (accounts or {})] if "*" in g else [f"account:{n}" for n in g])
               for t, g in grants.items()}  # fmt: skip

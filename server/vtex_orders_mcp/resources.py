@@ -14,8 +14,10 @@ form also has a URI of its own:
 The order resources come from the registry: each read operation with a ``resource`` is mirrored,
 and its JSON is byte for byte the tool's ``structuredContent`` (same operation, same client, same
 view). An orderId VTEX does not know, or one that cannot be an orderId, is
-``ResourceNotFoundError`` (the client sees JSON-RPC error -32602), never an empty document; any
-other VTEX failure is a ``ResourceError`` (-32603) carrying the tool's message.
+``ResourceNotFoundError`` (the client sees JSON-RPC error -32602), never an empty document; a read
+VTEX refuses for a reason it gives (400/409/422: the payment transaction of a non-marketplace
+order) is -32602 too, quoting that reason; any other VTEX failure (credentials, outage) is a
+``ResourceError`` (-32603) carrying the tool's message.
 
 Why two paths: the SDK's function resources yield exactly one content with the resource's one
 ``mimeType``. Every resource is registered with the SDK (listing, templates, the ``.txt`` forms),
@@ -39,15 +41,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+)
 from pydantic import ValidationError
 
-from .errors import VtexError, VtexNotFound
+from .errors import VtexConflict, VtexError, VtexNotFound
 from .models import ORDER_STATUSES
-from .paging import fetch
 from .redaction import redact
 from .registry import Operation, OrderResource
-from .tools import Runtime
+from .tools import Runtime, read
 from .views import audit_text, status_reference, status_reference_text
 
 if TYPE_CHECKING:
@@ -97,12 +106,20 @@ async def read_order_resource(rt: Runtime, op: Operation, order_id: str) -> dict
             f"Unknown order {order_id!r}: an orderId looks like v502556llux-01 or 1172452900788-01."
         ) from None
     try:
-        data = await fetch(rt.client, op, args)
+        return await read(rt, op, args)
     except VtexNotFound as exc:
         raise ResourceNotFoundError(str(exc)) from None
+    except VtexConflict as exc:
+        # VTEX refused this read of this order for a reason it states (its payment transaction
+        # route serves marketplace orders only): the request's fault, not the server's, so
+        # invalid params with VTEX's words (already cut to an excerpt), never "Internal error".
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"{exc.message} VTEX refuses this resource for this order; the reason above is VTEX's.",
+            data={"status": exc.status, "vtexCode": exc.code},
+        ) from None
     except VtexError as exc:
         raise ResourceError(str(exc)) from None
-    return op.view.render(data)
 
 
 def _order_text(op: Operation, order_id: str, result: dict[str, Any]) -> str:

@@ -14,11 +14,18 @@ from .arguments import MAX_ERROR, Contract, excerpt, refusal_text
 from .errors import VtexConflict, VtexError, VtexNotFound
 from .registry import Operation
 
-__all__ = ["contract_check", "error", "explain_validation", "ok", "text", "vtex_error"]
+__all__ = ["contract_check", "error", "explain_validation", "ok", "sentence", "text", "vtex_error"]
 
 
 def text(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def sentence(words: str) -> str:
+    """``words`` ended as a sentence: a period unless it already ends with one (a summary can end
+    with the model's own reason, "customer asked."), so joined texts never read "asked.."."""
+    words = words.rstrip()
+    return words if words.endswith((".", "!", "?", "…")) else words + "."
 
 
 def ok(structured: dict[str, Any]) -> CallToolResult:

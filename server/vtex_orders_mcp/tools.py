@@ -15,15 +15,17 @@ say what failed, VTEX's message, and what to do next (results.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
 from .client import VtexClient
 from .config import Settings
-from .errors import VtexError
+from .errors import VtexError, first_failure
 from .guard import APPROVAL_CARD, Guard
 from .models import CheckApproval, ConfirmWrite, DecideApproval
 from .paging import fetch
@@ -33,6 +35,7 @@ from .results import contract_check, explain_validation, ok, vtex_error
 from .schemas import advertised_schema
 from .sdk import ModelTool, model_tool
 from .storage import Store
+from .views.fields import obj
 
 __all__ = ["APPROVAL_OUTPUT", "WRITE_OUTPUT", "Runtime", "build_tools"]
 
@@ -68,18 +71,42 @@ class Runtime:
         return self.registry.offered(read_only=self.settings.read_only, toolsets=self.settings.toolsets)
 
 
-def _read_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
-    secrets = rt.settings.secret_values()
+async def read(rt: Runtime, op: Operation, args: Any, progress: Any = None) -> dict[str, Any]:
+    """A read's structured result, for its tool and its resource alike. Raises VtexError.
 
+    A view with ``store_format`` (a document without a currency) gets the order's
+    ``storePreferencesData``, read at the same time; if that read fails, the view still shows
+    the document, with plain numbers."""
+    order_id = getattr(args, "order_id", None)
+    if not (op.view.store_format and order_id):
+        data = await fetch(rt.client, op, args, progress)
+        store = None
+    else:
+        found: dict[str, Any] = {}
+
+        async def store_of() -> None:
+            order_read = rt.registry.order_read
+            with suppress(VtexError):
+                order = await rt.client.call(order_read, order_read.args.validated(order_id=order_id))
+                found["store"] = obj(order).get("storePreferencesData")
+
+        with first_failure():
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(store_of)
+                data = await fetch(rt.client, op, args, progress)
+        store = found.get("store") if isinstance(found.get("store"), dict) else None
+    if op.view.redact:
+        data = redact(data, rt.settings.secret_values())
+    return op.view.render(data, full=op.full_view(args), store=store)
+
+
+def _read_handler(rt: Runtime, op: Operation) -> Callable[..., Awaitable[CallToolResult]]:
     async def handler(ctx: Context, **kwargs: Any) -> CallToolResult:
         args = op.args.validated(**kwargs)
         try:
-            data = await fetch(rt.client, op, args, ctx.report_progress)
+            return ok(await read(rt, op, args, ctx.report_progress))
         except VtexError as exc:
             return vtex_error(op, exc)
-        if op.view.redact:
-            data = redact(data, secrets)
-        return ok(op.view.render(data, full=op.full_view(args)))
 
     return handler
 

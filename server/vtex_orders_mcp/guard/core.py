@@ -43,7 +43,7 @@ from ..errors import VtexNotFound
 from ..models import Args, as_given
 from ..redaction import redact
 from ..registry import CONFIRM_TOOL, Operation, Registry
-from ..results import error, explain_validation, ok, text
+from ..results import error, explain_validation, ok, sentence, text
 from ..storage import Approval, CallRecord, Store
 from .approvals import Approvals
 from .elicitation import ApprovalForm, PendingReviews, can_elicit, can_elicit_url, spend_answer
@@ -285,8 +285,8 @@ class Guard:
         ttl = int(self.settings.token_ttl)
         confirmation = {"tool": op.name, "arguments": as_given(args), "token": token}
         message = (
-            f"Approval required; nothing was sent to VTEX. {outcome.summary}. Show this to the user; only if they "
-            f"approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
+            f"Approval required; nothing was sent to VTEX. {sentence(outcome.summary)} Show this to the user; "
+            f"only if they approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
             f"(single use, expires in {ttl} s). The operator chose this two-step channel (guard mode 'token'): "
             "the server cannot tell who confirms. " + text(confirmation)
         )
@@ -358,9 +358,9 @@ class Guard:
         url = self.page_url(base, approval)
         ttl = int(approval.expires_at - approval.created_at)
         message = (
-            f"Approval required; nothing was sent to VTEX. {approval.summary}. Show the user this link to approve "
-            f"or decline it themselves: {url} (expires in {ttl // 60} min). The change runs when they approve it "
-            f"there; call check_approval with approval_id {approval.id} to learn the outcome."
+            f"Approval required; nothing was sent to VTEX. {sentence(approval.summary)} Show the user this link "
+            f"to approve or decline it themselves: {url} (expires in {ttl // 60} min). The change runs when they "
+            f"approve it there; call check_approval with approval_id {approval.id} to learn the outcome."
         )
         structured = {
             "status": "approval_required",
@@ -385,7 +385,7 @@ class Guard:
             },
         }
         message = (
-            f"Approval required; nothing was sent to VTEX. {approval.summary}. The user approves or declines "
+            f"Approval required; nothing was sent to VTEX. {sentence(approval.summary)} The user approves or declines "
             f"it on the approval card; call check_approval with approval_id {approval.id} for the outcome."
         )
         return CallToolResult(
@@ -477,7 +477,7 @@ class Guard:
                 arguments=arguments,
                 detail=str(exc),
             )
-            return error(f"Not executed: {exc}.")
+            return error(sentence(f"Not executed: {exc}"))
         await self.store.record(
             call_id=call_id,
             tool=tool,

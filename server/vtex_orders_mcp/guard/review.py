@@ -104,8 +104,10 @@ def _order_facts(order: dict[str, Any], money: Money) -> str:
     profile = order.get("clientProfileData") or {}
     name = bounded(" ".join(str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p))
     n = sum(int(i.get("quantity") or 0) for i in items)
-    facts = f"{order.get('status')}, {money(order.get('value'))}, {n} item{'s' if n != 1 else ''}"
-    return facts + (f", customer {name}" if name else "")
+    # A field VTEX left out (or null) is left out here too, never shown as "None".
+    facts = [order.get("status"), money(order.get("value")), f"{n} item{'s' if n != 1 else ''}"]
+    facts.append(f"customer {name}" if name else None)
+    return ", ".join(str(f) for f in facts if f)
 
 
 def bounded(text: str, limit: int = SHOPPER_TEXT) -> str:

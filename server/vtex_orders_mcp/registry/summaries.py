@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from ..models import as_given
@@ -25,11 +27,25 @@ def reason(args: Any, order: Order, money: Money) -> str:
     return f"reason: {args.reason}"
 
 
+def shown(value: Any) -> str:
+    """An argument's value as a person reads it, never as Python prints it: yes/no, a list joined
+    with commas, an instant in ISO 8601 with its offset (a naive one is UTC, as VTEX reads it)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return shown(value.value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat(timespec="minutes")
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(shown(v) for v in value)
+    return str(value)
+
+
 def fields(*names: str) -> Any:
     """The named arguments, as ``name: value``, those given."""
 
     def detail(args: Any, order: Order, money: Money) -> str:
-        return ", ".join(f"{n}: {getattr(args, n)}" for n in names if getattr(args, n, None) is not None)
+        return ", ".join(f"{n}: {shown(getattr(args, n))}" for n in names if getattr(args, n, None) is not None)
 
     return detail
 

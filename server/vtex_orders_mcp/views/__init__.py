@@ -63,7 +63,9 @@ class View:
     """How one kind of read is shown.
 
     ``project(document, full)`` builds the tool's structured result (compact unless ``full``),
-    which follows ``output_schema``. ``container`` is the JSON type VTEX answers with; the client
+    which follows ``output_schema``; a view with ``store_format`` also takes the order's
+    ``storePreferencesData`` (its document has no currency of its own: the payment transaction),
+    so money reads the same as in the order view. ``container`` is the JSON type VTEX answers with; the client
     refuses anything else before a projection could trip on it. ``text(result, subject)`` renders
     the structured result as text (resources send both). ``redact``: the document may carry
     credentials (configuration: hook headers, an app key VTEX echoes) and is masked first.
@@ -71,13 +73,14 @@ class View:
 
     name: str
     output_schema: dict[str, Any] = field(repr=False)
-    project: Callable[[Any, bool], Result] = field(repr=False)
+    project: Callable[..., Result] = field(repr=False)
     container: type | None = None
     text: Callable[[Result, str], str] | None = field(default=None, repr=False)
     redact: bool = False
+    store_format: bool = False
 
-    def render(self, document: Any, *, full: bool = False) -> Result:
-        return self.project(document, full)
+    def render(self, document: Any, *, full: bool = False, store: dict[str, Any] | None = None) -> Result:
+        return self.project(document, full, store) if self.store_format else self.project(document, full)
 
 
 _OBJ: dict[str, Any] = {"type": "object"}
@@ -125,8 +128,9 @@ CONVERSATION = View(
 PAYMENT = View(
     "payment",
     _schema(transaction=_OBJ),
-    lambda data, full: {"transaction": compact_payment(data)},
+    lambda data, full, store: {"transaction": compact_payment(data, store)},
     container=dict,
     text=lambda result, subject: payment_text(subject, result["transaction"]),
+    store_format=True,
 )
 RAW = View("raw", _schema(result={}), lambda data, full: {"result": data}, redact=True)

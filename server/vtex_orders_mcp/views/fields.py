@@ -1,5 +1,5 @@
 """Small readers shared by the views: VTEX documents are read defensively (any field may be null,
-a list may hold a null), dates are shortened to minutes, and empty values are dropped."""
+a list may hold a null), dates are shortened to minutes (with their zone), and empty values are dropped."""
 
 from __future__ import annotations
 
@@ -30,20 +30,21 @@ def obj(value: Any) -> dict[str, Any]:
 
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
-_OFFSET = re.compile(r"([+-]\d{2}:\d{2}|Z)$")
+_OFFSET = re.compile(r"([+-]\d{2}:\d{2}|Z)$", re.IGNORECASE)
 
 
 def date(value: Any) -> str | None:
-    """A VTEX timestamp to the minute, with its offset when it is not UTC. Also reads the
-    ``yyyy-mm-dd hh:mm`` form VTEX asks for in tracking updates (deliveredDate)."""
+    """A VTEX timestamp to the minute in ISO 8601 with its zone: ``2019-02-06T20:46Z`` (UTC),
+    ``2024-05-01T11:30-03:00``; a stamp without an offset (the ``yyyy-mm-dd hh:mm`` form VTEX
+    asks for in tracking updates, deliveredDate) is UTC, as ``instant`` reads it."""
     if not value or not isinstance(value, str):
         return None
     m = _TIMESTAMP.match(value)
     if not m:
         return value
     offset = _OFFSET.search(value)
-    zone = "" if not offset or offset.group(1) in ("Z", "+00:00") else " " + offset.group(1)
-    return f"{m.group(1)} {m.group(2)}{zone}"
+    zone = "Z" if not offset or offset.group(1) in ("Z", "+00:00", "-00:00") else offset.group(1)
+    return f"{m.group(1)}T{m.group(2)}{zone}"
 
 
 def instant(value: Any) -> float | None:

@@ -23,12 +23,14 @@ def _payment(p: dict[str, Any], money: Money) -> dict[str, Any]:
     }
 
 
-def compact_payment(tx: dict[str, Any] | None) -> dict[str, Any]:
-    """The payment transaction. VTEX's document carries no currency (nor store preferences), so
-    values are plain numbers with two decimals; the order view shows them in the store's format."""
+def compact_payment(tx: dict[str, Any] | None, store: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The payment transaction. VTEX's document carries no currency, so values take the format of
+    ``store``, the order's ``storePreferencesData`` (read beside it), as the order view shows them;
+    without it (the order could not be read) they are plain numbers with two decimals."""
     tx = obj(tx)
-    money = Money(currency=None)
-    money.symbol = ""
+    money = Money(store) if store else Money(currency=None)
+    if not store:
+        money.symbol = ""
     return prune(
         {
             "transactionId": tx.get("transactionId"),
