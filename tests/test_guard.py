@@ -550,3 +550,23 @@ async def test_a_note_approved_with_a_cancel_is_not_stale_after_the_cancel(tmp_p
         done = await c.call_tool("confirm_write", note.structured_content["confirmation"])
     assert not done.is_error and done.structured_content["status"] == "done", done.content
     assert len(app.sandbox.writes()) == 2
+
+
+async def test_results_quote_a_long_reason_bounded_and_a_hook_s_credentials_masked(tmp_path):
+    """The schema bounds a call (256 KiB), not a reason: the result and the audit quote a bounded
+    summary (the question still shows every argument to the human), and a hook URL's token is
+    masked in the summary as it is in the audit."""
+    app = make_app(tmp_path)
+    long_reason = "R" * 250_000
+    hook = {"filter": {"status": ["invoiced"]},
+            "hook": {"url": "https://erp.example.com/h?token=abc123secret", "headers": {"Authorization": "Bearer HDR"}}}  # fmt: skip
+    async with Client(app.server, elicitation_callback=answering("decline")) as c:
+        declined = await c.call_tool("cancel_order", {**CANCEL, "reason": long_reason})
+    async with Client(app.server, elicitation_callback=answering("accept")) as c:
+        done = await c.call_tool("set_hook_config", hook)
+    assert not declined.is_error and len(declined.content[0].text) < 2_000, len(declined.content[0].text)
+    assert "characters)" in declined.structured_content["summary"]
+    assert "abc123secret" not in repr(done.structured_content) and "token=***" in done.structured_content["summary"]
+    records = [r.as_dict() for r in await app.store.recent(20)]
+    assert "abc123secret" not in repr(records)
+    assert all(len(r.get("summary") or "") < 2_000 for r in records), [len(r.get("summary") or "") for r in records]

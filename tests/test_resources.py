@@ -428,3 +428,18 @@ def test_order_text_tells_split_deliveries_returns_and_dates():
     assert "delivered 2026-11-24 10:00" in text and "delivered True" not in text
     assert "(RET1" not in text and "Invoice RET1 (Input)" in text and text.count("no tracking number yet") == 0
     assert "None" not in text and "(unnamed item) (SKU 2)" in text
+
+
+async def test_the_audit_resource_stays_bounded_whatever_the_calls_carried(tmp_path):
+    """Arguments may be 256 KiB: the resource shows each long field as an excerpt with its size."""
+    app = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=10, guard="token"))
+    async with Client(app.server) as client:
+        for n in range(3):
+            reason = str(n) * 200_000
+            await client.call_tool("cancel_order", {"order_id": "v502556llux-01", "reason": reason})
+            await client.call_tool("confirm_write", {"tool": "cancel_order", "arguments": {"reason": reason},
+                                                     "token": "x"})  # fmt: skip
+        read = await client.read_resource(AUDIT_URI)
+    body = read.contents[0].text
+    assert len(body) < 20_000, len(body)
+    assert "characters" in body

@@ -247,3 +247,11 @@ async def test_partial_settings_send_only_what_was_given(env):
     assert write.body == {"rolloutConfiguration": {"enableMyOrders": {"enabledWorkspaces": ["store"]}}}
     now = (await call(client, "get_order_modification_settings", {}))["result"]
     assert now["rolloutConfiguration"]["enableApi"] is True
+
+
+async def test_a_refusal_of_a_call_about_no_order_does_not_point_at_an_order(tmp_path):
+    app = build_server(Settings.from_env({}, state_dir=tmp_path, sandbox_orders=10))
+    async with Client(app.server) as client:
+        result = await client.call_tool("test_jsonata_expression", {"expression": "x", "document": "not json"})
+    text = result.content[0].text
+    assert result.is_error and "fix the arguments" in text and "order" not in text.lower(), text

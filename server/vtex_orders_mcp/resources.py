@@ -57,6 +57,7 @@ from .models import ORDER_STATUSES
 from .redaction import redact
 from .registry import Operation, OrderResource
 from .tools import Runtime, read
+from .arguments import excerpt
 from .views import audit_text, status_reference, status_reference_text
 
 if TYPE_CHECKING:
@@ -185,7 +186,22 @@ async def audit_events(app: App) -> list[dict[str, Any]]:
     # Arguments and details are redacted when recorded; redacting again on the way out also
     # covers summaries and anything recorded before a secret was configured.
     secrets = app.settings.secret_values()
-    return [redact(r.as_dict(), secrets) for r in await app.runtime.store.recent(AUDIT_LIMIT)]
+    return [_bounded_event(redact(r.as_dict(), secrets)) for r in await app.runtime.store.recent(AUDIT_LIMIT)]
+
+
+AUDIT_FIELD = 1_000  # characters of one event's field as the resource shows it (the CLI exports whole)
+
+
+def _bounded_event(event: dict[str, Any]) -> dict[str, Any]:
+    """One event as a model reads it: a call's arguments are at most 256 KiB and a summary quotes
+    them, so 50 events could be megabytes; each long field becomes a short excerpt saying its size
+    (``vtex-orders-mcp audit --export`` keeps every record whole)."""
+    out = dict(event)
+    for key, value in event.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        if isinstance(value, str | dict | list) and len(shown) > AUDIT_FIELD:
+            out[key] = excerpt(shown, AUDIT_FIELD)
+    return out
 
 
 # --- completions --------------------------------------------------------------------------------

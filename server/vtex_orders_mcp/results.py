@@ -65,11 +65,18 @@ def explain_validation(tool: str, exc: ValidationError, model: type[BaseModel]) 
     return error(refusal_text(tool, problems))
 
 
+def _names_an_order(op: Operation) -> bool:
+    return op.order_arg is not None or any(f in op.args.model_fields for f in ("order_id", "order_group"))
+
+
 def vtex_error(op: Operation, exc: VtexError) -> CallToolResult:
     """A failed VTEX call as the model reads it: what failed, VTEX's message, what to do next."""
     message = str(exc)
     if isinstance(exc, VtexConflict) and op.hint:
         message = f"{exc.message} {op.hint}"
+    elif isinstance(exc, VtexConflict) and not _names_an_order(op):
+        # The generic hint points at "the order's status"; a JSONata test or a feed setting has none.
+        message = f"{exc.message} VTEX refused it as sent: read its message and fix the arguments."
     elif isinstance(exc, VtexNotFound) and "{" not in op.path:
         # No id in the path: a 404 here means there is nothing configured yet (feed, hook).
         message = f"{exc.message} Nothing is configured yet."

@@ -19,6 +19,7 @@ from typing import Any
 from ..client import VtexClient
 from ..errors import VtexError, VtexNotFound
 from ..models import Args, as_given
+from ..redaction import mask_text, sensitive_values
 from ..registry import Operation, Registry
 from ..statuses import Refusal
 from ..views import Money
@@ -90,13 +91,18 @@ def summarize(op: Operation, args: Args, order: dict[str, Any] | None) -> Review
     if op.summary is not None:
         detail = op.summary(args, order or {}, money)
         if detail:
-            parts.append(detail)
+            # The summary goes into results, the audit and the question (which also shows every
+            # argument as sent): credentials a hook URL or header carries are masked, and a reason
+            # or expression of any length (the schema bounds only the whole call) is cut.
+            masked = mask_text(detail, sensitive_values(as_given(args))) or ""
+            parts.append(bounded(masked, SUMMARY_DETAIL))
     bound = op.state_bound and order is not None
     refusal = op.rule.refusal(order) if op.rule is not None and order is not None else None
     return Review(visible(" — ".join(parts)), order_state(order) if bound and order is not None else None, refusal)
 
 
 SHOPPER_TEXT = 80  # characters of shopper data (a name) quoted in a question
+SUMMARY_DETAIL = 400  # characters of the operation's own summary (the arguments line has them all)
 
 
 def _order_facts(order: dict[str, Any], money: Money) -> str:
