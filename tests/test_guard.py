@@ -558,8 +558,8 @@ async def test_results_quote_a_long_reason_bounded_and_a_hook_s_credentials_mask
     masked in the summary as it is in the audit."""
     app = make_app(tmp_path)
     long_reason = "R" * 250_000
-    hook = {"filter": {"status": ["invoiced"]},
-            "hook": {"url": "https://erp.example.com/h?token=abc123secret", "headers": {"Authorization": "Bearer HDR"}}}  # fmt: skip
+    url = "https://erp.example.com/h?token=abc123secret"
+    hook = {"filter": {"status": ["invoiced"]}, "hook": {"url": url, "headers": {"Authorization": "Bearer HDR"}}}
     async with Client(app.server, elicitation_callback=answering("decline")) as c:
         declined = await c.call_tool("cancel_order", {**CANCEL, "reason": long_reason})
     async with Client(app.server, elicitation_callback=answering("accept")) as c:
