@@ -24,7 +24,8 @@ upstream data and may echo a credential (License Manager refusals name the appKe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .redaction import scrub
@@ -45,6 +46,7 @@ __all__ = [
     "VtexServerError",
     "VtexTimeout",
     "VtexUnavailable",
+    "first_failure",
     "http_error_for",
     "redirect_error",
     "scrub",
@@ -259,3 +261,20 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+@contextmanager
+def first_failure() -> Iterator[None]:
+    """Around a task group of reads (pages, ranges): one failed read fails the whole with that
+    read's error (the others are cancelled), told the way any failed read is, instead of escaping
+    as an ExceptionGroup (nested task groups nest their groups)."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        failed = group.subgroup(VtexError)
+        if failed is None:
+            raise
+        first: BaseException = failed
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None

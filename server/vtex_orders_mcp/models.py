@@ -29,6 +29,7 @@ from pydantic import (
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
 )
 from pydantic.alias_generators import to_camel
@@ -190,6 +191,15 @@ class GetOrderGroup(Args):
 
 
 class ListOrders(Args):
+    # whole_range walks the range in creation order (ranges.py): any other order_by is refused,
+    # in the advertised schema (if/then) as in the model.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["whole_range"]},
+            "then": {"properties": {"order_by": {"pattern": "^creationDate,"}}},
+        }
+    )
+
     q: Annotated[str | None, Query(), Field(pattern=r"^[^+]*$", description="id, email, document or name")] = None
     status: Annotated[OrderStatus | None, Query("f_status")] = None
     created_from: Annotated[DateTime | None, LOCAL] = None
@@ -213,6 +223,19 @@ class ListOrders(Args):
     page: Annotated[int, Query(), Field(ge=1, le=30)] = 1
     per_page: Annotated[int, Query(), Field(ge=1, le=100)] = 15
     all_pages: Annotated[bool, LOCAL, Field(description="fetch every page (max 30)")] = False
+    whole_range: Annotated[
+        Literal["counts", "rows"] | None,
+        LOCAL,
+        Field(description="every order created in the range, past the 30 pages: counts by status and rows, or rows"),
+    ] = None
+
+    @field_validator("whole_range")
+    @classmethod
+    def _range_order(cls, v: str | None, info: Any) -> str | None:
+        # The schema's if/then, for callers that reach the model without the schema.
+        if v is not None and not str(info.data.get("order_by", "creationDate,")).startswith("creationDate,"):
+            raise ValueError("needs order_by creationDate,desc or creationDate,asc")
+        return v
 
 
 class OrderOnly(Args):

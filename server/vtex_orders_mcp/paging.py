@@ -3,28 +3,32 @@
 An operation with ``paging`` (list_orders) fetches every page when its ``all_pages`` argument
 is set: page 1 tells how many pages there are (VTEX serves at most 30); the rest are fetched
 concurrently, as many at once as the client allows (``VTEX_MAX_CONCURRENCY``), reporting
-progress as pages arrive. One failed page fails the call with that page's error.
+progress as pages arrive. One failed page fails the call with that page's error. When VTEX's
+window cuts the list short, the answer says so in ``truncated``: the reason, how many rows it
+holds of how many, and ``next``, the call that reads them all (the range walk, ranges.py, which
+``whole_range`` asks for).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
 from .client import VtexClient
-from .errors import VtexError
+from .errors import first_failure
 from .models import Args
+from .ranges import Progress, next_call, walk
 from .registry import Operation, Paging
 
 __all__ = ["Progress", "fetch"]
 
-Progress = Callable[[float, float, str], Awaitable[None]]
-
 
 async def fetch(client: VtexClient, op: Operation, args: Args, progress: Progress | None = None) -> Any:
-    """VTEX's answer to ``op`` with ``args``: every page merged when the call asks for them."""
+    """VTEX's answer to ``op`` with ``args``: every page merged, or the range walked, when the
+    call asks for it."""
+    if op.paging is not None and getattr(args, op.paging.whole_range, None):
+        return await walk(client, op, op.paging, args, progress)
     if op.paging is not None and getattr(args, op.paging.flag, False):
         return await _all_pages(client, op, op.paging, args, progress)
     return await client.call(op, args)
@@ -34,7 +38,8 @@ async def _all_pages(
     client: VtexClient, op: Operation, paging: Paging, args: Args, progress: Progress | None
 ) -> dict[str, Any]:
     first = await client.call(op, args.model_copy(update={paging.page: 1}))
-    pages = min(int((first.get("paging") or {}).get("pages") or 1), paging.max_pages)
+    available = int((first.get("paging") or {}).get("pages") or 1)
+    pages = min(available, paging.max_pages)
     results: dict[int, dict[str, Any]] = {1: first}
     done = 1
 
@@ -47,21 +52,28 @@ async def _all_pages(
 
     if progress is not None:
         await progress(1, pages, f"fetched page 1/{pages}")
-    try:
+    with first_failure():
         async with anyio.create_task_group() as tg:
             for page in range(2, pages + 1):
                 tg.start_soon(get, page)
-    except BaseExceptionGroup as group:
-        # One failed page fails the call with that page's error (the others are cancelled), told
-        # the way any failed read is, instead of escaping as an ExceptionGroup.
-        failed = group.subgroup(VtexError)
-        if failed is None:
-            raise
-        first_error: BaseException = failed
-        while isinstance(first_error, BaseExceptionGroup):
-            first_error = first_error.exceptions[0]
-        raise first_error from None
     rows = [row for p in sorted(results) for row in results[p].get(paging.rows) or []]
     merged = dict(first.get("paging") or {})
     merged.update(currentPage=None, pagesFetched=pages)
-    return {**first, paging.rows: rows, "paging": merged}
+    answer = {**first, paging.rows: rows, "paging": merged}
+    if available > paging.max_pages:
+        answer["truncated"] = _window(paging, args, len(rows), merged.get("total"))
+    return answer
+
+
+def _window(paging: Paging, args: Args, shown: int, total: Any) -> dict[str, Any]:
+    """What VTEX's 30-page window left out of an all_pages read, and the call that reads it all."""
+    order = str(getattr(args, paging.order, ""))
+    changes: dict[str, Any] = {paging.whole_range: "counts"}
+    if not order.startswith(f"{paging.date},"):
+        changes[paging.order] = f"{paging.date},desc"  # the walk needs creation order
+    return {
+        "reason": f"VTEX lists at most {paging.max_pages} pages of a query: call next (whole_range) for every order",
+        "shown": shown,
+        "total": total,
+        "next": next_call(paging, args, changes),
+    }

@@ -3,6 +3,8 @@ transaction, and the customer's order views. Every success is validated against 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sandbox_support import check_response, pick
 
@@ -105,6 +107,26 @@ async def test_list_creation_date_range(client, sb):
         o["orderId"] for o in sb.store.orders.values() if "2025-05-30" <= o["creationDate"][:10] <= "2025-06-01"
     }
     assert {row["orderId"] for row in body["list"]} == expected and expected
+
+
+async def test_list_creation_bounds_hold_to_the_millisecond(client, sb):
+    """VTEX writes creation dates with 7 fraction digits; the index keeps milliseconds, so an
+    order created at 43.8999580 lies within [... TO ...43.899Z] and [...43.899Z TO ...]; a
+    range that ends one millisecond before it, or starts one after, leaves it out."""
+    order = next(o for o in sb.store.orders.values() if o["creationDate"][23:26] != "000")
+    ms = order["creationDate"][:23] + "Z"  # 2026-...T10:11:12.345
+    before, after = (datetime.fromisoformat(ms) + timedelta(milliseconds=d) for d in (-1, 1))
+
+    async def ids(low: str, high: str) -> set[str]:
+        params = {"f_creationDate": f"creationDate:[{low} TO {high}]", "per_page": 100}
+        return {row["orderId"] for row in (await client.get(ORDERS, params=params)).json()["list"]}
+
+    def iso(when: datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+    assert order["orderId"] in await ids(ms, ms)
+    assert order["orderId"] in await ids(iso(before), ms) & await ids(ms, iso(after))
+    assert order["orderId"] not in await ids(iso(before), iso(before)) | await ids(iso(after), iso(after))
 
 
 async def test_list_fulltext_on_email_document_name_and_id(client, sb):

@@ -11,7 +11,8 @@ by a tool name:
 - ``rule`` and ``conditions``: the order statuses that allow it (statuses.Rule) and, in words,
   the documented conditions beyond the status (the guard checks the rule before asking a human;
   the status reference lists both);
-- ``paging``: how to fetch every page (list_orders' ``all_pages``);
+- ``paging``: how to fetch every page (list_orders' ``all_pages``) and every order of a creation
+  range past VTEX's window (``whole_range``);
 - ``resource``: the ``vtex://orders/{order_id}...`` resource that mirrors a read;
 - ``example``: a call that succeeds on a fresh embedded sandbox (tests run every one; docs show them).
 """
@@ -64,13 +65,28 @@ class Request:
 @dataclass(frozen=True)
 class Paging:
     """A read whose rows come in pages. ``flag`` is the boolean argument that asks for every page,
-    ``page`` the page argument; VTEX serves at most ``max_pages`` pages; the rows are under
-    ``rows`` in its answer and the page count under ``paging.pages``."""
+    ``page`` / ``per_page`` the page arguments; VTEX serves at most ``max_pages`` pages of at most
+    ``max_per_page`` rows; the rows are under ``rows`` in its answer and the counts under
+    ``paging.total`` / ``paging.pages``.
+
+    The walk past that window (ranges.py): ``whole_range`` is the argument that asks for every
+    row whose ``date`` lies between the ``start`` and ``end`` arguments, in the ``order``
+    argument's direction, with counts by ``status`` (its value ``counts``) or not (``rows``);
+    rows are told apart by ``key``."""
 
     flag: str = "all_pages"
     page: str = "page"
+    per_page: str = "per_page"
     max_pages: int = 30
+    max_per_page: int = 100
     rows: str = "list"
+    whole_range: str = "whole_range"
+    start: str = "created_from"
+    end: str = "created_to"
+    order: str = "order_by"
+    date: str = "creationDate"
+    status: str = "status"
+    key: str = "orderId"
 
 
 @dataclass(frozen=True)

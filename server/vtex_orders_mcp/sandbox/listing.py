@@ -20,9 +20,12 @@ order is from 2019 and must stay reachable).
 from __future__ import annotations
 
 import math
+import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from .bodies import invalid, is_ascii_digits
@@ -34,6 +37,7 @@ MAX_PER_PAGE = 100
 MAX_SHIPPING_DAYS = 3650  # [inference] ten years either way; VTEX documents no bound
 DEFAULT_PER_PAGE = 15
 ORDER_FIELDS = ("creationDate", "orderId", "items", "totalValue", "origin")
+_FRACTION = re.compile(r"(\.\d{6})\d+")
 _RANGE = re.compile(r"^(?:(\w+):)?\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
 
 Query = dict[str, list[str]]
@@ -95,16 +99,28 @@ def order_date(value: str | None) -> datetime | None:
     return _vtex_date(value)
 
 
+@lru_cache(maxsize=1 << 16)  # every list request reads every order's dates: parse each once
 def _vtex_date(value: str) -> datetime:
     # VTEX writes 7 fraction digits; Python's parser takes at most 6.
-    value = re.sub(r"(\.\d{6})\d+", r"\1", value)
+    value = _FRACTION.sub(r"\1", value)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+@lru_cache(maxsize=1 << 16)
+def _indexed(value: str) -> datetime:
+    """A date as the list's index keeps it: to the millisecond."""
+    when = _vtex_date(value)
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
+
+
 def in_range(value: str | None, bounds: tuple[datetime | None, datetime | None]) -> bool:
-    when = order_date(value)
-    if when is None:
+    """Whether the date ``value`` lies within ``bounds``, both inclusive, to the millisecond: the
+    list is an index that keeps dates to the millisecond [inference: VTEX's own examples tile days
+    with ``[...T02:00:00.000Z TO ...T01:59:59.999Z]``], so ``TO ...43.899Z`` takes an order
+    created at ``43.8999580``."""
+    if not value:
         return False
+    when = _indexed(value)
     low, high = bounds
     return (low is None or when >= low) and (high is None or when <= high)
 
@@ -165,16 +181,22 @@ def summary_row(order: dict, last_message: str | None) -> dict[str, Any]:
     }
 
 
-def sort_orders(orders: list[dict], order_by: str | None) -> list[dict]:
+def order_by(raw: str | None) -> tuple[str, str]:
+    """`orderBy` as (field, direction); creationDate,desc when absent."""
     field_name, direction = "creationDate", "desc"
-    if order_by:
-        parts = order_by.split(",")
+    if raw:
+        parts = raw.split(",")
         field_name = parts[0].strip()
         direction = parts[1].strip().lower() if len(parts) > 1 else "asc"
         if field_name not in ORDER_FIELDS:
             raise invalid(f"orderBy field must be one of {', '.join(ORDER_FIELDS)} (got {field_name!r})")
         if direction not in ("asc", "desc"):
             raise invalid(f"orderBy direction must be asc or desc (got {direction!r})")
+    return field_name, direction
+
+
+def sort_orders(orders: list[dict], order_by_raw: str | None) -> list[dict]:
+    field_name, direction = order_by(order_by_raw)
     keys: dict[str, Callable[[dict], Any]] = {
         "creationDate": lambda o: order_date(o["creationDate"]),
         "orderId": lambda o: o["orderId"],
@@ -183,9 +205,33 @@ def sort_orders(orders: list[dict], order_by: str | None) -> list[dict]:
         "origin": lambda o: o["origin"],
     }
     key = keys[field_name]
-    # orderId breaks ties so equal keys keep a stable, reproducible order.
-    ordered = sorted(orders, key=lambda o: o["orderId"], reverse=direction == "desc")
-    return sorted(ordered, key=key, reverse=direction == "desc")
+    # orderId breaks ties (in the same direction) so equal keys keep a reproducible order.
+    return sorted(orders, key=lambda o: (key(o), o["orderId"]), reverse=direction == "desc")
+
+
+class CreationOrder:
+    """The orders' ids in creation order (then orderId), kept between list requests: creation
+    dates never change, so it is rebuilt only when orders come or go (a reseed makes a new dict).
+    A creation-date filter is a slice of it (bisect) instead of a scan of every order, and
+    creation order needs no sort: a walk over thousands of orders reads many pages of one range."""
+
+    def __init__(self) -> None:
+        self._source: dict[str, dict] | None = None  # held, so that its id cannot be reused
+        self._count = 0
+        self._ids: list[str] = []
+        self._instants: list[datetime] = []  # to the millisecond, as in_range compares
+
+    def within(self, orders: dict[str, dict], bounds: tuple[datetime | None, datetime | None]) -> list[dict]:
+        """The orders created within ``bounds`` (both inclusive, see in_range), oldest first."""
+        if self._source is not orders or self._count != len(orders):
+            ranked = sorted(orders.values(), key=lambda o: (order_date(o["creationDate"]), o["orderId"]))
+            self._ids = [o["orderId"] for o in ranked]
+            self._instants = [_indexed(o["creationDate"]) for o in ranked]
+            self._source, self._count = orders, len(orders)
+        low, high = bounds
+        start = 0 if low is None else bisect_left(self._instants, low)
+        end = len(self._ids) if high is None else bisect_right(self._instants, high)
+        return [orders[oid] for oid in self._ids[start:end] if oid in orders]
 
 
 def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]]:
@@ -203,7 +249,7 @@ def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]
 def _stat(values: list[int], integral: bool) -> dict[str, Any]:
     count = len(values)
     total = sum(values)
-    squares = sum(v * v for v in values)
+    squares = sum(map(operator.mul, values, values))
     mean = total / count if count else 0.0
     std = math.sqrt(max(0.0, squares / count - mean * mean)) if count else 0.0
     if integral:
@@ -230,23 +276,26 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
     everywhere in Userorderslist); those are rounded so responses match the published schema.
     """
     orders = list(orders)
+    # Each order's facet keys, read once for both blocks (a list of thousands is read per page).
+    keys = [
+        ((o.get("storePreferencesData") or {}).get("currencyCode") or "BRL", o["origin"]) for o in orders
+    ] if facets else []  # fmt: skip
 
     def block(metric: Callable[[dict], int], integral_fulfillment: bool) -> dict[str, Any]:
         values = [metric(o) for o in orders]
         out = _stat(values, integral)
         if facets:
             by_currency: dict[str, list[int]] = {"BRL": []}
-            for o, v in zip(orders, values, strict=True):
-                code = (o.get("storePreferencesData") or {}).get("currencyCode") or "BRL"
+            by_origin: dict[str, list[int]] = {"Fulfillment": [], "Marketplace": []}
+            for (code, origin), v in zip(keys, values, strict=True):
                 by_currency.setdefault(code, []).append(v)
+                if origin in by_origin:
+                    by_origin[origin].append(v)
             out["Facets"] = {
                 "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
                 "origin": {
-                    origin: _stat(
-                        [v for o, v in zip(orders, values, strict=True) if o["origin"] == origin],
-                        integral or (integral_fulfillment and origin == "Fulfillment"),
-                    )
-                    for origin in ("Fulfillment", "Marketplace")
+                    origin: _stat(vals, integral or (integral_fulfillment and origin == "Fulfillment"))
+                    for origin, vals in by_origin.items()
                 },
             }
         else:

@@ -44,11 +44,13 @@ from starlette.routing import Route
 from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
 from .listing import (
+    CreationOrder,
     date_range,
     first,
     in_range,
     list_filters,
     matches_text,
+    order_by,
     page_of,
     paging_params,
     sort_orders,
@@ -93,6 +95,7 @@ class OmsRoutes:
 
     def __init__(self, store: Store):
         self.store = store
+        self.creation = CreationOrder()
 
     # -- helpers -----------------------------------------------------------------------------
     def receipt(self, order: dict) -> dict[str, Any]:
@@ -125,9 +128,18 @@ class OmsRoutes:
     async def list_orders(self, request: Request) -> Response:
         query = _query(request)
         page, per_page = paging_params(query)
-        checks = list_filters(query, self.store.clock.now())
-        found = [o for o in self.store.orders.values() if all(c(o) for c in checks)]
-        found = sort_orders(found, first(query, "orderBy"))
+        field_name, direction = order_by(first(query, "orderBy"))
+        created = first(query, "f_creationDate")
+        # The creation range first, from the index (oldest first), then the other filters.
+        bounds = date_range(created, "f_creationDate") if created else (None, None)
+        found = self.creation.within(self.store.orders, bounds)
+        others = {name: values for name, values in query.items() if name != "f_creationDate"}
+        for check in list_filters(others, self.store.clock.now()):
+            found = [o for o in found if check(o)]
+        if field_name != "creationDate":
+            found = sort_orders(found, first(query, "orderBy"))
+        elif direction == "desc":
+            found.reverse()
         rows, paging = page_of(found, page, per_page)
         return JSONResponse(
             {

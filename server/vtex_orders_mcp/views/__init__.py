@@ -90,7 +90,13 @@ def _schema(**props: dict[str, Any]) -> dict[str, Any]:
 
 def _orders(data: Any, full: bool) -> Result:
     data = data or {}
-    return {"orders": [compact_order_row(r) for r in data.get("list") or []], "paging": prune(data.get("paging") or {})}
+    out = {"orders": [compact_order_row(r) for r in data.get("list") or []], "paging": prune(data.get("paging") or {})}
+    # Added by paging.py / ranges.py when a read goes past one page: counts by status, and what
+    # the answer leaves out with the call that reads it.
+    for key in ("byStatus", "truncated"):
+        if data.get(key):
+            out[key] = data[key]
+    return out
 
 
 ORDER = View(
@@ -106,6 +112,8 @@ ORDER_GROUP = View(
     lambda data, full: {"orders": data if full else [compact_order(o) for o in data or []]},
     container=list,
 )
+# byStatus and truncated, when present, are extra properties: not spelled out, as they would cost
+# tokens in every tools/list for two tools.
 ORDERS = View("orders", _schema(orders=_ARR, paging=_OBJ), _orders, container=dict)
 CONVERSATION = View(
     "conversation",
