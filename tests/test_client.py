@@ -132,6 +132,18 @@ async def test_write_connect_error_says_nothing_was_sent(tmp_path):
         await client.call(CANCEL, CancelOrder(order_id="v1-01", reason="x"))
 
 
+async def test_an_unreachable_vtex_is_named_by_its_host_only(tmp_path):
+    rec = Recorder(httpx2.ConnectError("refused"))
+    client, _ = make(tmp_path, rec, VTEX_MAX_RETRIES="0")
+    with pytest.raises(VtexUnavailable, match=r"could not reach VTEX at acme\.vtexcommercestable\.com\.br \("):
+        await client.call(GET, GetOrder(order_id="v1-01"))
+    # A base URL carrying a user and password shows its host, never them.
+    client, _ = make(tmp_path, rec, VTEX_MAX_RETRIES="0", VTEX_BASE_URL="https://user:hunter2@vtex.example.test:8443")
+    with pytest.raises(VtexUnavailable, match=r"at vtex\.example\.test \(ConnectError\)") as raised:
+        await client.call(GET, GetOrder(order_id="v1-01"))
+    assert "hunter2" not in str(raised.value) and "user" not in str(raised.value)
+
+
 async def test_read_timeout_is_reported_after_retries(tmp_path):
     rec = Recorder(httpx2.ReadTimeout("slow"))
     client, _sleeps = make(tmp_path, rec, VTEX_MAX_RETRIES="1")
@@ -157,6 +169,19 @@ async def test_deadline_applies_to_transports_without_timeouts(tmp_path):
         (401, {"error": {"code": "1", "message": "Unauthorized access", "exception": None}}, VtexAuthError, "[1]"),
         (403, "The credentials are not enabled to access the service.", VtexAuthError, "credentials"),
         (404, "Value not found.", VtexNotFound, "not found"),
+        # RFC 9110 problem JSON (the change summary): the detail, not the title that repeats the status
+        (
+            404,
+            {
+                "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "Order not found.",
+                "traceId": "00-1-2-00",
+            },
+            VtexNotFound,
+            "VTEX answered 404: Order not found.",
+        ),
         (
             409,
             {"error": {"code": "OMS003", "message": "Order status should be ready-for-handling"}},

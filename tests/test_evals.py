@@ -85,6 +85,52 @@ def test_a_failing_expectation_fails_the_run_with_a_clear_message():
     assert end["passed"] is False and end["failures"] == t.failures
 
 
+def test_a_failure_caused_by_vtex_carries_vtex_reason():
+    """The FAIL line says why VTEX refused, not only the status it observed."""
+    t = run_scenario(
+        {
+            "name": "vtex-refused",
+            "steps": [
+                {  # a price increase on an order paid by Boleto: accepted, then stopped on error
+                    "call": "create_order_modification",
+                    "id": "add",
+                    "arguments": {"order_id": "2261670786700-01", "reason": "one more",
+                                  "add": [{"id": "2000101", "quantity": 1}]},
+                    "approve": "accept",
+                },
+                {"advance": 600},
+                {
+                    "call": "get_order_modification",
+                    "arguments": {"order_id": "2261670786700-01",
+                                  "change_request_id": {"$ref": "steps.add.structured.result.requestId"}},
+                    "expect": {"equals": {"structured.result.status": "done"}},
+                },
+                {  # an invoice value VTEX refuses (400): the reason rides on every failed check
+                    "call": "invoice_order",
+                    "arguments": {"order_id": "2157974865806-01", "type": "Output", "invoice_number": "NF9",
+                                  "invoice_value": 1, "issuance_date": "2024-05-01T11:00:00Z",
+                                  "items": [{"id": "2000501", "quantity": 1, "price": 18990}]},
+                    "approve": "accept",
+                    "expect": {"isError": False, "equals": {"structured.status": "done"}},
+                },
+                {  # refused by the server's own validation: VTEX said nothing
+                    "call": "get_order",
+                    "arguments": {"order_id": "bad id"},
+                    "expect": {"equals": {"structured.order.status": "handling"}},
+                },
+            ],
+        }
+    )  # fmt: skip
+    by_step = {n: [f for f in t.failures if f.startswith(f"step {n}")] for n in (3, 4, 5)}
+    [stopped] = by_step[3]
+    assert stopped.startswith('step 3: expected structured.result.status == "done"; got "waiting-confirmation" ')
+    assert "(VTEX said: [ORDMOD101] The modification increases the order value by 4990 cents" in stopped
+    invoice = by_step[4]
+    assert len(invoice) == 2 and all("VTEX answered 400 [1]: invoiceValue 1 does not match" in f for f in invoice)
+    assert invoice[1].startswith('step 4: expected structured.status == "done"; got <missing> (VTEX said: ')
+    assert by_step[5] and not any("VTEX said" in f for f in by_step[5])
+
+
 def test_unused_scripted_answer_and_bad_reference_fail():
     t = run_scenario(
         {

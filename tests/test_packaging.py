@@ -32,7 +32,7 @@ def test_pyproject_lists_every_package():
 def test_the_wheel_ships_prompts_and_data(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     for name in ("server", "prompts"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -55,3 +55,9 @@ def test_the_wheel_ships_prompts_and_data(tmp_path):
         if "__pycache__" not in p.parts
     }
     assert sources <= names, sorted(sources - names)
+    # The MIT license pyproject declares ships as a file, and the metadata says where the project lives.
+    assert any(n.endswith("LICENSE") and ".dist-info/" in n for n in names), sorted(names)[-8:]
+    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Project-URL: Repository, https://github.com/vtex-orders-mcp/vtex-orders-mcp" in text
+    assert "MIT" in text

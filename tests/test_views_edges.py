@@ -167,7 +167,9 @@ def test_single_delivery_view_is_unchanged_and_small():
     # Two items going the same way are still one delivery.
     assert compact_order(two_items(logistics(1)))["shipping"] == shipping
     wire = json.dumps({"order": compact_order(EXAMPLE)}, ensure_ascii=False, separators=(",", ":"))
-    assert len(ENC.encode(wire)) <= 320  # 318 before split deliveries existed
+    # 318 before split deliveries existed; 325 since the example's e-mail is a real address
+    # (rodrigo.cunha@vtex.com.br, 7 tokens more than the obfuscator's "[email protected]").
+    assert len(ENC.encode(wire)) <= 325
 
 
 def test_items_on_different_carriers_and_estimates_are_listed_per_delivery():

@@ -1,13 +1,19 @@
 """``vtex-orders-mcp``: with no subcommand, serve MCP over stdio (what Claude Desktop runs).
 
-Subcommands: ``serve`` (stdio or streamable HTTP), ``sandbox`` (the simulator over HTTP),
-``schemas`` (write/check tool_schemas/), ``audit`` (print recent audit records), and the ones
-whose modules add their own parser: ``demo`` (demo.py) and ``eval`` (eval.py).
+Subcommands: ``serve`` (stdio or streamable HTTP), ``sandbox`` (the simulator over HTTP, or
+``--list`` its seeded orders by status), ``schemas`` (write/check tool_schemas/), ``audit``
+(print recent audit records), and the ones whose modules add their own parser: ``demo``
+(demo.py) and ``eval`` (eval.py).
 
 The server's flags are not declared here: each one is a field of ``config.Settings`` with a flag
 (``config.FLAGS``), and ``add_setting_flags`` turns those fields into argparse options, accepted
 before and after the subcommand. What was typed is handed to ``Settings.from_env`` as overrides,
-so the environment, the flags and their errors are one configuration.
+so the environment, the flags and their errors are one configuration; ``--help`` lists every
+environment variable from the same fields.
+
+Mistakes are one line and a non-zero exit, never a traceback: a flag that cannot apply (``--port``
+without ``--transport http``) is a usage error (2), a state directory that is a file or cannot be
+created, or an audit log that is not there, a configuration error (2).
 """
 
 from __future__ import annotations
@@ -23,10 +29,58 @@ from typing import Any
 from .config import ENV_VARS_BY_FIELD, FLAGS, Settings
 from .errors import ConfigError
 
-__all__ = ["add_setting_flags", "build_parser", "main", "settings_from"]
+__all__ = ["UsageError", "add_setting_flags", "build_parser", "main", "settings_from"]
 
 # The server's own flags: before the subcommand, on `serve`, and (state only) on `audit`/`schemas`.
 SERVER_FLAGS = tuple(FLAGS)
+# Flags that only mean something when MCP is served over HTTP.
+HTTP_ONLY = ("host", "port", "stateless", "http_token", "allowed_origins")
+AUDIT_FILE = "audit.sqlite3"
+
+
+class UsageError(Exception):
+    """A command line that cannot mean what was typed: reported like argparse's own errors (exit 2)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vtex-orders-mcp")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _environment_help() -> str:
+    """The epilog of ``--help``: every environment variable, from the settings' declarations."""
+    import textwrap
+
+    width = max(len(v) for v in ENV_VARS_BY_FIELD.values())
+    lines = ["environment variables (flags override them; no VTEX credentials = the embedded sandbox):"]
+    for field, var in ENV_VARS_BY_FIELD.items():
+        default = _default_text(field)
+        text = (Settings.model_fields[field].description or "") + (f" (default {default})" if default else "")
+        lead = f"  {var:<{width}}  "
+        lines += textwrap.wrap(text, 100, initial_indent=lead, subsequent_indent=" " * len(lead))
+    return "\n".join(lines)
+
+
+def state_dir_ready(settings: Settings) -> Path:
+    """The state directory, created if missing; a ConfigError naming it when it is a file, cannot
+    be created or is not writable (the audit log and the token secret are written there)."""
+    import os
+
+    path = Path(settings.state_dir).expanduser()
+    where = "(set VTEX_MCP_STATE_DIR or --state-dir to a writable directory)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"the state directory {path} is a file, not a directory {where}.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the state directory {path}: {exc.strerror or exc} {where}.") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"the state directory {path} is not writable {where}.")
+    return path
 
 
 def add_setting_flags(parser: argparse.ArgumentParser, fields: Iterable[str]) -> None:
@@ -40,9 +94,9 @@ def add_setting_flags(parser: argparse.ArgumentParser, fields: Iterable[str]) ->
     for field in fields:
         info = Settings.model_fields[field]
         flag = FLAGS[field]
-        default = info.get_default(call_default_factory=False)
+        default = _default_text(field)
         help_text = f"{info.description} (env {ENV_VARS_BY_FIELD[field]}"
-        help_text += f"; default {default})" if default not in (None, False) and not callable(default) else ")"
+        help_text += f"; default {default})" if default else ")"
         if field == "toolsets":
             help_text += ": " + "; ".join(f"{name} = {what}" for name, what in TOOLSETS.items())
         options: dict[str, Any] = {"dest": field, "default": argparse.SUPPRESS, "help": help_text}
@@ -53,6 +107,14 @@ def add_setting_flags(parser: argparse.ArgumentParser, fields: Iterable[str]) ->
         else:
             options["metavar"] = _metavar(field)
         parser.add_argument(flag, **options)
+
+
+def _default_text(field: str) -> str | None:
+    """A setting's default as --help shows it; None when it has none worth showing (unset, off, empty)."""
+    if field == "state_dir":  # computed from the environment when the server starts
+        return "$XDG_STATE_HOME/vtex-orders-mcp or ~/.local/state/vtex-orders-mcp"
+    default = Settings.model_fields[field].get_default(call_default_factory=False)
+    return None if default in (None, False) or not default or callable(default) else str(default)
 
 
 def _metavar(field: str) -> str:
@@ -70,6 +132,14 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     from .server import build_server
 
     settings = settings_from(ns)
+    typed = [FLAGS[field] for field in HTTP_ONLY if hasattr(ns, field)]
+    if settings.transport != "http" and typed:
+        # MCP over stdio has no address: serving it anyway would silently ignore what was typed.
+        raise UsageError(
+            f"{', '.join(typed)} {'applies' if len(typed) == 1 else 'apply'} only to MCP over HTTP: add "
+            "--transport http (or set VTEX_MCP_TRANSPORT=http); without it the server speaks MCP over stdio."
+        )
+    state_dir_ready(settings)
     configure_logging(settings.secret_values(), level=settings.log_level)
     app = build_server(settings)
     if settings.transport == "stdio":
@@ -82,6 +152,14 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:
     from .logs import configure_logging
+
+    if ns.list:
+        from .sandbox import Sandbox
+        from .sandbox.samples import sample_lines
+
+        for line in sample_lines(Sandbox(seed=ns.seed, orders=ns.orders), ns.per_status):
+            print(line)
+        return 0
     from .sandbox.standalone import serve
 
     configure_logging([], level=getattr(ns, "log_level", "INFO"))
@@ -90,17 +168,37 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
 
 
 def cmd_schemas(ns: argparse.Namespace) -> int:
+    import logging
     import tempfile
 
+    folder = Path(ns.dir)
+    if not ns.write and not folder.is_dir():
+        # Outside a checkout there is nothing to compare with: say so rather than "all out of date".
+        raise ConfigError(
+            f"there is no {folder}/ folder here to check: run this in a checkout of vtex-orders-mcp, "
+            "pass --dir, or --write to create it."
+        )
+    # The schemas do not depend on where VTEX is: do not announce the sandbox the server is built on.
+    logging.getLogger("vtex_orders_mcp").setLevel(logging.ERROR)
+    given = getattr(ns, "state_dir", None)
+    if given:
+        return _schemas(ns, folder, Settings.from_env({}, state_dir=given))
+    with tempfile.TemporaryDirectory(prefix="vtex-orders-mcp-") as state_dir:  # removed after
+        return _schemas(ns, folder, Settings.from_env({}, state_dir=state_dir))
+
+
+def _schemas(ns: argparse.Namespace, folder: Path, settings: Settings) -> int:
     import anyio
 
     from .schemas import render, write_snapshots
     from .server import build_server
 
-    state_dir = getattr(ns, "state_dir", None) or tempfile.mkdtemp(prefix="vtex-orders-mcp-")
-    app = build_server(Settings.from_env({}, state_dir=state_dir))
-    tools = anyio.run(app.server.list_tools)
-    folder = Path(ns.dir)
+    state_dir_ready(settings)
+    app = build_server(settings)
+    try:
+        tools = anyio.run(app.server.list_tools)
+    finally:
+        app.store.close()
     if ns.write:
         written = write_snapshots(tools, folder)
         print(f"wrote {len(written)} schemas to {folder}")
@@ -123,7 +221,16 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     from .storage import open_store
 
-    store = open_store(settings_from(ns))
+    settings = settings_from(ns)
+    path = Path(settings.state_dir).expanduser()
+    if not (path / AUDIT_FILE).is_file():
+        # Opening it would create an empty log and print nothing, as if nothing had been audited.
+        what = "does not exist" if not path.exists() else f"holds no audit log ({AUDIT_FILE})"
+        raise ConfigError(
+            f"the state directory {path} {what}: check VTEX_MCP_STATE_DIR or --state-dir "
+            "(the server writes its audit log there once it has served a write)."
+        )
+    store = open_store(settings)
     try:
         records = anyio.run(lambda: store.recent(ns.limit, tool=ns.tool))
     finally:
@@ -152,31 +259,59 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vtex-orders-mcp",
         description="MCP server for VTEX orders. With no subcommand it serves MCP over stdio.",
+        epilog=_environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     add_setting_flags(parser, SERVER_FLAGS)
     parser.set_defaults(func=cmd_serve)
     sub = parser.add_subparsers(dest="command")
 
-    serve = sub.add_parser("serve", help="serve MCP (stdio, or streamable HTTP with --transport http)")
+    serve = sub.add_parser(
+        "serve",
+        help="serve MCP (stdio, or streamable HTTP with --transport http)",
+        epilog=_environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_setting_flags(serve, SERVER_FLAGS)
     serve.set_defaults(func=cmd_serve)
 
-    sandbox = sub.add_parser("sandbox", help="run the VTEX Orders simulator over HTTP")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=_bounded(1, 65535), default=8787)
-    sandbox.add_argument("--seed", type=int, default=7)
-    sandbox.add_argument("--orders", type=_bounded(10, 20000), default=500)
+    sandbox = sub.add_parser(
+        "sandbox", help="run the VTEX Orders simulator over HTTP, or --list its seeded orders by status"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=_bounded(1, 65535), default=8787, help="the port to bind (default 8787)")
+    sandbox.add_argument("--seed", type=int, default=7, help="seed of the generated orders (default 7)")
+    sandbox.add_argument(
+        "--orders", type=_bounded(10, 20000), default=500, help="how many orders to generate (default 500)"
+    )
+    sandbox.add_argument(
+        "--list",
+        action="store_true",
+        help="print a sample of the seeded orders by status (for --seed and --orders) and exit, instead of serving",
+    )
+    sandbox.add_argument(
+        "--per-status",
+        type=_bounded(0, 20000),
+        default=5,
+        metavar="N",
+        help="with --list: orders shown per status (default 5; 0 = all)",
+    )
     sandbox.set_defaults(func=cmd_sandbox)
 
     schemas = sub.add_parser("schemas", help="write or check tool_schemas/")
-    schemas.add_argument("--write", action="store_true")
-    schemas.add_argument("--dir", default="tool_schemas")
+    schemas.add_argument(
+        "--write", action="store_true", help="write the schemas (default: check them and exit 1 on drift)"
+    )
+    schemas.add_argument("--dir", default="tool_schemas", help="the folder of schema snapshots (default tool_schemas)")
     add_setting_flags(schemas, ["state_dir"])
     schemas.set_defaults(func=cmd_schemas)
 
     audit = sub.add_parser("audit", help="print recent audit records (JSON lines, oldest first)")
-    audit.add_argument("--limit", type=int, default=50)
-    audit.add_argument("--tool")
+    audit.add_argument(
+        "--limit", type=_bounded(1, 100_000), default=50, help="how many records, newest ones (default 50)"
+    )
+    audit.add_argument("--tool", help="only the records of this tool (default: every tool)")
     add_setting_flags(audit, ["state_dir"])
     audit.set_defaults(func=cmd_audit)
 
@@ -197,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     try:
         return int(ns.func(ns) or 0)
+    except UsageError as exc:
+        parser.error(str(exc))  # usage line, the message, exit 2
     except ConfigError as exc:
         print(f"vtex-orders-mcp: configuration error: {exc}", file=sys.stderr)
         return 2

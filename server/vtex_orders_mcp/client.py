@@ -209,8 +209,10 @@ class VtexClient:
             # ``send`` returns, so the status is lost with the body.
             raise _unreadable(op, action, None, _UNDECODABLE) from None
         except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol) as exc:
+            # The host only (never a URL's user or password): which VTEX it tried is half the diagnosis.
+            host = httpx2.URL(self.base_url).host or self.base_url
             raise VtexUnavailable(
-                f"failed to {action}: could not reach VTEX ({type(exc).__name__}).", operation=op.name
+                f"failed to {action}: could not reach VTEX at {host} ({type(exc).__name__}).", operation=op.name
             ) from None
         except (TimeoutError, httpx2.TimeoutException, httpx2.TransportError) as exc:
             kind = "timed out" if isinstance(exc, TimeoutError | httpx2.TimeoutException) else "lost the connection"

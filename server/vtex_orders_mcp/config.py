@@ -20,10 +20,12 @@ list the write tools.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -37,6 +39,10 @@ GuardMode = Literal["auto", "elicit-only", "token", "off"]
 Transport = Literal["stdio", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MIN_SECRET_LENGTH = 16
+
+# A VTEX account name or environment: dot-separated host-name labels (letters, digits, hyphens).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_PART = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 # The only words VTEX_MCP_READ_ONLY (and the other switches) accept; anything else is refused.
 _TRUE_WORDS = ("1", "true", "yes", "on")
@@ -157,6 +163,27 @@ class Settings(BaseSettings):
             return frozenset(t.strip() for t in value.split(",") if t.strip())
         if isinstance(value, list | tuple):  # a flag given several times
             return frozenset(t.strip() for item in value for t in str(item).split(",") if t.strip())
+        return value
+
+    @field_validator("account_name", "environment")
+    @classmethod
+    def _host_label(cls, value: str | None) -> str | None:
+        # Both become part of the host name ({account}.{environment}.com.br): checked at start-up,
+        # not as an "unsupported protocol" on the first call.
+        if value is not None and not _HOST_PART.fullmatch(value):
+            raise ValueError("not a VTEX account or environment name (letters, digits and hyphens, as in a host name)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(
+                "not an http:// or https:// URL with a host, e.g. https://mystore.vtexcommercestable.com.br"
+            )
         return value
 
     @field_validator("read_only", "stateless", mode="before")

@@ -57,8 +57,19 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
     answer = "y" if ns.yes else "n" if ns.no else None
     given = getattr(ns, "state_dir", None)  # before or after "demo"
-    state_dir = Path(given) if given else Path(tempfile.mkdtemp(prefix="vtex-orders-mcp-demo-"))
-    return anyio.run(lambda: run_demo(state_dir, answer=answer, in_memory=ns.in_memory, protocol=ns.protocol))
+    if given:
+        from .cli import state_dir_ready
+        from .config import Settings
+
+        state_dir = state_dir_ready(Settings.from_env({}, state_dir=given))
+        return anyio.run(lambda: run_demo(state_dir, answer=answer, in_memory=ns.in_memory, protocol=ns.protocol))
+    # No --state-dir: a temporary one, removed afterwards (it holds a secret key and an audit log).
+    with tempfile.TemporaryDirectory(prefix="vtex-orders-mcp-demo-") as temporary:
+        return anyio.run(
+            lambda: run_demo(
+                Path(temporary), answer=answer, in_memory=ns.in_memory, protocol=ns.protocol, temporary=True
+            )
+        )
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -135,8 +146,11 @@ class DemoError(Exception):
 
 
 async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: bool = False, protocol: str = "auto",
-                   out: TextIO | None = None, ask: Any = None) -> int:  # fmt: skip
-    """Run the scripted session; ``answer`` is "y"/"n" or None to ask on the terminal."""
+                   out: TextIO | None = None, ask: Any = None, temporary: bool = False) -> int:  # fmt: skip
+    """Run the scripted session; ``answer`` is "y"/"n" or None to ask on the terminal.
+
+    ``temporary``: ``state_dir`` is removed when the demo ends, so the closing lines do not point
+    into it (a failed run shows the end of the server's log instead)."""
     import anyio
     from mcp import Client, types
 
@@ -182,10 +196,19 @@ async def run_demo(state_dir: Path, *, answer: str | None = None, in_memory: boo
         except DemoError as exc:
             scr.line()
             scr.wrap(f"The demo stopped: {exc}", indent=0)
+            if temporary:
+                errlog.flush()
+                scr.line("The server's log ended with:")
+                for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-10:]:
+                    scr.line(line, 2)
             return 1
     await _show_audit(scr, state_dir, since=started)
     scr.line()
-    scr.line(f"Server log: {log_path}" if not in_memory else f"State directory: {state_dir}")
+    if temporary:
+        scr.wrap("The demo's state (audit log, server log, secret key) was temporary and is removed; "
+                 "--state-dir DIR keeps it.", indent=0)  # fmt: skip
+    else:
+        scr.line(f"Server log: {log_path}" if not in_memory else f"State directory: {state_dir}")
     return 0
 
 

@@ -192,7 +192,9 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
             return (str(code) if code is not None else None), message or None
         if isinstance(err, str):
             return None, err
-        for key in ("message", "Message", "title", "detail"):
+        # RFC 9110/9457 problem JSON: `detail` says what happened ("Order not found."), `title`
+        # only repeats the status ("Not Found").
+        for key in ("message", "Message", "detail", "title"):
             if isinstance(data.get(key), str):
                 return None, data[key]
     return None, text[:500]

@@ -10,7 +10,7 @@ import pytest
 from sandbox_support import http
 
 from vtex_orders_mcp.sandbox import Sandbox
-from vtex_orders_mcp.sandbox.checkout import DEFAULT_WAITING_DAYS, MAX_WAITING_DAYS
+from vtex_orders_mcp.sandbox.checkout import DEFAULT_WAITING_DAYS
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,8 @@ async def test_default_window_is_two_days(client):
     assert r.json() == DEFAULT_WAITING_DAYS == 2
 
 
-@pytest.mark.parametrize("days", [0, 4, MAX_WAITING_DAYS])
+# VTEX documents no upper bound: 45 days (once refused by an invented limit of 30) is accepted.
+@pytest.mark.parametrize("days", [0, 4, 45])
 async def test_update_window(client, days):
     r = await client.post(PATH, json={"waitingTime": days})
     assert r.status_code == 201
@@ -50,8 +51,7 @@ async def test_update_window(client, days):
     "body, fragment",
     [
         ({}, "waitingTime is required"),
-        ({"waitingTime": -1}, "between 0 and"),
-        ({"waitingTime": MAX_WAITING_DAYS + 1}, "between 0 and"),
+        ({"waitingTime": -1}, "0 or more days"),
         ({"waitingTime": 2.5}, "integer"),
         ({"waitingTime": "3"}, "integer"),
         ({"waitingTime": True}, "integer"),

@@ -10,12 +10,28 @@ from vtex_orders_mcp.sandbox.invoicing import (
     invoiced_total,
     is_partially_invoiced,
     order_total,
+    quantities,
     remaining,
 )
 
 pytestmark = pytest.mark.anyio
 ORDERS = "/api/oms/pvt/orders"
 INVOICE_OP = "POST /api/oms/pvt/orders/{orderId}/invoice"
+
+
+def uninvoiced_lines(order) -> list[dict]:
+    """Invoice lines for every unit no Output invoice covers yet (invoiced quantities add up)."""
+    done = quantities(order, "Output")
+    return [
+        {
+            "id": i["id"],
+            "price": i["sellingPrice"],
+            "quantity": i["quantity"] - done.get(n, 0),
+            "description": i["name"],
+        }
+        for n, i in enumerate(order["items"])
+        if i["quantity"] > done.get(n, 0)
+    ]
 
 
 def invoice_body(order, number="NF-1001", value=None, kind="Output", items=None, **extra):
@@ -71,7 +87,7 @@ async def test_partial_invoice_updates_value_then_remaining_invoices(client, sb)
     order = whole_handling(sb)
     total = order_total(order)
     first_item = order["items"][0]
-    part = total // 3
+    part = first_item["sellingPrice"]  # one unit of the first item
     response = await client.post(
         f"{ORDERS}/{order['orderId']}/invoice",
         json=invoice_body(
@@ -87,8 +103,8 @@ async def test_partial_invoice_updates_value_then_remaining_invoices(client, sb)
     assert remaining(order) == total - part
     cancel = await client.post(f"{ORDERS}/{order['orderId']}/cancel", json={"reason": "x"})
     assert cancel.status_code == 400
-    response = await client.post(f"{ORDERS}/{order['orderId']}/invoice", json=invoice_body(order, number="NF-2"))
-    check_response(INVOICE_OP, response)
+    rest = invoice_body(order, number="NF-2", items=uninvoiced_lines(order))  # not the first unit again
+    check_response(INVOICE_OP, await client.post(f"{ORDERS}/{order['orderId']}/invoice", json=rest))
     assert order["status"] == "invoiced" and invoiced_total(order) == total == order["value"]
 
 
@@ -321,10 +337,13 @@ async def test_documents_still_fit_the_schemas_after_every_kind_of_write(client,
     await client.post(
         f"{ORDERS}/{oid}/invoice",
         json=invoice_body(
-            order, number="P1", value=1000, items=[{"id": item["id"], "price": item["sellingPrice"], "quantity": 1}]
+            order,
+            number="P1",
+            value=item["sellingPrice"],
+            items=[{"id": item["id"], "price": item["sellingPrice"], "quantity": 1}],
         ),
     )
-    await client.post(f"{ORDERS}/{oid}/invoice", json=invoice_body(order, number="P2"))
+    await client.post(f"{ORDERS}/{oid}/invoice", json=invoice_body(order, number="P2", items=uninvoiced_lines(order)))
     await client.patch(f"{ORDERS}/{oid}/invoice/P2", json=TRACKING)
     await client.put(
         f"{ORDERS}/{oid}/invoice/P2/tracking", json=dict(EVENTS, isDelivered=True, deliveredDate="2025-06-05 10:00")

@@ -223,15 +223,22 @@ async def test_modification_down_to_invoiced_sum_completes_invoicing(sandbox, cl
 
 async def test_output_invoice_capped_at_amount_left(sandbox, client):
     order = _first(sandbox, "handling", _uninvoiced)
-    oid, total, sku = order["orderId"], _total(order), order["items"][0]["id"]
-    assert (await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV1", 1000, sku))).status_code == 200
-    left = total - 1000
-    r = await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV2", left + 1, sku))
+    oid, total, first = order["orderId"], _total(order), order["items"][0]
+    one_unit = _invoice("INV1", first["sellingPrice"], first["id"])
+    assert (await client.post(f"{ORDERS}/{oid}/invoice", json=one_unit)).status_code == 200
+    left = total - first["sellingPrice"]
+    # The rest: every unit not invoiced yet (invoiced quantities add up, so not the first one again).
+    rest = [
+        {"id": i["id"], "price": i["sellingPrice"], "quantity": i["quantity"] - (n == 0)}
+        for n, i in enumerate(order["items"])
+        if i["quantity"] - (n == 0)
+    ]
+    r = await client.post(f"{ORDERS}/{oid}/invoice", json=dict(_invoice("INV2", left + 1, ""), items=rest))
     assert r.status_code == 400
     message = _error(r)["message"]
     assert str(left + 1) in message and str(left) in message and str(total) in message
     assert order["status"] == "handling"
-    r = await client.post(f"{ORDERS}/{oid}/invoice", json=_invoice("INV2", left, sku))
+    r = await client.post(f"{ORDERS}/{oid}/invoice", json=dict(_invoice("INV2", left, ""), items=rest))
     assert r.status_code == 200 and order["status"] == "invoiced"
 
 

@@ -286,7 +286,7 @@ class _Session:
         record["checks"] = [c.as_dict() for c in checks]
         record["ok"] = all(c.ok for c in checks)
         label = f"step {index}" + (f" ({step['id']})" if "id" in step else "")
-        self._finish(record, checks, label)
+        self._finish(record, checks, label, reason=upstream_reason(outcome))
 
     async def _guarded(self, call: Any) -> dict[str, Any]:
         try:
@@ -332,14 +332,19 @@ class _Session:
         checks += evaluate(outcome, expect)
         return checks
 
-    def _finish(self, record: dict[str, Any], checks: list[Check], label: str) -> None:
+    def _finish(self, record: dict[str, Any], checks: list[Check], label: str, reason: str | None = None) -> None:
+        """Record the step; each failed check becomes one failure line, which also says why VTEX
+        refused when it did (``reason``): "got waiting-confirmation" alone does not say ORDMOD101."""
         record = self.mask(record)
         for c in checks:
             if not c.ok:
                 got = "<missing>" if c.got is MISSING else dumps(self.mask(c.got))
                 if len(got) > 300:
                     got = got[:300] + "…"
-                self.t.failures.append(f"{label}: expected {self.mask(c.check)}; got {got}")
+                line = f"{label}: expected {self.mask(c.check)}; got {got}"
+                if reason and reason[:60] not in got:
+                    line += f" (VTEX said: {self.mask(reason)})"
+                self.t.failures.append(line)
         self.t.records.append(record)
 
     # -- the end ---------------------------------------------------------------------------
@@ -374,6 +379,40 @@ class _Session:
         self._finish(record, checks, "after")
         self.t.records[-1]["passed"] = self.t.passed
         self.t.records[-1]["failures"] = list(self.t.failures)
+
+
+def upstream_reason(outcome: dict[str, Any]) -> str | None:
+    """Why VTEX refused, when it did: the tool's error text if a request of the step was answered
+    with an error status, else the first VTEX error object (``{"code", "message"}``) in the
+    structured result, e.g. a modification that stopped on error (ORDMOD101 on a price increase
+    paid by Boleto). None when VTEX refused nothing (a validation error never left the server)."""
+    refused = any(int(sent.rsplit(" ", 1)[-1]) >= 400 for sent in outcome.get("sent") or [])
+    if outcome.get("isError") and refused and outcome.get("text"):
+        return _cut(str(outcome["text"]))
+    found = _error_object(outcome.get("structured"))
+    return _cut(found) if found else None
+
+
+def _error_object(value: Any) -> str | None:
+    if isinstance(value, dict):
+        error = value.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]:
+            code = error.get("code")
+            return f"[{code}] {error['message']}" if code else error["message"]
+        for child in value.values():
+            found = _error_object(child)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for child in value:
+            found = _error_object(child)
+            if found:
+                return found
+    return None
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _for_transcript(outcome: dict[str, Any]) -> dict[str, Any]:

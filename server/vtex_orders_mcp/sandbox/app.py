@@ -15,6 +15,7 @@ neither logged, rate limited nor subject to faults.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -38,19 +39,36 @@ if TYPE_CHECKING:
 ADMIN_PREFIX = "/_sandbox"
 
 
-def render_error(error: SandboxError) -> Response:
+def render_error(error: SandboxError, trace: str = "") -> Response:
+    """The error in its shape: plain text, RFC 9110 problem JSON, or VTEX's OMS envelope.
+
+    ``trace`` seeds a problem document's traceId (W3C traceparent form, as in VTEX's example),
+    derived rather than drawn from the store's rng so that errors do not shift the seeded ids."""
     headers = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     if error.text is not None:
         return PlainTextResponse(error.text, status_code=error.status, headers=headers)
+    if error.problem:
+        digest = hashlib.sha256(f"{trace}:{error.status}:{error.message}".encode()).hexdigest()
+        document = error.problem_document(f"00-{digest[:32]}-{digest[32:48]}-00")
+        return JSONResponse(document, status_code=error.status, headers=headers)
     return JSONResponse(error.envelope(), status_code=error.status, headers=headers)
+
+
+def problem_json(endpoint: Any) -> Any:
+    """Marks a route's endpoint as answering errors as RFC 9110 problem JSON, the gate's own 401
+    included (VTEX documents the change summary's 401 so)."""
+    endpoint.problem_json = True
+    return endpoint
 
 
 async def _sandbox_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SandboxError)
-    return render_error(exc)
+    if getattr(request.scope.get("endpoint"), "problem_json", False):
+        exc.problem = True
+    return render_error(exc, trace=f"{request.method} {request.url.path}")
 
 
 def build_app(sandbox: Sandbox, routes: list[Route]) -> Starlette:
@@ -84,6 +102,29 @@ class Gate:
             if match is not Match.NONE:
                 return f"{scope['method']} {route.path}"
         return f"{scope['method']} {scope['path']}"
+
+    def allowed(self, scope) -> tuple[bool, set[str]]:
+        """(whether a route serves this method and path, the methods the path's routes serve).
+
+        One Route per method and path: Starlette's own 405 names only the first route's methods
+        (GET, HEAD on the feed configuration, which also serves POST and DELETE)."""
+        methods: set[str] = set()
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return True, methods
+            if match is Match.PARTIAL:
+                methods |= set(route.methods or ())
+        return False, methods
+
+    def problem_json(self, scope) -> bool:
+        """Whether the route this request reaches answers errors as problem JSON (see problem_json)."""
+        return any(
+            getattr(route, "endpoint", None) is not None
+            and getattr(route.endpoint, "problem_json", False)
+            and route.matches(scope)[0] is not Match.NONE
+            for route in self.routes
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -139,7 +180,15 @@ class Gate:
                 sb.rate_limiter.hit()
                 sb.tick()
             except SandboxError as exc:
-                await render_error(exc)(scope, replay, out_send)
+                exc.problem = exc.problem or self.problem_json(scope)
+                await render_error(exc, trace=f"{method} {path}")(scope, replay, out_send)
+                return
+            served, methods = self.allowed(scope)
+            if not served and methods:
+                allow = ", ".join(sorted(methods))
+                await PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})(
+                    scope, replay, out_send
+                )
                 return
             await self.app(scope, replay, out_send)
 

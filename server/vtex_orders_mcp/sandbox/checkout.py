@@ -10,8 +10,7 @@ API's own copy documents `text/plain` "2". The sandbox follows the Orders API (J
 what this project's tools are generated from.
 
 Inferred limits: `waitingTime` must be a JSON integer (booleans, floats and numeric strings are
-refused) between 0 and MAX_WAITING_DAYS. VTEX documents no upper bound; 30 days is a sandbox choice
-that keeps obviously wrong values (e.g. hours or seconds sent as days) from being accepted silently.
+refused) of at least 0 days. VTEX documents no upper bound, so the sandbox sets none either.
 """
 
 from __future__ import annotations
@@ -24,10 +23,9 @@ from starlette.routing import Route
 from .bodies import loads
 from .state import SandboxError, Store
 
-__all__ = ["DEFAULT_WAITING_DAYS", "MAX_WAITING_DAYS", "CheckoutService", "routes"]
+__all__ = ["DEFAULT_WAITING_DAYS", "CheckoutService", "routes"]
 
 DEFAULT_WAITING_DAYS = 2
-MAX_WAITING_DAYS = 30
 PATH = "/api/checkout/pvt/configuration/window-to-change-seller"
 
 
@@ -48,8 +46,8 @@ class CheckoutService:
         value = body["waitingTime"]
         if isinstance(value, bool) or not isinstance(value, int):
             raise SandboxError(400, "CHK001", "waitingTime must be an integer number of days")
-        if not 0 <= value <= MAX_WAITING_DAYS:
-            raise SandboxError(400, "CHK001", f"waitingTime must be between 0 and {MAX_WAITING_DAYS} days")
+        if value < 0:
+            raise SandboxError(400, "CHK001", "waitingTime must be 0 or more days")
         self.waiting_days = value
 
 

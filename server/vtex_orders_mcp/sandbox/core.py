@@ -35,6 +35,7 @@ class Sandbox:
         auth_cookie: str | None = None,
         rate_limit_per_minute: int = 6000,
         request_log_limit: int | None = REQUEST_LOG_LIMIT,
+        modification_settings: dict | None = modifications.SEEDED_ACCOUNT_SETTINGS,
     ):
         self.seed = seed
         # The log keeps the newest `request_log_limit` entries (None: all). Unbounded, a server left
@@ -48,7 +49,8 @@ class Sandbox:
         self.rate_limiter = RateLimiter(self.clock, rate_limit_per_minute)
         # The other route families are services over the same store (their reset() runs after a
         # reseed); OMS routes are stateless beyond the store itself.
-        self.modifications = modifications.ModificationsService(self.store)
+        # The account's saved order-modification settings (None: a new account, VTEX's defaults).
+        self.modifications = modifications.ModificationsService(self.store, modification_settings)
         self.feed = feed.FeedService(self.store)
         self.checkout = checkout.CheckoutService(self.store)
         self.services: dict[str, modifications.ModificationsService | feed.FeedService | checkout.CheckoutService] = {

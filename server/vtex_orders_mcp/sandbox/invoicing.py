@@ -50,3 +50,14 @@ def find_package(order: dict, invoice_number: str) -> dict | None:
 
 def has_input_invoice(order: dict) -> bool:
     return any(p.get("type") == "Input" for p in packages(order))
+
+
+def quantities(order: dict, kind: str) -> dict[int, int]:
+    """Units per item index (`itemIndex`) the order's invoices of `kind` (Output/Input) cover."""
+    out: dict[int, int] = {}
+    for package in packages(order):
+        if package.get("type") == kind:
+            for item in package.get("items") or []:
+                at = int(item.get("itemIndex") or 0)
+                out[at] = out.get(at, 0) + int(item.get("quantity") or 0)
+    return out

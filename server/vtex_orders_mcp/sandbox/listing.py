@@ -379,18 +379,16 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
     raw = first(query, "f_shippingEstimate")
     if raw:
         checks.append(shipping_window(raw, now))
-    raw = first(query, "f_hasInputInvoice")
-    if raw:
-        want = bool_param(raw, "f_hasInputInvoice")
-        checks.append(lambda o: has_input_invoice(o) == want)
-    raw = first(query, "incompleteOrders")
-    if raw:
-        want_incomplete = bool_param(raw, "incompleteOrders")
-        checks.append(lambda o: (not o.get("isCompleted", True)) == want_incomplete)
-    raw = first(query, "f_isInstore")
-    if raw:
-        want = bool_param(raw, "f_isInstore")
-        checks.append(lambda o: want is False)  # the sandbox has no inStore orders
+    # Each flag filter is built by its own call: the lambdas once shared one `want` variable, so
+    # f_isInstore's value replaced f_hasInputInvoice's when both were given.
+    for name, flag in (
+        ("f_hasInputInvoice", has_input_invoice),
+        ("incompleteOrders", lambda o: not o.get("isCompleted", True)),
+        ("f_isInstore", lambda o: False),  # the sandbox has no inStore orders
+    ):
+        raw = first(query, name)
+        if raw:
+            checks.append(_flag_filter(flag, bool_param(raw, name)))
     for name, getter in (
         ("f_affiliateId", lambda o: [o.get("affiliateId") or ""]),
         ("salesChannelId", lambda o: [o.get("salesChannel")]),
@@ -411,6 +409,11 @@ def list_filters(query: Query, now: datetime) -> list[Callable[[dict], bool]]:
             wanted = {v.strip() for v in raw.split(",")}
             checks.append(_any_of_filter(getter, wanted))
     return checks
+
+
+def _flag_filter(flag: Callable[[dict], bool], want: bool) -> Callable[[dict], bool]:
+    """Orders whose boolean `flag` is `want`."""
+    return lambda o: flag(o) == want
 
 
 def _date_filter(key: str, bounds: tuple[datetime | None, datetime | None]) -> Callable[[dict], bool]:

@@ -12,7 +12,11 @@ The mix covers what a store sees: every workflow status the list filter and the 
 rules mention, own-store / affiliate (external marketplace) / Fulfillment orders, multi-seller
 order groups (`<group>-01`, `-02`, ...), credit cards, Boleto Bancário, gift cards and Pix,
 multi-item orders with discounts, partial and full invoices, return (Input) invoices, incomplete
-orders, conversations. The example order itself (v502556llux-01) is stored unchanged.
+orders, conversations. The example order itself (v502556llux-01) is stored as VTEX published it,
+with one correction: the page it was copied from had its two e-mail addresses replaced by an
+e-mail obfuscator's "[email protected]", which is not an address; data/example_order.json carries
+the ones VTEX's OpenAPI description gives for the same order (`rodrigo.cunha@vtex.com.br` and the
+`...@ct.vtex.com.br` follow-up alias).
 
 Sandbox-private facts go to `store.meta[orderId]` (conversation messages): they are not part of
 VTEX's order document.
@@ -642,12 +646,17 @@ def _apply_status(store, rng, now, order, status, created) -> None:
     meta = store.meta.setdefault(order["orderId"], {})
     order["status"] = status
     order["statusDescription"] = STATUS_DESCRIPTIONS[status]
-    authorized = created + timedelta(minutes=rng.uniform(1, 40))
+    # Payment is authorized 1 to 40 minutes after creation, but never after `now`: an order
+    # created 5 minutes ago (window-to-cancel) was authorized within those 5 minutes.
+    minutes = rng.uniform(1, 40)
+    authorized = created + min(timedelta(minutes=minutes), (now - created) * (minutes / 40))
     order["authorizedDate"] = iso(authorized) if status in AUTHORIZED else None
     # The creation did not finish for ~2% of the orders awaiting payment: VTEX keeps them as
     # incomplete orders (isCompleted false), which can't be canceled by the API.
     order["isCompleted"] = not (status == "payment-pending" and rng.random() < 0.25)
-    order["allowCancellation"] = status not in ("invoiced", "canceled")
+    # "Defines if order cancellation is allowed": not for invoiced, canceled or incomplete orders,
+    # nor (below) for partially invoiced ones, which the cancel route refuses.
+    order["allowCancellation"] = status not in ("invoiced", "canceled") and order["isCompleted"]
     order["allowEdition"] = False
     last = authorized if status in AUTHORIZED else created + timedelta(minutes=rng.uniform(0, 10))
     full_value = order["value"]
@@ -727,6 +736,7 @@ def _apply_status(store, rng, now, order, status, created) -> None:
             packages.append(ret)
         order["packageAttachment"] = {"packages": packages}
         order["value"] = value  # VTEX updates the order value to the invoiced (settled) amount
+        order["allowCancellation"] = False  # invoiced or partially invoiced: cancel is refused
         if status == "invoiced":
             order["invoicedDate"] = package["issuanceDate"]
             order["isCompleted"] = True

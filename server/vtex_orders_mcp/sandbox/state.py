@@ -19,9 +19,11 @@ rather than in the document, so GET responses keep exactly VTEX's shape.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any, Protocol
 
 from . import invoicing
@@ -34,21 +36,44 @@ class SandboxError(Exception):
 
     app.py renders it as VTEX's OMS error envelope
     `{"error": {"code": code, "message": message, "exception": None}}` with `status`, or, when `text`
-    is given, as that plain text (VTEX answers some errors, e.g. 403/404 on several routes, in text).
+    is given, as that plain text (VTEX answers some errors, e.g. 403/404 on several routes, in text),
+    or, when `problem` is set, as RFC 9110 problem JSON (`problem_document`; the change summary's
+    errors, whose 401 VTEX documents in that shape).
     """
 
     # Seconds for a Retry-After header (the rate limiter sets it on its 429); None: no header.
     retry_after: int | None = None
 
-    def __init__(self, status: int, code: str, message: str, *, text: str | None = None):
+    def __init__(self, status: int, code: str, message: str, *, text: str | None = None, problem: bool = False):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.text = text
+        self.problem = problem
 
     def envelope(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "exception": None}}
+
+    def problem_document(self, trace_id: str) -> dict[str, Any]:
+        """The error as VTEX's change-summary 401 example shows it: `type` (the RFC 9110 section of
+        the status), `title` (the reason phrase), `status`, `traceId`; plus `detail` (RFC 9457) when
+        the message says more than the title, e.g. "Order not found."."""
+        title = HTTPStatus(self.status).phrase
+        section = _RFC9110_SECTIONS.get(self.status, "15")
+        doc: dict[str, Any] = {
+            "type": f"https://tools.ietf.org/html/rfc9110#section-{section}",
+            "title": title,
+            "status": self.status,
+            "traceId": trace_id,
+        }
+        if self.message and self.message.rstrip(".") != title:
+            doc["detail"] = self.message
+        return doc
+
+
+# RFC 9110 sections of the client error statuses the sandbox answers as problem JSON.
+_RFC9110_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 409: "15.5.10"}
 
 
 class Clock:
@@ -279,10 +304,15 @@ class Store:
         dt = _aware(dt or self.clock.now())
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0+00:00"
 
-    def new_id(self) -> str:
-        """A deterministic 32-hex id (receipts, transaction ids) from the seeded rng."""
-        return f"{self.rng.getrandbits(128):032x}"
+    def new_id(self, scope: str = "") -> str:
+        """A deterministic 32-hex id (receipts, request ids, unique ids) from the seeded rng.
 
-    def new_uuid(self) -> str:
-        h = self.new_id()
+        ``scope`` (an order id) is mixed in: the rng's sequence is the same in every sandbox of
+        one seed, so without it the first receipt of any order would be the same id in each of
+        them (every demo's and every eval's first cancel showed one receipt)."""
+        drawn = f"{self.rng.getrandbits(128):032x}"
+        return hashlib.sha256(f"{drawn}:{scope}".encode()).hexdigest()[:32] if scope else drawn
+
+    def new_uuid(self, scope: str = "") -> str:
+        h = self.new_id(scope)
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"

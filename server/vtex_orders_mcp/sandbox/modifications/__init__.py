@@ -6,7 +6,8 @@ What VTEX states (OpenAPI description, quoted in docs/VTEX_ORDERS_API.md section
   (the status id is `ready-for-invoicing`), and "not ... when the payment transaction is complete";
   the OMS "considers that you still can modify the order's transactional value, as long as its status
   in Transaction Details is not `Finished`";
-* the account setting `rolloutConfiguration.enableApi` must be `true` (VTEX default `false`);
+* the account setting `rolloutConfiguration.enableApi` must be `true` (VTEX default `false`; the
+  seeded account saved `true`, see `settings`);
 * "Increasing the price of an order is allowed only when the order was paid by credit card, payable
   notes, cash, or credit control";
 * a change request's status "progresses in the following order: waiting-acknowledgement,
@@ -46,7 +47,7 @@ from .planning import Plan
 from .rendering import TOTAL_NAMES
 from .rules import ALLOWED_STATUSES, PRICE_INCREASE_GROUPS, payment_finished
 from .service import ACK_AFTER, DONE_AFTER, ModificationsService
-from .settings import default_settings, merge_settings
+from .settings import SEEDED_ACCOUNT_SETTINGS, default_settings, merge_settings
 
 __all__ = [
     "ACK_AFTER",
@@ -55,6 +56,7 @@ __all__ = [
     "DONE",
     "DONE_AFTER",
     "PRICE_INCREASE_GROUPS",
+    "SEEDED_ACCOUNT_SETTINGS",
     "TOTAL_NAMES",
     "WAITING_ACK",
     "WAITING_CONF",

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..app import problem_json
 from ..bodies import read_json
+from ..state import SandboxError
 from .parsing import _bad, parse_change_body, parse_settings
 from .service import ModificationsService
 
@@ -91,9 +93,15 @@ def routes(service: ModificationsService) -> list[Route]:
         service.check_account(request, "an")
         return JSONResponse(service.get_settings())
 
+    @problem_json  # VTEX documents this route's 401 as RFC 9110 problem JSON, its 404 "Order not found."
     async def change_summary(request: Request) -> Response:
         service.tick()
-        return JSONResponse(service.change_summary(request.path_params["orderId"]))
+        try:
+            return JSONResponse(service.change_summary(request.path_params["orderId"]))
+        except SandboxError as exc:
+            if exc.status == 404:
+                raise SandboxError(404, "1", "Order not found.", problem=True) from None
+            raise
 
     return [
         # settings first: "/changes/settings" would otherwise match "{changeOrderId}=changes"

@@ -37,7 +37,7 @@ from .change_request import CANCELED, DONE, WAITING_ACK, WAITING_CONF, ChangeReq
 from .planning import Plan, PlanningMixin
 from .rendering import RenderingMixin
 from .rules import ALLOWED_STATUSES, PRICE_INCREASE_GROUPS, payment_finished
-from .settings import default_settings, merge_settings
+from .settings import SEEDED_ACCOUNT_SETTINGS, default_settings, merge_settings
 from .summary import ChangeSummaryMixin
 
 __all__ = ["ACK_AFTER", "DONE_AFTER", "ModificationsService"]
@@ -49,14 +49,16 @@ DONE_AFTER = 5.0  # seconds after (re)start: processing (done, or stopped on err
 class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
     """Change requests, account settings and change summaries over one Store."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, saved_settings: dict | None = SEEDED_ACCOUNT_SETTINGS):
         self.store = store
+        # What the account saved before the sandbox started (None: never saved, VTEX's defaults).
+        self.saved_settings = copy.deepcopy(saved_settings)
         store.register_service(self)
         self.reset()
 
     def reset(self) -> None:
-        self.settings = default_settings()
-        self.settings_customized = False
+        self.settings = merge_settings(default_settings(), self.saved_settings)
+        self.settings_customized = self.saved_settings is not None
         self.requests: dict[str, dict[str, ChangeRequest]] = {}  # orderId -> requestId -> request
         self.actions: dict[str, list[dict]] = {}
         self.originals: dict[str, dict] = {}  # orderId -> snapshot before the first done change
@@ -142,8 +144,8 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
         self._check_not_busy(order_id)
         plan, new_ids = self._prepare(order, parsed)
         req = ChangeRequest(
-            request_id=self.store.new_uuid(),
-            workflow_id=self.store.new_uuid(),
+            request_id=self.store.new_uuid(order["orderId"]),
+            workflow_id=self.store.new_uuid(order["orderId"]),
             order_id=order_id,
             reason=parsed["reason"],
             entries=parsed["entries"],
