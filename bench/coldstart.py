@@ -55,5 +55,5 @@ async def measure(work: Path, *, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": runs, "tools_listed": counts}
     for name, values in samples.items():
         out[f"{name}_ms"] = spread([ms(v) for v in values], 1)
-    out["ratio"] = spread([o / f for o, f in zip(samples["ours"], samples["floor"])])
+    out["ratio"] = spread([o / f for o, f in zip(samples["ours"], samples["floor"], strict=True)])
     return out

@@ -163,5 +163,7 @@ async def _run(clients: dict[str, Client], pids: dict[str, int], runs: int, call
     out["cpu_vs_floor"] = spread(
         [r["cpu_ms_per_call"]["ours"] / max(r["cpu_ms_per_call"]["floor"], 1e-9) for r in per_run]
     )
-    out["cpu_vs_peer"] = spread([r["cpu_ms_per_call"]["ours"] / max(r["cpu_ms_per_call"]["peer"], 1e-9) for r in per_run])
+    out["cpu_vs_peer"] = spread(
+        [r["cpu_ms_per_call"]["ours"] / max(r["cpu_ms_per_call"]["peer"], 1e-9) for r in per_run]
+    )
     return out

@@ -179,7 +179,8 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
         return [
             {"metric": f"HTTP throughput, {data['clients']} clients on another core, ours / pass-through floor",
              "value": r["median"], "range": _range(r),
-             "compare": f"{data['ours']['calls_per_s']['median']}/s vs floor {data['floor']['calls_per_s']['median']}/s",
+             "compare": f"{data['ours']['calls_per_s']['median']}/s vs floor "
+                        f"{data['floor']['calls_per_s']['median']}/s",
              "target": ">= 0.9", "met": r["median"] >= 0.9},
         ]  # fmt: skip
     if name == "sandbox":
@@ -247,7 +248,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for r in report["summary"]:
         met = "" if is_info(r) else {True: "yes", False: "**no**", None: "not measured"}[r.get("met")]
-        lines.append(f"| {r['metric']} | {r.get('value', '-')} | {r.get('range', '')} | {r.get('compare', r.get('error', ''))} | "
+        lines.append(f"| {r['metric']} | {r.get('value', '-')} | {r.get('range', '')} | "
+                     f"{r.get('compare', r.get('error', ''))} | "
                      f"{r.get('target', '')} | {met} |")  # fmt: skip
     sizes_data = report["results"].get("sizes", {}).get("data")
     if sizes_data:
@@ -283,19 +285,22 @@ def markdown(report: dict[str, Any]) -> str:
     if cold:
         o, f = cold["ours_ms"], cold["floor_ms"]
         lines += ["", f"Cold start, {cold['runs']} alternating runs each: README default {o['median']:.0f} ms "
-                  f"[{o['min']:.0f}-{o['max']:.0f}], bare MCPServer {f['median']:.0f} ms [{f['min']:.0f}-{f['max']:.0f}]."]  # fmt: skip
+                  f"[{o['min']:.0f}-{o['max']:.0f}], bare MCPServer {f['median']:.0f} ms "
+                  f"[{f['min']:.0f}-{f['max']:.0f}]."]  # fmt: skip
     tp = report["results"].get("throughput", {}).get("data")
     if tp:
         lines += ["", f"Throughput: {tp['clients']} clients in their own process on core {tp['pinned']['clients']}, "
                   f"servers on core {tp['pinned']['servers']}; {tp['rounds']} alternating {tp['window_s']} s windows "
                   f"each; ours {tp['ours']['calls']} calls ({tp['ours']['errors']} errors), server CPU "
                   f"{tp['ours']['server_cpu_ms_per_call']['median']} ms/call; floor {tp['floor']['calls']} calls "
-                  f"({tp['floor']['errors']} errors), {tp['floor']['server_cpu_ms_per_call']['median']} ms/call."]  # fmt: skip
+                  f"({tp['floor']['errors']} errors), {tp['floor']['server_cpu_ms_per_call']['median']} "
+                  "ms/call."]  # fmt: skip
     sb = report["results"].get("sandbox", {}).get("data")
     if sb:
         cells = "; ".join(
             f"{sb[k + '_orders']:,} orders: start-up {sb[k]['startup_s']['median']} s, list page p50 "
-            f"{sb[k]['list_p50_ms']['median']} ms, RSS {sb[k]['rss_mb']['median']} MB (peak {sb[k]['peak_rss_mb']['median']})"
+            f"{sb[k]['list_p50_ms']['median']} ms, RSS {sb[k]['rss_mb']['median']} MB "
+            f"(peak {sb[k]['peak_rss_mb']['median']})"
             for k in ("small", "large")
         )
         lines += ["", f"Embedded sandbox, {sb['runs']} fresh processes of each size, alternating: {cells}."]

@@ -79,8 +79,10 @@ async def measure(work: Path, *, runs: int, small: int = 500, large: int = 20_00
             rows[name].append(await anyio.to_thread.run_sync(_process, orders, calls))
     out: dict[str, Any] = {"runs": runs, "small_orders": small, "large_orders": large}
     for name, results in rows.items():
-        out[name] = {key: spread([r[key] for r in results]) for key in ("startup_s", "list_p50_ms", "rss_mb", "peak_rss_mb")}
-    pairs = list(zip(rows["small"], rows["large"]))
+        out[name] = {
+            key: spread([r[key] for r in results]) for key in ("startup_s", "list_p50_ms", "rss_mb", "peak_rss_mb")
+        }
+    pairs = list(zip(rows["small"], rows["large"], strict=True))
     out["startup_ratio"] = spread([b["startup_s"] / a["startup_s"] for a, b in pairs])
     out["list_ratio"] = spread([b["list_p50_ms"] / a["list_p50_ms"] for a, b in pairs])
     return out

@@ -37,7 +37,9 @@ from sizes import SEED_ORDER
 TOKEN = "bench-http-token-0123456789abcdef"
 
 
-async def measure(work: Path, *, clients: int, seconds: float, rounds: int, sandbox_orders: int = 100) -> dict[str, Any]:
+async def measure(
+    work: Path, *, clients: int, seconds: float, rounds: int, sandbox_orders: int = 100
+) -> dict[str, Any]:
     server_core, client_core = cores()
     ours_port, floor_port = free_port(), free_port()
     state_dir = work / "state-throughput"
@@ -60,7 +62,8 @@ async def measure(work: Path, *, clients: int, seconds: float, rounds: int, sand
             spec = {
                 "clients": clients, "seconds": seconds, "rounds": rounds,
                 "targets": {
-                    "ours": [f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"order_id": SEED_ORDER}, ours_proc.pid],
+                    "ours": [f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"order_id": SEED_ORDER},
+                             ours_proc.pid],
                     "floor": [f"http://{LOOPBACK}:{floor_port}/mcp", "get_order", {"order_id": SEED_ORDER},
                               floor_proc.pid],
                 },
@@ -111,7 +114,10 @@ async def _run(targets: dict[str, list[Any]], clients: int, seconds: float, roun
             "server_cpu_ms_per_call": spread([1000 * w["cpu"] / max(1, w["calls"]) for w in ws]),
         }
     out["ratio"] = spread(
-        [(o["calls"] / o["seconds"]) / (f["calls"] / f["seconds"]) for o, f in zip(windows["ours"], windows["floor"])]
+        [
+            (o["calls"] / o["seconds"]) / (f["calls"] / f["seconds"])
+            for o, f in zip(windows["ours"], windows["floor"], strict=True)
+        ]
     )
     return out
 

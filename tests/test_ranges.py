@@ -178,7 +178,8 @@ async def test_whole_range_needs_creation_order(small):
     jsonschema.validate({"order_by": "totalValue,desc"}, schema)
     app.sandbox.clear_log()
     result = await client.call_tool("list_orders", wrong)
-    assert result.is_error and "whole_range: Value error, needs order_by creationDate" in result.content[0].text
+    # The advertised schema's if/then refuses it first (arguments.py), naming the field and the rule.
+    assert result.is_error and "order_by: must match ^creationDate," in result.content[0].text
     assert app.sandbox.requests == []
 
 
