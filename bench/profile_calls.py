@@ -31,17 +31,20 @@ from percall import sandbox_credentials
 
 from sizes import SEED_ORDER
 
-# Inclusive shares reported besides the top own-time functions: substrings of a frame.
+# Inclusive shares reported besides the top own-time functions: a substring of a frame.
 PLACES = {
-    "argument check (jsonschema)": "problems (arguments.py",
-    "pydantic validation of arguments": "validate_python",
+    "tool call (SDK + ours, from the request to the result)": "ToolManager.call_tool (",
+    "argument check against the schema (jsonschema)": "problems (vtex_orders_mcp/arguments.py",
+    "argument validation (pydantic)": "model_validate (pydantic/main.py",
+    "the GET to VTEX (httpx2, client.py)": "VtexClient.send (vtex_orders_mcp/client.py",
+    "view projection": "View.render (vtex_orders_mcp/views/",
+    "JSON text of the result": "text (vtex_orders_mcp/results.py",
     "logging": "(logging/__init__.py",
-    "JSON text of the result": "text (views/__init__.py",
-    "view projection": "render (views/",
-    "http client (httpx2)": "(httpx2/",
-    "session send (pydantic dump + JSON)": "_send_response",
-    "stdio read/parse": "stdin_reader",
+    "result to JSON-RPC (SDK: pydantic dump + JSON)": "ServerRunner._serialize (",
+    "stdout writer (SDK: a worker thread per line)": "stdout_writer (mcp/server/stdio.py",
+    "stdin reader and parse (SDK)": "stdin_reader (mcp/server/stdio.py",
 }
+IDLE = ("EpollSelector.select (", "Condition.wait (", "Event.wait (")
 
 
 def _server(base_url: str, state_dir: Path, out: Path) -> StdioServerParameters:
@@ -82,24 +85,37 @@ async def profile(calls: int, out: Path) -> None:
                             raise RuntimeError(f"get_order failed: {result.content}")
 
 
-def report(collapsed: Path, top: int) -> tuple[int, list[tuple[str, float]], dict[str, float]]:
-    """Samples, the top functions by own samples (% of all), and each place's inclusive share."""
+def report(collapsed: Path, top: int) -> tuple[int, int, list[tuple[str, float]], dict[str, float]]:
+    """From py-spy's collapsed stacks: start-up samples (imports and set-up before the server
+    runs), samples of the running server, its top functions by own samples and each place's
+    inclusive share (percentages of the running server's samples)."""
     own: Counter[str] = Counter()
     places: Counter[str] = Counter()
-    total = 0
-    for line in collapsed.read_text().splitlines():
+    startup = running = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():
             continue
-        n = int(count)
-        total += n
-        frames = stack.split(";")
-        own[frames[-1]] += n
+        n, frames = int(count), stack.split(";")
+        if frames[-1].startswith(IDLE):
+            continue  # a thread waiting (py-spy's idle detection misses some)
+        if frames[0].startswith("_run_module_as_main") and not any("MCPServer.run (" in f for f in frames):
+            startup += n
+            continue
+        running += n
+        own[_short(frames[-1])] += n
         for label, needle in PLACES.items():
             if any(needle in f for f in frames):
                 places[label] += n
+    total = max(running, 1)
     ranked = [(name, round(100 * n / total, 1)) for name, n in own.most_common(top)]
-    return total, ranked, {label: round(100 * places[label] / total, 1) for label in PLACES}
+    return startup, running, ranked, {label: round(100 * places[label] / total, 1) for label in PLACES}
+
+
+def _short(frame: str) -> str:
+    # "Class.method (package/module.py:123)" without the line: one entry per function
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,15 +123,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep", type=Path, help="also keep py-spy's collapsed stacks here")
+    parser.add_argument("--read", type=Path, help="only report on collapsed stacks kept earlier (--keep)")
     ns = parser.parse_args(argv)
     with scratch("vtex-profile-out-") as folder:
-        out = folder / "get_order.txt"
-        anyio.run(profile, ns.calls, out)
-        total, ranked, places = report(out, ns.top)
+        out = ns.read or folder / "get_order.txt"
+        if ns.read is None:
+            anyio.run(profile, ns.calls, out)
+        startup, running, ranked, places = report(out, ns.top)
         if ns.keep:
             shutil.copy(out, ns.keep)
-    print(f"get_order x {ns.calls}: {total} on-CPU samples of the server (500/s)")
-    print("inclusive share of the server's CPU:")
+    print(f"get_order x {ns.calls}: {running} on-CPU samples of the running server at 500/s "
+          f"({running / 500 / ns.calls * 1000:.2f} ms a call), {startup} more in start-up")  # fmt: skip
+    print("inclusive share of the running server's CPU:")
     for label, pct in places.items():
         print(f"  {pct:5.1f}%  {label}")
     print("top functions by own CPU:")

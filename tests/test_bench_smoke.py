@@ -43,7 +43,7 @@ def test_report_shape(quick: dict) -> None:
     assert quick["machine"]["nproc"] >= 1 and quick["machine"]["cpu"] and quick["machine"]["python"]
     assert set(quick["results"]) == {"sizes", "percall", "coldstart", "throughput", "sandbox", "paging"}
     assert all("error" not in r for r in quick["results"].values())
-    assert len(quick["summary"]) == 14
+    assert len(quick["summary"]) == 13
     assert all(quick["results"][name]["loadavg"]["start"] for name in quick["results"])
     for row in quick["summary"]:
         assert isinstance(row["value"], int | float) and row["value"] > 0, row

@@ -2,7 +2,8 @@
 
 Backend choice happens once, here: with no credentials the embedded sandbox's in-process
 transport and its own credentials are handed to the same ``VtexClient`` that would talk to
-VTEX. Nothing downstream knows which one it is.
+VTEX (the sandbox itself is built on its first request, embedded.py). Nothing downstream knows
+which one it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mcp.types import Tool as MCPTool
 
 from .client import VtexClient
 from .config import Settings
+from .embedded import EmbeddedSandbox
 from .guard import APPROVAL_CARD, Guard
 from .guard.card import CARD_HTML
 from .guard.pages import LoopbackPages, approval_routes
@@ -109,8 +111,14 @@ class App:
     server: VtexMCPServer
     settings: Settings
     runtime: Runtime
-    sandbox: Any | None  # vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox
+    embedded: EmbeddedSandbox | None  # when running on the embedded sandbox
     pages: LoopbackPages
+
+    @property
+    def sandbox(self) -> Any | None:
+        """The vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox (built now
+        if no request has reached it yet)."""
+        return self.embedded.sandbox if self.embedded is not None else None
 
     @property
     def client(self) -> VtexClient:
@@ -136,19 +144,18 @@ def build_server(
     registry: Registry = REGISTRY,
 ) -> App:
     settings = settings or Settings()
-    credentials = None
+    credentials: dict[str, str] | None = None
+    embedded = None
     if settings.uses_sandbox and transport is None:
-        from .sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
-
+        embedded = EmbeddedSandbox(settings.sandbox_seed, settings.sandbox_orders, sandbox)
         if sandbox is None:
-            sandbox = Sandbox(seed=settings.sandbox_seed, orders=settings.sandbox_orders)
             log.warning(
                 "No VTEX credentials configured: serving the embedded sandbox (%d simulated orders, seed %d).",
                 settings.sandbox_orders,
                 settings.sandbox_seed,
             )
-        transport = sandbox.transport()
-        credentials = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
+        transport = embedded.transport()  # it sends the sandbox's own credentials
+        credentials = {}
 
     client = VtexClient(settings, transport, credentials=credentials)
     store = open_store(settings)
@@ -194,7 +201,7 @@ def build_server(
         lifespan=lifespan,
     )
     quiet_libraries()
-    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox, pages=pages)
+    app = App(server=server, settings=settings, runtime=runtime, embedded=embedded, pages=pages)
     _extend(app)
     return app
 
