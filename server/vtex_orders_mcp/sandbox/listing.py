@@ -224,7 +224,7 @@ class ListIndex:
     value, items, origin, currency) are read again from the documents the store reports changed
     (Orders.changed: every change goes through Store.set_status or Store.touch, or puts a new
     document in); a planned order's never change. Statistics are kept per query until a column
-    changes."""
+    changes, and each order's summary row until the order changes."""
 
     def __init__(self) -> None:
         self._source: Orders | None = None  # held, so that its id cannot be reused
@@ -235,10 +235,12 @@ class ListIndex:
         self.columns: dict[str, list[Any]] = {}
         self._version = 0
         self._stats: dict[tuple, tuple[int, dict[str, Any]]] = {}
+        self._rows: dict[str, dict[str, Any]] = {}  # orderId -> summary_row(order, None)
 
     def refresh(self, orders: Orders) -> None:
         if self._source is not orders or self._count != len(orders):
             orders.take_changed()
+            self._rows.clear()
             rows = []
             for oid, created, fields in orders.list_rows(("creation_date", *_COLUMNS)):
                 # A planned order's instant from its datetime; a document's from its string.
@@ -255,6 +257,7 @@ class ListIndex:
             return
         changed = False
         for oid in orders.take_changed():
+            self._rows.pop(oid, None)
             doc, at = orders[oid], self._position[oid]
             for name in _COLUMNS:
                 value = LIST_FIELDS[name](doc)
@@ -265,6 +268,13 @@ class ListIndex:
         if changed:
             self._version += 1
             self._stats.clear()
+
+    def row(self, order: dict, last_message: str | None) -> dict[str, Any]:
+        """The order's ListOrders row (kept until the order changes; the last message is read now)."""
+        kept = self._rows.get(order["orderId"])
+        if kept is None:
+            kept = self._rows[order["orderId"]] = summary_row(order, None)
+        return {**kept, "lastMessageUnread": last_message} if last_message is not None else kept
 
     def within(self, bounds: tuple[datetime | None, datetime | None]) -> range:
         """The positions of the orders created within ``bounds`` (both inclusive, see in_range)."""

@@ -162,7 +162,7 @@ class OmsRoutes:
         key = tuple(sorted((k, tuple(v)) for k, v in query.items() if k not in ("page", "per_page", "orderBy")))
         return JSONResponse(
             {
-                "list": [summary_row(o, self.last_message(o)) for o in (orders[index.ids[p]] for p in rows)],
+                "list": [index.row(o, self.last_message(o)) for o in (orders[index.ids[p]] for p in rows)],
                 "facets": [],
                 "paging": paging,
                 # Kept per query unless a filter read the documents (their other fields may change).
