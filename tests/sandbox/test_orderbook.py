@@ -110,3 +110,11 @@ async def test_changed_and_replaced_orders_are_listed_as_they_are_now() -> None:
     assert after["stats"]["stats"]["totalValue"]["Sum"] == (
         stats_before + sb.store.orders[changed]["value"] + copy["value"]
     )
+
+
+def test_the_modification_catalogue_reads_only_the_seeded_orders() -> None:
+    sb = Sandbox(orders=LARGE, now=NOW)
+    planned = sb.store.orders.planned()
+    catalogue = sb.modifications.catalog()
+    assert sb.store.orders.planned() == planned  # nothing built for it
+    assert {sku for sku, *_ in seed_module.CATALOG} <= set(catalogue)

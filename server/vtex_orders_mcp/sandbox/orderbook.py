@@ -70,6 +70,7 @@ class Orders(MutableMapping[str, dict]):
 
     def __init__(self, docs: dict[str, dict] | None = None, build: Callable[[Plan], dict] | None = None) -> None:
         self._ids: dict[str, None] = dict.fromkeys(docs or {})  # every id, in generation order
+        self.seeded: frozenset[str] = frozenset(self._ids)  # the orders built at start
         self._docs: dict[str, dict] = dict(docs or {})
         self._plans: dict[str, Plan] = {}
         self._build = build
