@@ -1,12 +1,11 @@
 """Cold start: from spawning the server process to the first tools/list answer, over stdio.
 
-This is what a user waits for when Claude Desktop or an IDE starts the server. Each run spawns
-a fresh process, connects (protocol negotiation included), lists tools and stops; runs of ours
-and of the floor (a bare ``MCPServer`` with one tool) alternate, and the ratio is of medians.
-
-Ours is configured with credentials (pointing at an unused loopback port: tools/list makes no
-upstream call), the deployed configuration. As a reference it is also measured without
-credentials, where it builds the embedded sandbox (500 generated orders) before answering.
+This is what a user waits for when Claude Desktop or an IDE starts the server. Ours runs in the
+README's first-run configuration: no credentials, so the embedded sandbox with its default 500
+orders, and a fresh state directory. The floor is a bare ``MCPServer`` with one tool
+(bench/floor_server.py). Each run spawns a fresh process, connects (protocol negotiation
+included), lists tools and stops; runs alternate ours/floor, so each pair gives one ratio.
+Reported: each side's median and min-max, and the ratio's (of each pair) median and min-max.
 """
 
 from __future__ import annotations
@@ -15,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import LOOPBACK, PYTHON, child_env, free_port, median, ms
+from harness import BENCH_DIR, PYTHON, child_env, ms, spread
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from overhead import floor_stdio, ours_stdio
 
 
 async def first_list(params: StdioServerParameters, errlog: Any) -> tuple[float, int]:
@@ -29,34 +27,33 @@ async def first_list(params: StdioServerParameters, errlog: Any) -> tuple[float,
     return elapsed, len(listed.tools)
 
 
-def ours_embedded(state_dir: Path) -> StdioServerParameters:
+def readme_default(state_dir: Path) -> StdioServerParameters:
+    """``vtex-orders-mcp`` as the README's first run starts it: no VTEX_* variables at all."""
     return StdioServerParameters(
         command=PYTHON, args=["-m", "vtex_orders_mcp"], env=child_env(VTEX_MCP_STATE_DIR=str(state_dir))
     )
 
 
-async def measure(work: Path, *, runs: int, embedded_runs: int = 0) -> dict[str, Any]:
-    state_dir = work / "state-coldstart"
-    state_dir.mkdir(exist_ok=True)
-    unused = f"http://{LOOPBACK}:{free_port()}"
-    samples: dict[str, list[float]] = {"ours": [], "floor": [], "ours_embedded_sandbox": []}
+def floor_stdio() -> StdioServerParameters:
+    return StdioServerParameters(command=PYTHON, args=[str(BENCH_DIR / "floor_server.py")], env=child_env())
+
+
+async def measure(work: Path, *, runs: int) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {"ours": [], "floor": []}
     counts: dict[str, int] = {}
     with open(work / "coldstart.log", "w") as errlog:
         for i in range(runs):
-            order = [("ours", ours_stdio(unused, state_dir)), ("floor", floor_stdio())]
+            state_dir = work / f"state-coldstart-{i}"  # a first run: nothing in the state directory yet
+            state_dir.mkdir()
+            order = [("ours", readme_default(state_dir)), ("floor", floor_stdio())]
             if i % 2:
                 order.reverse()
-            if i < embedded_runs:
-                order.append(("ours_embedded_sandbox", ours_embedded(state_dir)))
             for name, params in order:
                 elapsed, listed = await first_list(params, errlog)
                 samples[name].append(elapsed)
                 counts[name] = listed
     out: dict[str, Any] = {"runs": runs, "tools_listed": counts}
     for name, values in samples.items():
-        if values:
-            out[f"{name}_ms"] = {"median": ms(median(values)), "min": ms(min(values)), "max": ms(max(values))}
-    out["ratio"] = round(median(samples["ours"]) / median(samples["floor"]), 3)
-    if samples["ours_embedded_sandbox"]:
-        out["ratio_embedded_sandbox"] = round(median(samples["ours_embedded_sandbox"]) / median(samples["floor"]), 3)
+        out[f"{name}_ms"] = spread([ms(v) for v in values], 1)
+    out["ratio"] = spread([o / f for o, f in zip(samples["ours"], samples["floor"], strict=True)])
     return out

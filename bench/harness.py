@@ -48,6 +48,20 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
+def spread(values: Sequence[float], digits: int = 3) -> dict[str, Any]:
+    """Median and min-max of one figure over its runs (every headline figure is reported so)."""
+    return {
+        "median": round(median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+    }
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 # ---------------------------------------------------------------------------------------------
 # tokens
 
@@ -136,6 +150,44 @@ async def wait_http(
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url}: no answer within {timeout:.0f} s")
             await anyio.sleep(0.05)
+
+
+def children(pid: int | None = None) -> list[int]:
+    """The ids of ``pid``'s child processes (default: this process's), from /proc."""
+    parent = os.getpid() if pid is None else pid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")).decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def pinned(core: int | None, args: Sequence[str]) -> list[str]:
+    """``args`` run on one CPU core (``taskset -c``), or as they are when ``core`` is None."""
+    return list(args) if core is None else ["taskset", "-c", str(core), *args]
+
+
+def cores() -> tuple[int | None, int | None]:
+    """(server core, client core): two different cores when the machine has two and taskset,
+    else (None, None) and the two share the machine (the report says which)."""
+    import shutil
+
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) >= 2 and shutil.which("taskset"):
+        return usable[0], usable[1]
+    return None, None
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,13 +1,14 @@
 """Streamable HTTP throughput: calls per second with N concurrent SDK clients, ours versus the floor.
 
-Ours is ``vtex-orders-mcp serve --transport http`` (stateful sessions, bearer token, embedded
-sandbox) answering get_order; the floor is a bare ``MCPServer`` no-op tool served by the SDK's
-own ``streamable-http`` runner (bench/floor_server.py --http). Both get the same clients: N
-``mcp.Client`` sessions over streamable HTTP, each sending the bearer token, each calling in a
-loop for a fixed window. Windows alternate ours/floor (each server idle while the other is
-measured) and calls/s is summed over windows. The clients run in this process, on the same two
-cores as the server, so the server's CPU time per call (read from /proc) is reported as well: it
-does not depend on how fast the clients are.
+Ours is ``vtex-orders-mcp serve --transport http`` (stateful sessions, bearer token, the embedded
+sandbox: the README's configuration without credentials) answering get_order; the floor is
+bench/floor_server.py's pass-through get_order (the same GET, into an embedded sandbox of the same
+size, VTEX's JSON returned as it came) served by the SDK's own ``streamable-http`` runner. The
+servers run on one core, the load on another (``taskset``): the load is this file run as a
+script in a process of its own, N ``mcp.Client`` sessions over streamable HTTP, each sending the
+bearer token and calling in a loop for a fixed window. Windows alternate ours/floor (each server
+idle while the other is measured); each round's pair gives one ratio of calls/s, reported as
+median and min-max over the rounds, with each server's CPU time per call (from /proc).
 
 The embedded sandbox allows 6,000 requests a minute (VTEX's limit); the windows are short enough
 to stay under it, and any error result is counted and reported rather than hidden.
@@ -15,6 +16,9 @@ to stay under it, and any error result is counted and reported rather than hidde
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,7 +27,7 @@ from typing import Any
 import anyio
 import httpx2
 from harness import (
-    BENCH_DIR, LOOPBACK, PYTHON, child_env, cpu_seconds, free_port, spawn, tail, wait_http,
+    BENCH_DIR, LOOPBACK, PYTHON, child_env, cores, cpu_seconds, free_port, pinned, spawn, spread, tail, wait_http,
 )  # fmt: skip
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -33,38 +37,53 @@ from sizes import SEED_ORDER
 TOKEN = "bench-http-token-0123456789abcdef"
 
 
-async def measure(work: Path, *, clients: int, seconds: float, rounds: int) -> dict[str, Any]:
+async def measure(
+    work: Path, *, clients: int, seconds: float, rounds: int, sandbox_orders: int = 100
+) -> dict[str, Any]:
+    server_core, client_core = cores()
     ours_port, floor_port = free_port(), free_port()
     state_dir = work / "state-throughput"
     state_dir.mkdir(exist_ok=True)
     ours_cmd = [PYTHON, "-m", "vtex_orders_mcp", "serve", "--transport", "http", "--host", LOOPBACK,
                 "--port", str(ours_port), "--http-token", TOKEN]  # fmt: skip
-    ours_env = child_env(VTEX_MCP_STATE_DIR=str(state_dir), VTEX_SANDBOX_ORDERS="100")
-    floor_cmd = [PYTHON, str(BENCH_DIR / "floor_server.py"), "--http", "--port", str(floor_port)]
+    ours_env = child_env(VTEX_MCP_STATE_DIR=str(state_dir), VTEX_SANDBOX_ORDERS=str(sandbox_orders))
+    floor_cmd = [PYTHON, str(BENCH_DIR / "floor_server.py"), "--http", "--port", str(floor_port),
+                 "--sandbox-orders", str(sandbox_orders)]  # fmt: skip
     ours_log, floor_log = work / "ours-http.log", work / "floor-http.log"
     with (
         open(ours_log, "w") as olog,
         open(floor_log, "w") as flog,
-        spawn(ours_cmd, ours_env, olog) as ours_proc,
-        spawn(floor_cmd, child_env(), flog) as floor_proc,
+        spawn(pinned(server_core, ours_cmd), ours_env, olog) as ours_proc,
+        spawn(pinned(server_core, floor_cmd), child_env(), flog) as floor_proc,
     ):
         try:
             await wait_http(f"http://{LOOPBACK}:{ours_port}/healthz", ours_proc)
             await wait_http(f"http://{LOOPBACK}:{floor_port}/mcp", floor_proc)
-            targets = {
-                "ours": (f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"order_id": SEED_ORDER}, ours_proc.pid),
-                "floor": (f"http://{LOOPBACK}:{floor_port}/mcp", "noop", {}, floor_proc.pid),
-            }
-            with anyio.fail_after(120 + rounds * 2 * seconds):
-                return await _run(targets, clients, seconds, rounds)
+            spec = {
+                "clients": clients, "seconds": seconds, "rounds": rounds,
+                "targets": {
+                    "ours": [f"http://{LOOPBACK}:{ours_port}/mcp", "get_order", {"order_id": SEED_ORDER},
+                             ours_proc.pid],
+                    "floor": [f"http://{LOOPBACK}:{floor_port}/mcp", "get_order", {"order_id": SEED_ORDER},
+                              floor_proc.pid],
+                },
+            }  # fmt: skip
+            load = pinned(client_core, [PYTHON, str(Path(__file__).resolve()), json.dumps(spec)])
+            done = await anyio.to_thread.run_sync(
+                lambda: subprocess.run(load, capture_output=True, text=True, timeout=120 + rounds * 2 * seconds)
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"load process failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            out: dict[str, Any] = json.loads(done.stdout)
         except BaseException as exc:
             raise RuntimeError(f"throughput failed: {exc!r}\nours log:\n{tail(ours_log)}\n"
                                f"floor log:\n{tail(floor_log)}") from exc  # fmt: skip
+    out["pinned"] = {"servers": server_core, "clients": client_core}
+    return out
 
 
-async def _run(targets: dict[str, tuple[str, str, dict[str, Any], int]], clients: int, seconds: float,
-               rounds: int) -> dict[str, Any]:  # fmt: skip
-    totals = {name: {"calls": 0, "errors": 0, "seconds": 0.0, "cpu": 0.0} for name in targets}
+async def _run(targets: dict[str, list[Any]], clients: int, seconds: float, rounds: int) -> dict[str, Any]:
+    windows: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     async with AsyncExitStack() as stack:
         sessions: dict[str, list[Client]] = {}
         for name, (url, tool, args, _) in targets.items():
@@ -84,19 +103,22 @@ async def _run(targets: dict[str, tuple[str, str, dict[str, Any], int]], clients
                 _, tool, args, pid = targets[name]
                 cpu_before = cpu_seconds(pid)
                 calls, errors, elapsed = await _window(sessions[name], tool, args, seconds)
-                totals[name]["cpu"] += cpu_seconds(pid) - cpu_before
-                totals[name]["calls"] += calls
-                totals[name]["errors"] += errors
-                totals[name]["seconds"] += elapsed
+                cpu = cpu_seconds(pid) - cpu_before
+                windows[name].append({"calls": calls, "errors": errors, "seconds": elapsed, "cpu": cpu})
     out: dict[str, Any] = {"clients": clients, "window_s": seconds, "rounds": rounds}
-    for name, t in totals.items():
+    for name, ws in windows.items():
         out[name] = {
-            "calls": t["calls"],
-            "errors": t["errors"],
-            "calls_per_s": round(t["calls"] / t["seconds"], 1),
-            "server_cpu_ms_per_call": round(1000 * t["cpu"] / max(1, t["calls"]), 3),
+            "calls": sum(int(w["calls"]) for w in ws),
+            "errors": sum(int(w["errors"]) for w in ws),
+            "calls_per_s": spread([w["calls"] / w["seconds"] for w in ws], 1),
+            "server_cpu_ms_per_call": spread([1000 * w["cpu"] / max(1, w["calls"]) for w in ws]),
         }
-    out["ratio"] = round(out["ours"]["calls_per_s"] / out["floor"]["calls_per_s"], 3)
+    out["ratio"] = spread(
+        [
+            (o["calls"] / o["seconds"]) / (f["calls"] / f["seconds"])
+            for o, f in zip(windows["ours"], windows["floor"], strict=True)
+        ]
+    )
     return out
 
 
@@ -119,3 +141,14 @@ async def _window(clients: list[Client], tool: str, args: dict[str, Any], second
         for client in clients:
             tg.start_soon(worker, client)
     return calls, errors, time.perf_counter() - started
+
+
+def main() -> None:
+    """The load process: ``python bench/throughput.py SPEC`` prints the measurement as JSON."""
+    spec = json.loads(sys.argv[1])
+    result = anyio.run(_run, spec["targets"], spec["clients"], spec["seconds"], spec["rounds"])
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,7 @@
 """Hypothesis strategies drawn from the advertised tool input schemas.
 
 ``valid(schema)`` draws instances the schema accepts, for the keywords these schemas use (type,
-properties, required, additionalProperties, $ref into $defs, enum, const, oneOf, pattern,
+properties, required, additionalProperties, if/then, $ref into $defs, enum, const, oneOf, pattern,
 min/maxLength, the date-time and email formats, minimum/maximum, items, min/maxItems).
 hypothesis-jsonschema would do this, but its 0.23 release breaks on current hypothesis (it uses a
 private helper hypothesis removed), so this is the small translation these schemas need.
@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 __all__ = ["DATE_TIMES", "near", "valid"]
 
@@ -97,10 +98,14 @@ def _valid_here(schema: dict[str, Any], root: dict[str, Any]) -> st.SearchStrate
         return st.lists(items, min_size=lo, max_size=schema.get("maxItems", lo + 3))
     if kind == "object" and "properties" in schema:
         props, required = schema["properties"], set(schema.get("required", []))
-        return st.fixed_dictionaries(
+        drawn = st.fixed_dictionaries(
             {k: valid(v, root) for k, v in props.items() if k in required},
             optional={k: valid(v, root) for k, v in props.items() if k not in required},
         )
+        if "if" in schema:  # a condition between fields (list_orders' whole_range): keep the draws it allows
+            condition = Draft202012Validator({k: schema[k] for k in ("if", "then", "else") if k in schema})
+            drawn = drawn.filter(condition.is_valid)
+        return drawn
     if kind == "object":
         extra = schema.get("additionalProperties")
         values = valid(extra, root) if isinstance(extra, dict) and extra else JSON_SCALARS

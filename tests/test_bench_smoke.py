@@ -21,7 +21,6 @@ sys.path.insert(0, str(BENCH))
 
 import soak  # noqa: E402
 from harness import p95  # noqa: E402
-from paging import per_page_for  # noqa: E402
 
 
 # The tests reading a run's report are marked e2e: the harness starts servers. pytest-xdist runs
@@ -31,7 +30,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "results.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=150,
+        capture_output=True, text=True, timeout=300,  # the peer's first `npm ci` included
     )  # fmt: skip
     assert proc.returncode == 0, f"bench failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}"
     assert "tools/list tokens" in proc.stdout  # the table was printed
@@ -42,9 +41,10 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_report_shape(quick: dict) -> None:
     assert quick["mode"] == "quick"
     assert quick["machine"]["nproc"] >= 1 and quick["machine"]["cpu"] and quick["machine"]["python"]
-    assert set(quick["results"]) == {"sizes", "overhead", "coldstart", "throughput", "paging"}
+    assert set(quick["results"]) == {"sizes", "percall", "coldstart", "throughput", "sandbox", "paging"}
     assert all("error" not in r for r in quick["results"].values())
-    assert len(quick["summary"]) == 10
+    assert len(quick["summary"]) == 13
+    assert all(quick["results"][name]["loadavg"]["start"] for name in quick["results"])
     for row in quick["summary"]:
         assert isinstance(row["value"], int | float) and row["value"] > 0, row
         assert row["target"] == "info" or row["met"] in (True, False), row
@@ -76,36 +76,37 @@ def test_sizes_measured(quick: dict) -> None:
 
 @pytest.mark.e2e
 def test_latency_measurements_taken(quick: dict) -> None:
-    over = quick["results"]["overhead"]["data"]
-    assert over["iterations"] == 6
-    assert over["ours_ms"]["median"] > 0 and over["noop_ms"]["median"] > 0 and over["get_ms"]["median"] > 0
-    assert over["floor_ms"]["median"] >= over["noop_ms"]["median"]
+    pc = quick["results"]["percall"]["data"]
+    assert pc["runs"] == 1 and pc["calls_per_run"] == 4
+    # ours, the TypeScript peer (installed by the bench), the pass-through floor and the no-op all answered
+    assert set(pc["p50_ms"]) == {"ours", "peer", "floor", "noop"}
+    assert all(pc["p50_ms"][name]["median"] > 0 for name in pc["p50_ms"])
+    assert all(pc["cpu_ms_per_call"][name]["median"] >= 0 for name in pc["cpu_ms_per_call"])
+    assert pc["latency_vs_peer"]["min"] <= pc["latency_vs_peer"]["median"] <= pc["latency_vs_peer"]["max"]
 
     cold = quick["results"]["coldstart"]["data"]
-    assert cold["tools_listed"]["ours"] >= 36 and cold["tools_listed"]["floor"] == 1
+    assert cold["tools_listed"]["ours"] >= 36 and cold["tools_listed"]["floor"] == 2
     assert cold["ours_ms"]["median"] > 0 and cold["floor_ms"]["median"] > 0
 
 
 @pytest.mark.e2e
-def test_throughput_and_paging_taken(quick: dict) -> None:
+def test_throughput_sandbox_and_paging_taken(quick: dict) -> None:
     tp = quick["results"]["throughput"]["data"]
     for side in ("ours", "floor"):
         assert tp[side]["calls"] > 0 and tp[side]["errors"] == 0
-        assert tp[side]["server_cpu_ms_per_call"] >= 0
+        assert tp[side]["server_cpu_ms_per_call"]["median"] >= 0
+
+    sb = quick["results"]["sandbox"]["data"]
+    assert sb["small_orders"] == 50 and sb["large_orders"] == 200
+    for size in ("small", "large"):
+        assert sb[size]["startup_s"]["median"] > 0 and sb[size]["list_p50_ms"]["median"] > 0
+        assert sb[size]["rss_mb"]["median"] > 0
 
     pg = quick["results"]["paging"]["data"]
-    assert pg["pages"] == 15 and pg["orders"] > 0
-    # Every page of both runs (concurrent and sequential) went through the latency fault.
-    assert pg["pages_delayed"] == 2 * 15 * pg["repeats"]
-    assert pg["sequential_ms"] >= 15 * pg["latency_ms_per_page"]
-
-
-def test_per_page_for_gives_exact_page_count() -> None:
-    for total in (150, 500, 1000, 1499):
-        size = per_page_for(total, 15)
-        assert -(-total // size) == 15 and (size == 1 or -(-total // (size - 1)) != 15)
-    with pytest.raises(ValueError):
-        per_page_for(5000, 15)  # would need more than 100 a page
+    assert pg["orders"] == 60 and pg["pages"] == 3
+    # Every page of both runs (all_pages and page by page) went through the latency fault.
+    assert pg["pages_delayed"] == 2 * 3 * pg["runs"]
+    assert pg["page_by_page_ms"]["median"] >= 3 * pg["latency_ms_per_page"]
 
 
 def test_p95_nearest_rank() -> None:
@@ -234,14 +235,14 @@ def test_slope_per_minute() -> None:
 
 
 def test_merge_keeps_other_measurements() -> None:
-    from run import merge
+    from run import METRICS, merge
 
     def report(generated: str, names: list[str], mode: str = "full") -> dict:
         results = {n: {"data": {}, "rows": [{"metric": n}], "run": {"generated": generated}} for n in names}
         return {"generated": generated, "mode": mode, "command": generated, "profile": {n: {} for n in names},
                 "summary": [r for n in names for r in results[n]["rows"]], "results": results}  # fmt: skip
 
-    default = ["sizes", "overhead", "coldstart", "throughput", "paging"]
+    default = list(METRICS)
     full = report("t1", default)
     with_soak = merge(full, report("t2", ["soak"]))
     assert list(with_soak["results"]) == [*default, "soak"] and with_soak["generated"] == "t1"

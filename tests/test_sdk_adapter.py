@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 from importlib.metadata import version
+from typing import ClassVar
 
 import pytest
 from mcp import Client, types
 from mcp.server.mcpserver import Context, Elicit, MCPServer, RequestStateSecurity, Resolve
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from vtex_orders_mcp import sdk
 from vtex_orders_mcp.models import Args
@@ -114,3 +115,43 @@ class _NoArgs(Args):
 
 def test_resolve_is_public():
     assert Resolve is sdk.Resolve
+
+
+class _Counted(Args):
+    """Counts how often it validates (a real model, a class attribute as the counter)."""
+
+    calls: ClassVar[list[int]] = []
+    n: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count(cls, data: object) -> object:
+        cls.calls.append(1)
+        return data
+
+
+@pytest.mark.anyio
+async def test_a_call_validates_its_arguments_once():
+    """ModelTool.run validates (to refuse with guidance) and hands the SDK that validation: the
+    SDK's own step does not validate the same arguments again; a refusal stops before it."""
+    got: list[int] = []
+
+    async def body(ctx: Context, n: int) -> types.CallToolResult:
+        got.append(n)
+        return types.CallToolResult(content=[], structured_content={})
+
+    tool = sdk.model_tool(
+        name="counted", title="Counted", description="counted", args=_Counted,
+        parameters=_Counted.model_json_schema(), handler=body, annotations=types.ToolAnnotations(), meta=None,
+        output_schema={"type": "object"}, explain=explain_validation,
+    )  # fmt: skip
+    async with Client(MCPServer("counted", tools=[tool])) as client:
+        _Counted.calls.clear()
+        result = await client.call_tool("counted", {"n": 7})
+        assert not result.is_error and got == [7]
+        assert len(_Counted.calls) == 1
+        _Counted.calls.clear()
+        refused = await client.call_tool("counted", {"n": "seven"})
+        assert refused.is_error and got == [7] and len(_Counted.calls) == 1
+    # Anything else the SDK validates (no ModelTool.run before it) is still validated.
+    assert tool.fn_metadata.validate_arguments({"n": 3}) == {"n": 3}

@@ -255,8 +255,17 @@ class Contract:
     """One tool's advertised input schema, checked as clients check it."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        Draft202012Validator.check_schema(schema)
-        self.validator = _Validator(schema, format_checker=FORMATS)
+        self.schema = schema
+        self._validator: Any = None
+
+    @property
+    def validator(self) -> Any:
+        # Made on the tool's first call: checking ~40 schemas against the metaschema would cost
+        # start-up ~0.1 s (tests/test_schemas.py checks every advertised schema).
+        if self._validator is None:
+            Draft202012Validator.check_schema(self.schema)
+            self._validator = _Validator(self.schema, format_checker=FORMATS)
+        return self._validator
 
     def _condition(self, err: SchemaError) -> str:
         """For a rule the schema applies only ``if`` some fields are given (``then``), which."""

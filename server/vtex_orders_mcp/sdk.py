@@ -8,7 +8,9 @@ across both protocol eras; a few things that needs are not public API in mcp 2.3
   (``build_resolver_plans``) from a function signature; ours come from the registry, so they are
   handed to the ``Tool`` constructor directly (``model_tool``). ``ModelTool.run`` checks the
   arguments first, so a refusal reads as guidance (the field, what is allowed) instead of
-  pydantic's dump.
+  pydantic's dump; the model it validated them with is handed to the SDK's own validation step
+  (``FuncMetadata.validate_arguments``, overridden by ``_ValidatedOnce``), which would otherwise
+  validate the same arguments a second time.
 - **Resolvers with a signature made at run time.** The SDK binds tool arguments to a resolver's
   parameters by name; each guarded operation's resolver gets a signature listing its fields
   (``with_parameters``).
@@ -98,6 +100,23 @@ def principal() -> str:
     return "/".join(part or "-" for part in (client, issuer, subject))  # positions kept: distinct stays distinct
 
 
+# The arguments of the call in progress and the model instance ModelTool.run validated them into.
+_VALIDATED: contextvars.ContextVar[tuple[dict[str, Any], ArgModelBase] | None] = contextvars.ContextVar(
+    "vtex_validated", default=None
+)
+
+
+class _ValidatedOnce(FuncMetadata):
+    """The SDK's argument metadata, reusing the validation ModelTool.run already did for this very
+    arguments object (any other call validates as the SDK does)."""
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        done = _VALIDATED.get()
+        if done is not None and done[0] is arguments_to_validate:
+            return done[1].model_dump_one_level()
+        return super().validate_arguments(arguments_to_validate)
+
+
 class ModelTool(Tool):
     """A Tool over a registry operation's argument model. ``check`` refuses arguments that break
     the advertised schema before anything else (its answer is the tool result, no request is
@@ -108,24 +127,32 @@ class ModelTool(Tool):
 
     def refusal(self, arguments: dict[str, Any]) -> CallToolResult | None:
         """The tool result refusing ``arguments`` (the schema's check, then the model's), or None."""
+        refused = self._checked(arguments)
+        return refused if isinstance(refused, CallToolResult) else None
+
+    def _checked(self, arguments: dict[str, Any]) -> CallToolResult | ArgModelBase:
+        """The refusal of ``arguments``, or the model instance they validate into."""
         if self.check is not None:
             refused = self.check(self.name, arguments)
             if refused is not None:
                 return refused
         model = self.fn_metadata.arg_model
         try:
-            model.model_validate(self.fn_metadata.pre_parse_json(arguments))
+            return model.model_validate(self.fn_metadata.pre_parse_json(arguments))
         except ValidationError as exc:
             if self.explain is None:
                 raise
             return self.explain(self.name, exc, model)
-        return None
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
-        refused = self.refusal(arguments)
-        if refused is not None:
-            return refused
-        return await super().run(arguments, context, convert_result=convert_result)
+        checked = self._checked(arguments)
+        if isinstance(checked, CallToolResult):
+            return checked
+        token = _VALIDATED.set((arguments, checked))
+        try:
+            return await super().run(arguments, context, convert_result=convert_result)
+        finally:
+            _VALIDATED.reset(token)
 
 
 def model_tool(
@@ -152,7 +179,7 @@ def model_tool(
         title=title,
         description=description,
         parameters=parameters,
-        fn_metadata=FuncMetadata(arg_model=args, output_schema=output_schema),
+        fn_metadata=_ValidatedOnce(arg_model=args, output_schema=output_schema),
         is_async=True,
         context_kwarg="ctx",
         resolved_params=resolved,

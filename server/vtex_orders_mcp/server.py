@@ -2,7 +2,8 @@
 
 Backend choice happens once, here: with no credentials the embedded sandbox's in-process
 transport and its own credentials are handed to the same ``VtexClient`` that would talk to
-VTEX. Nothing downstream knows which one it is.
+VTEX (the sandbox itself is built on its first request, embedded.py). Nothing downstream knows
+which one it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mcp.types import Tool as MCPTool
 
 from .client import VtexClient
 from .config import Settings
+from .embedded import EmbeddedSandbox
 from .guard import APPROVAL_CARD, Guard
 from .guard.card import CARD_HTML
 from .guard.pages import LoopbackPages, approval_routes
@@ -109,9 +111,15 @@ class App:
     server: VtexMCPServer
     settings: Settings
     runtime: Runtime
-    sandbox: Any | None  # vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox
+    embedded: EmbeddedSandbox | None  # when running on the embedded sandbox
     pages: LoopbackPages
     owns_store: bool = True  # False when the store is shared by several accounts' servers (accounts.py)
+
+    @property
+    def sandbox(self) -> Any | None:
+        """The vtex_orders_mcp.sandbox.Sandbox when running on the embedded sandbox (built now
+        if no request has reached it yet)."""
+        return self.embedded.sandbox if self.embedded is not None else None
 
     @property
     def client(self) -> VtexClient:
@@ -142,19 +150,18 @@ def build_server(
     """The server for one VTEX account. ``store``: a store shared with other accounts' servers
     (accounts.py), scoped to this account here; by default the settings' own store."""
     settings = settings or Settings()
-    credentials = None
+    credentials: dict[str, str] | None = None
+    embedded = None
     if settings.uses_sandbox and transport is None:
-        from .sandbox import SANDBOX_APP_KEY, SANDBOX_APP_TOKEN, Sandbox
-
+        embedded = EmbeddedSandbox(settings.sandbox_seed, settings.sandbox_orders, sandbox)
         if sandbox is None:
-            sandbox = Sandbox(seed=settings.sandbox_seed, orders=settings.sandbox_orders)
             log.warning(
                 "No VTEX credentials configured: serving the embedded sandbox (%d simulated orders, seed %d).",
                 settings.sandbox_orders,
                 settings.sandbox_seed,
             )
-        transport = sandbox.transport()
-        credentials = {"X-VTEX-API-AppKey": SANDBOX_APP_KEY, "X-VTEX-API-AppToken": SANDBOX_APP_TOKEN}
+        transport = embedded.transport()  # it sends the sandbox's own credentials
+        credentials = {}
 
     client = VtexClient(settings, transport, credentials=credentials)
     owns_store = store is None
@@ -202,7 +209,7 @@ def build_server(
         lifespan=lifespan,
     )
     quiet_libraries()
-    app = App(server=server, settings=settings, runtime=runtime, sandbox=sandbox, pages=pages, owns_store=owns_store)
+    app = App(server=server, settings=settings, runtime=runtime, embedded=embedded, pages=pages, owns_store=owns_store)
     _extend(app)
     return app
 

@@ -219,13 +219,13 @@ def test_fault_validation():
 
 # -- reset ---------------------------------------------------------------------------------------
 async def test_reset_restores_seeded_state_and_clears_log_and_faults(client, sb):
-    pristine = json.dumps(sb.store.orders, sort_keys=True)
+    pristine = json.dumps(dict(sb.store.orders), sort_keys=True)
     order = pick(sb, "ready-for-handling")
     await client.post(f"{ORDERS}/{order['orderId']}/cancel", json={"reason": "x"})
     sb.clock.advance(3600)
     sb.faults.add(Fault(kind="status", status=500, path="nothing-matches-this"))
     sb.reset()
-    assert json.dumps(sb.store.orders, sort_keys=True) == pristine
+    assert json.dumps(dict(sb.store.orders), sort_keys=True) == pristine
     assert sb.requests == [] and len(sb.faults) == 0 and sb.clock.now() == NOW
     assert (await client.get(f"{ORDERS}/{order['orderId']}")).json()["status"] == "ready-for-handling"
 

@@ -17,7 +17,7 @@ from vtex_orders_mcp.sandbox.seed import EXAMPLE_ORDER_ID, example_order
 
 
 def dump(sb: Sandbox) -> str:
-    return json.dumps({"orders": sb.store.orders, "meta": sb.store.meta}, sort_keys=True)
+    return json.dumps({"orders": dict(sb.store.orders), "meta": sb.store.meta}, sort_keys=True)
 
 
 def fresh(**kwargs) -> Sandbox:

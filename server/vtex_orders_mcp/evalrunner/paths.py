@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,7 @@ def resolve(doc: Any, path: str | list[Any]) -> Any:
             if not isinstance(value, list) or not -len(value) <= seg < len(value):
                 return MISSING
             value = value[seg]
-        elif isinstance(value, dict):
+        elif isinstance(value, Mapping):  # a document, or the sandbox's orders (orderbook.Orders)
             if seg not in value:
                 return MISSING
             value = value[seg]

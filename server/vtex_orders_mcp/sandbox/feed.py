@@ -195,12 +195,19 @@ class FeedService:
         self.deliveries: list[dict] = []
         self.status_log: deque[dict] = deque(maxlen=FEED_V2_KEEP)
         self._seq = 0
-        # the previous lastChange / status of every order, to fill lastChange / lastState
-        self._last_seen = {oid: (o.get("lastChange"), o.get("status")) for oid, o in self.store.orders.items()}
+        # the previous lastChange / status of each order that changed, to fill lastChange / lastState;
+        # before its first change, an order's previous state is the one it was generated with
+        self._last_seen: dict[str, tuple] = {}
 
     # -- events ----------------------------------------------------------------------------
     def _now(self) -> datetime:
         return self.store.clock.now()
+
+    def _seen(self, order_id: str, default: tuple) -> tuple:
+        seen = self._last_seen.get(order_id)
+        if seen is None:
+            seen = self.store.orders.generated_state.get(order_id, default)
+        return seen
 
     def _next(self) -> int:
         self._seq += 1
@@ -208,7 +215,7 @@ class FeedService:
 
     def on_change(self, order: dict, previous: str | None) -> None:
         oid = order["orderId"]
-        last_change, last_status = self._last_seen.get(oid, (order.get("creationDate"), order.get("status")))
+        last_change, last_status = self._seen(oid, (order.get("creationDate"), order.get("status")))
         state = order.get("status")
         event = {
             "orderId": oid,
@@ -401,7 +408,7 @@ class FeedService:
                 "CurrentChange": now,
                 "Origin": {"Account": self.store.account, "Key": key},
             }
-        last_change, last_status = self._last_seen.get(order["orderId"], (order.get("lastChange"), order.get("status")))
+        last_change, last_status = self._seen(order["orderId"], (order.get("lastChange"), order.get("status")))
         event = {
             "domain": DOMAIN,
             "orderId": order["orderId"],

@@ -23,13 +23,15 @@ import math
 import operator
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from .bodies import invalid, is_ascii_digits
 from .invoicing import has_input_invoice
+from .orderbook import LIST_FIELDS, Orders
 from .seed import SALES_CHANNEL_NAMES
 
 MAX_PAGE = 30
@@ -109,7 +111,10 @@ def _vtex_date(value: str) -> datetime:
 @lru_cache(maxsize=1 << 16)
 def _indexed(value: str) -> datetime:
     """A date as the list's index keeps it: to the millisecond."""
-    when = _vtex_date(value)
+    return _to_millisecond(_vtex_date(value))
+
+
+def _to_millisecond(when: datetime) -> datetime:
     return when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
@@ -209,32 +214,111 @@ def sort_orders(orders: list[dict], order_by_raw: str | None) -> list[dict]:
     return sorted(orders, key=lambda o: (key(o), o["orderId"]), reverse=direction == "desc")
 
 
-class CreationOrder:
-    """The orders' ids in creation order (then orderId), kept between list requests: creation
-    dates never change, so it is rebuilt only when orders come or go (a reseed makes a new dict).
-    A creation-date filter is a slice of it (bisect) instead of a scan of every order, and
-    creation order needs no sort: a walk over thousands of orders reads many pages of one range."""
+class ListIndex:
+    """The list fields of every order in creation order (then orderId), kept between list requests,
+    so that a list page reads columns instead of every order document (a large store's documents
+    are mostly not even built, orderbook.py).
+
+    Creation dates never change: the order is rebuilt only when orders come or go (a reseed makes
+    a new mapping). A creation-date filter is a slice of it (bisect). The other columns (status,
+    value, items, origin, currency) are read again from the documents the store reports changed
+    (Orders.changed: every change goes through Store.set_status or Store.touch, or puts a new
+    document in); a planned order's never change. Statistics are kept per query until a column
+    changes, and each order's summary row until the order changes."""
 
     def __init__(self) -> None:
-        self._source: dict[str, dict] | None = None  # held, so that its id cannot be reused
+        self._source: Orders | None = None  # held, so that its id cannot be reused
         self._count = 0
-        self._ids: list[str] = []
+        self.ids: list[str] = []
         self._instants: list[datetime] = []  # to the millisecond, as in_range compares
+        self._position: dict[str, int] = {}
+        self.columns: dict[str, list[Any]] = {}
+        self._version = 0
+        self._stats: dict[tuple, tuple[int, dict[str, Any]]] = {}
+        self._rows: dict[str, dict[str, Any]] = {}  # orderId -> summary_row(order, None)
 
-    def within(self, orders: dict[str, dict], bounds: tuple[datetime | None, datetime | None]) -> list[dict]:
-        """The orders created within ``bounds`` (both inclusive, see in_range), oldest first."""
+    def refresh(self, orders: Orders) -> None:
         if self._source is not orders or self._count != len(orders):
-            ranked = sorted(orders.values(), key=lambda o: (order_date(o["creationDate"]), o["orderId"]))
-            self._ids = [o["orderId"] for o in ranked]
-            self._instants = [_indexed(o["creationDate"]) for o in ranked]
+            orders.take_changed()
+            self._rows.clear()
+            rows = []
+            for oid, created, fields in orders.list_rows(("creation_date", *_COLUMNS)):
+                # A planned order's instant from its datetime; a document's from its string.
+                when = _indexed(fields[0]) if created is None else _to_millisecond(created)
+                rows.append((when, oid, fields[1:]))
+            rows.sort(key=lambda row: (row[0], row[1]))
+            self.ids = [oid for _, oid, _ in rows]
+            self._instants = [when for when, _, _ in rows]
+            self._position = {oid: i for i, oid in enumerate(self.ids)}
+            self.columns = {name: [row[2][i] for row in rows] for i, name in enumerate(_COLUMNS)}
             self._source, self._count = orders, len(orders)
+            self._version += 1
+            self._stats.clear()
+            return
+        changed = False
+        for oid in orders.take_changed():
+            self._rows.pop(oid, None)
+            doc, at = orders[oid], self._position[oid]
+            for name in _COLUMNS:
+                value = LIST_FIELDS[name](doc)
+                column = self.columns[name]
+                if column[at] != value:
+                    column[at] = value
+                    changed = True
+        if changed:
+            self._version += 1
+            self._stats.clear()
+
+    def row(self, order: dict, last_message: str | None) -> dict[str, Any]:
+        """The order's ListOrders row (kept until the order changes; the last message is read now)."""
+        kept = self._rows.get(order["orderId"])
+        if kept is None:
+            kept = self._rows[order["orderId"]] = summary_row(order, None)
+        return {**kept, "lastMessageUnread": last_message} if last_message is not None else kept
+
+    def within(self, bounds: tuple[datetime | None, datetime | None]) -> range:
+        """The positions of the orders created within ``bounds`` (both inclusive, see in_range)."""
         low, high = bounds
         start = 0 if low is None else bisect_left(self._instants, low)
-        end = len(self._ids) if high is None else bisect_right(self._instants, high)
-        return [orders[oid] for oid in self._ids[start:end] if oid in orders]
+        end = len(self.ids) if high is None else bisect_right(self._instants, high)
+        return range(start, max(start, end))
+
+    def stats(self, key: tuple, positions: Sequence[int]) -> dict[str, Any]:
+        """ListOrders `stats` of the orders at ``positions`` (``key`` names the query that found
+        them; the answer is kept until a column changes)."""
+        kept = self._stats.get(key)
+        if kept is not None and kept[0] == self._version:
+            return kept[1]
+        answer = self.stats_now(positions)
+        if len(self._stats) > 64:
+            self._stats.clear()
+        self._stats[key] = (self._version, answer)
+        return answer
+
+    def stats_now(self, positions: Sequence[int]) -> dict[str, Any]:
+        cols = self.columns
+        if isinstance(positions, range) and positions.step == 1:
+            pick: Callable[[list[Any]], list[Any]] = lambda column: column[positions.start : positions.stop]  # noqa: E731
+        else:
+            pick = lambda column: [column[p] for p in positions]  # noqa: E731
+        return stats_of(pick(cols["value"]), pick(cols["total_items"]), pick(cols["currency"]), pick(cols["origin"]))
 
 
-def page_of(items: list, page: int, per_page: int) -> tuple[list, dict[str, int]]:
+def sort_positions(index: ListIndex, positions: Sequence[int], field_name: str, direction: str) -> list[int]:
+    """``positions`` in ``orderBy`` order other than creationDate, as sort_orders orders documents
+    (orderId breaks ties, in the same direction)."""
+    ids = index.ids
+    column = {"orderId": None, "totalValue": "value", "items": "total_items", "origin": "origin"}[field_name]
+    if column is None:
+        return sorted(positions, key=lambda p: ids[p], reverse=direction == "desc")
+    values = index.columns[column]
+    return sorted(positions, key=lambda p: (values[p], ids[p]), reverse=direction == "desc")
+
+
+_COLUMNS = ("status", "value", "total_items", "origin", "currency")
+
+
+def page_of(items: Sequence[Any], page: int, per_page: int) -> tuple[Sequence[Any], dict[str, int]]:
     total = len(items)
     start = (page - 1) * per_page
     paging = {
@@ -270,27 +354,44 @@ def _stat(values: list[int], integral: bool) -> dict[str, Any]:
 
 
 def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True) -> dict[str, Any]:
-    """ListOrders `stats`: totalValue and totalItems, faceted by currency and origin.
+    """ListOrders `stats` of these orders (see stats_of)."""
+    orders = list(orders)
+    return stats_of(
+        [o["value"] for o in orders],
+        [total_items(o) for o in orders],
+        [(o.get("storePreferencesData") or {}).get("currencyCode") or "BRL" for o in orders],
+        [o["origin"] for o in orders],
+        integral=integral,
+        facets=facets,
+    )
+
+
+def stats_of(
+    values: list[int], items: list[int], currencies: list[str], origins: list[str], *, integral: bool = False,
+    facets: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    """ListOrders `stats`: totalValue and totalItems, faceted by currency and origin, from each
+    order's value, item count, currency and origin (parallel lists).
 
     The spec types Mean/StdDev as integer in a few places (the totalItems/Fulfillment facet, and
     everywhere in Userorderslist); those are rounded so responses match the published schema.
     """
-    orders = list(orders)
-    # Each order's facet keys, read once for both blocks (a list of thousands is read per page).
-    keys = [
-        ((o.get("storePreferencesData") or {}).get("currencyCode") or "BRL", o["origin"]) for o in orders
-    ] if facets else []  # fmt: skip
 
-    def block(metric: Callable[[dict], int], integral_fulfillment: bool) -> dict[str, Any]:
-        values = [metric(o) for o in orders]
-        out = _stat(values, integral)
+    def block(metric: list[int], integral_fulfillment: bool) -> dict[str, Any]:
+        out = _stat(metric, integral)
         if facets:
             by_currency: dict[str, list[int]] = {"BRL": []}
-            by_origin: dict[str, list[int]] = {"Fulfillment": [], "Marketplace": []}
-            for (code, origin), v in zip(keys, values, strict=True):
-                by_currency.setdefault(code, []).append(v)
-                if origin in by_origin:
-                    by_origin[origin].append(v)
+            if all(code == "BRL" for code in currencies):
+                by_currency["BRL"] = metric
+            else:
+                for code, v in zip(currencies, metric, strict=True):
+                    by_currency.setdefault(code, []).append(v)
+            fulfillment = [origin == "Fulfillment" for origin in origins]
+            marketplace = [origin == "Marketplace" for origin in origins]
+            by_origin = {
+                "Fulfillment": list(compress(metric, fulfillment)),
+                "Marketplace": list(compress(metric, marketplace)),
+            }
             out["Facets"] = {
                 "currencyCode": {code: _stat(vals, integral) for code, vals in by_currency.items()},
                 "origin": {
@@ -302,7 +403,7 @@ def stats(orders: Iterable[dict], *, integral: bool = False, facets: bool = True
             out["Facets"] = {}
         return out
 
-    return {"stats": {"totalValue": block(lambda o: o["value"], False), "totalItems": block(total_items, True)}}
+    return {"stats": {"totalValue": block(values, False), "totalItems": block(items, True)}}
 
 
 def matches_text(order: dict, text: str) -> bool:

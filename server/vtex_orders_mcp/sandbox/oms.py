@@ -38,6 +38,7 @@ against the other, status by status.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -47,7 +48,7 @@ from starlette.routing import Route
 from . import invoicing
 from .bodies import cents_string, field, invalid, non_empty, parse_json, require_object, sku_lines
 from .listing import (
-    CreationOrder,
+    ListIndex,
     date_range,
     first,
     in_range,
@@ -57,6 +58,7 @@ from .listing import (
     page_of,
     paging_params,
     sort_orders,
+    sort_positions,
     stats,
     summary_row,
 )
@@ -103,7 +105,7 @@ class OmsRoutes:
 
     def __init__(self, store: Store):
         self.store = store
-        self.creation = CreationOrder()
+        self.index = ListIndex()
 
     # -- helpers -----------------------------------------------------------------------------
     def receipt(self, order: dict) -> dict[str, Any]:
@@ -123,7 +125,7 @@ class OmsRoutes:
     async def get_order_group(self, request: Request) -> Response:
         group = request.path_params["orderGroup"]
         orders = sorted(
-            (o for o in self.store.orders.values() if o.get("orderGroup") == group), key=lambda o: o["orderId"]
+            (self.store.orders[oid] for oid in self.store.orders.in_group(group)), key=lambda o: o["orderId"]
         )
         if not orders:
             raise not_found(f"Order group {group} not found")
@@ -138,23 +140,33 @@ class OmsRoutes:
         page, per_page = paging_params(query)
         field_name, direction = order_by(first(query, "orderBy"))
         created = first(query, "f_creationDate")
-        # The creation range first, from the index (oldest first), then the other filters.
+        orders, index = self.store.orders, self.index
+        index.refresh(orders)
+        # The creation range first, from the index (oldest first), then the status from its column,
+        # then the other filters, which read the documents.
         bounds = date_range(created, "f_creationDate") if created else (None, None)
-        found = self.creation.within(self.store.orders, bounds)
-        others = {name: values for name, values in query.items() if name != "f_creationDate"}
-        for check in list_filters(others, self.store.clock.now()):
-            found = [o for o in found if check(o)]
+        found: Sequence[int] = index.within(bounds)
+        statuses = {s.strip() for raw in query.get("f_status", []) for s in raw.split(",") if s.strip()}
+        if statuses:
+            status = index.columns["status"]
+            found = [p for p in found if status[p] in statuses]
+        others = {name: values for name, values in query.items() if name not in ("f_creationDate", "f_status")}
+        checks = list_filters(others, self.store.clock.now())
+        if checks:
+            found = [p for p in found if all(check(orders[index.ids[p]]) for check in checks)]
         if field_name != "creationDate":
-            found = sort_orders(found, first(query, "orderBy"))
+            found = sort_positions(index, found, field_name, direction)
         elif direction == "desc":
-            found.reverse()
+            found = found[::-1]
         rows, paging = page_of(found, page, per_page)
+        key = tuple(sorted((k, tuple(v)) for k, v in query.items() if k not in ("page", "per_page", "orderBy")))
         return JSONResponse(
             {
-                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "list": [index.row(o, self.last_message(o)) for o in (orders[index.ids[p]] for p in rows)],
                 "facets": [],
                 "paging": paging,
-                "stats": stats(found),
+                # Kept per query unless a filter read the documents (their other fields may change).
+                "stats": index.stats(key, found) if not checks else index.stats_now(found),
             }
         )
 
@@ -487,12 +499,8 @@ class OmsRoutes:
             # text, status and date instead. The sandbox's callers hold the account's own AppKey (an
             # operator's credential, not a shopper's), so without it every order is theirs to see.
             return list(self.store.orders.values())
-        email = email.lower()
-        return [
-            o
-            for o in self.store.orders.values()
-            if (o.get("clientProfileData") or {}).get("email", "").lower() == email
-        ]
+        # The e-mail is a list field (orderbook.py): only the customer's documents are read.
+        return [self.store.orders[oid] for oid in self.store.orders.with_email(email)]
 
     async def user_orders(self, request: Request) -> Response:
         query = _query(request)

@@ -24,13 +24,18 @@ VTEX's order document.
 
 from __future__ import annotations
 
+import bisect
 import gc
+import itertools
 import json
+import operator
+import random
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .orderbook import Orders, Plan
 from .state import STATUS_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -338,65 +343,61 @@ def _weighted(rng, pairs):
 
 # Results of recent generations with a frozen clock, as JSON text: a reset (or a second sandbox
 # with the same parameters) parses it instead of rebuilding, which is about twice as fast.
-_CACHE: dict[tuple, tuple[str, tuple]] = {}
+_CACHE: dict[tuple, tuple[str, tuple, int]] = {}
 _CACHE_SIZE = 4
 
+# Orders built at start, drawn one after another from the store's seeded rng (the default store's
+# 500, identical to what every eval and example names). Past them, orders are planned at start
+# and built when first read (orderbook.py): a 20,000-order store starts about as fast as this one.
+EAGER_ORDERS = 500
 
-def generate_orders(store: Store) -> dict[str, dict]:
-    """Build `store.order_count` orders (the example included) into a new dict."""
+
+def generate_orders(store: Store) -> Orders:
+    """`store.order_count` orders (the example included): the first EAGER_ORDERS built, the rest
+    planned (built on first read, from their plan and a generator of their own)."""
     # The build allocates ~100k small objects that all stay alive: pausing the cyclic GC avoids
     # repeated full collections over them (it triples the build time otherwise).
     enabled = gc.isenabled()
     gc.disable()
     try:
+        eager = min(store.order_count, EAGER_ORDERS)
         key = None
+        built: dict[str, dict] | None = None
         if store.clock.frozen:
-            key = (store.seed, store.order_count, store.account, store.clock.now())
+            key = (store.seed, eager, store.account, store.clock.now())
             cached = _CACHE.get(key)
             if cached is not None:
-                text, rng_state = cached
-                orders, meta = json.loads(text)
+                text, rng_state, sequence = cached
+                built, meta = json.loads(text)
                 store.meta.update(meta)
                 store.rng.setstate(rng_state)
-                return orders
-        orders = _generate(store)
-        if key is not None:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.pop(next(iter(_CACHE)))
-            _CACHE[key] = (json.dumps([orders, store.meta]), store.rng.getstate())
+        if built is None:
+            built, sequence = _generate(store, eager)
+            if key is not None:
+                if len(_CACHE) >= _CACHE_SIZE:
+                    _CACHE.pop(next(iter(_CACHE)))
+                _CACHE[key] = (json.dumps([built, store.meta]), store.rng.getstate(), sequence)
+        orders = Orders(built, build=lambda plan: _build_planned(store, plan))
+        if store.order_count > len(orders):
+            _plan_orders(store, orders, sequence)
         return orders
     finally:
         if enabled:
             gc.enable()
 
 
-def _generate(store: Store) -> dict[str, dict]:
+def _generate(store: Store, count: int) -> tuple[dict[str, dict], int]:
+    """``count`` orders drawn from the store's rng, and the next free sequence number."""
     rng = store.rng
     now = store.clock.now()
     account = store.account
     customers = _customers(rng)
     orders: dict[str, dict] = {EXAMPLE_ORDER_ID: example_order()}
     sequence = 600000
-    while len(orders) < store.order_count:
-        status = _weighted(rng, STATUS_WEIGHTS)
-        customer = rng.choice(customers)
-        roll = rng.random()
-        # Purchases split between sellers form an order group (2 or 3 orders); not for affiliate
-        # or fulfillment orders, which VTEX receives one by one.
-        group_size = 1
-        if roll < 0.12:
-            group_size = 2 if rng.random() < 0.75 else 3
-        channel = "store"
-        if group_size == 1:
-            if roll < 0.27:
-                channel = "affiliate"
-            elif roll < 0.39:
-                channel = "fulfillment"
-        group_size = min(group_size, store.order_count - len(orders))
-        group = f"{1400000000000 + rng.randrange(10**11, 10**12)}"
-        created = _creation_date(rng, now, status)
-        sellers = ["1", *rng.sample([s[0] for s in SELLERS[1:]], group_size - 1)] if group_size > 1 else ["1"]
-        payment_kind = _weighted(rng, [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)])
+    while len(orders) < count:
+        status, customer, channel, group, created, sellers, payment_kind = _purchase(
+            rng, customers, now, count - len(orders)
+        )
         for n, seller_id in enumerate(sellers, start=1):
             order = _build_order(
                 store,
@@ -415,7 +416,127 @@ def _generate(store: Store) -> dict[str, dict]:
             )
             orders[order["orderId"]] = order
             sequence += rng.randrange(1, 9)
-    return orders
+    return orders, sequence
+
+
+def _purchase(rng, customers: list[dict], now: datetime, room: int) -> tuple:
+    """One purchase: status, customer, channel, group id, creation, sellers (one order each), payment."""
+    status = _weighted(rng, STATUS_WEIGHTS)
+    customer = rng.choice(customers)
+    roll = rng.random()
+    # Purchases split between sellers form an order group (2 or 3 orders); not for affiliate
+    # or fulfillment orders, which VTEX receives one by one.
+    group_size = 1
+    if roll < 0.12:
+        group_size = 2 if rng.random() < 0.75 else 3
+    channel = "store"
+    if group_size == 1:
+        if roll < 0.27:
+            channel = "affiliate"
+        elif roll < 0.39:
+            channel = "fulfillment"
+    group_size = min(group_size, room)
+    group = f"{1400000000000 + rng.randrange(10**11, 10**12)}"
+    created = _creation_date(rng, now, status)
+    sellers = ["1", *rng.sample([s[0] for s in SELLERS[1:]], group_size - 1)] if group_size > 1 else ["1"]
+    payment_kind = _weighted(rng, _PAYMENT_WEIGHTS)
+    return status, customer, channel, group, created, sellers, payment_kind
+
+
+def _plan_orders(store: Store, orders: Orders, sequence: int) -> None:
+    """Plans for the orders past the built ones, from a generator of their own (the store's rng
+    stays where the built orders left it, so receipts and ids drawn later do not depend on how
+    many orders are planned). The same mix as _purchase and _build_order draw, with cheaper draws:
+    planning 20,000 orders must cost less than building 500."""
+    rng = random.Random(f"{store.seed}:{store.account}:planned")
+    r = rng.random
+    now = store.clock.now()
+    customers = _customers(random.Random(f"{store.seed}:{store.account}:customers"))
+    item_tax = int(json.loads(_templates()[1]).get("tax") or 0)
+    others = [s[0] for s in SELLERS[1:]]
+    while len(orders) < store.order_count:
+        status = _STATUSES[bisect.bisect(_STATUS_CUMULATIVE, r() * _STATUS_CUMULATIVE[-1])]
+        customer = customers[int(r() * len(customers))]
+        roll = r()
+        group_size = (2 if r() < 0.75 else 3) if roll < 0.12 else 1
+        channel = "store" if group_size > 1 or roll >= 0.39 else "affiliate" if roll < 0.27 else "fulfillment"
+        group_size = min(group_size, store.order_count - len(orders))
+        group = str(1400000000000 + 10**11 + int(r() * 9 * 10**11))
+        created = _creation_date(rng, now, status)
+        sellers = ["1", *rng.sample(others, group_size - 1)] if group_size > 1 else ["1"]
+        payment_kind = _PAYMENTS[bisect.bisect(_PAYMENT_CUMULATIVE, r() * _PAYMENT_CUMULATIVE[-1])]
+        if f"{group}-01" in orders:  # a group id drawn twice: draw another purchase
+            continue
+        for n, seller_id in enumerate(sellers, start=1):
+            sla = SLAS[int(r() * len(SLAS))]
+            chosen = rng.sample(CATALOG, _ITEM_COUNTS[int(r() * len(_ITEM_COUNTS))])
+            quantities = [_QUANTITIES[int(r() * len(_QUANTITIES))] for _ in chosen]
+            commerce = {
+                "sla": sla,
+                "shipping": 0 if sla[0] == "Retirada" else _FREIGHTS[int(r() * len(_FREIGHTS))],
+                "chosen": chosen,
+                "quantities": quantities,
+                "sellings": [price if r() < 0.8 else price * 9 // 10 for *_, price in chosen],
+                "partial": status == "handling" and r() < 0.2,
+            }
+            value, items = _commerce_totals(commerce, item_tax)
+            recipe = {
+                "now": now, "customer": customer, "status": status, "channel": channel, "group": group, "n": n,
+                "sequence": str(sequence), "seller_id": seller_id, "created": created,
+                "payment_kind": payment_kind, "commerce": commerce,
+            }  # fmt: skip
+            orders.plan(
+                Plan(
+                    order_id=f"{group}-{n:02d}",
+                    created=created,
+                    status=status,
+                    email=customer["email"],
+                    sequence=str(sequence),
+                    order_group=group,
+                    value=value,
+                    total_items=items,
+                    origin="Fulfillment" if channel == "fulfillment" else "Marketplace",
+                    currency="BRL",
+                    recipe=recipe,
+                )
+            )
+            sequence += 1 + int(r() * 8)
+
+
+_STATUSES = [status for status, _ in STATUS_WEIGHTS]
+_STATUS_CUMULATIVE = list(itertools.accumulate(weight for _, weight in STATUS_WEIGHTS))
+_PAYMENT_WEIGHTS = [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)]
+_PAYMENTS = [kind for kind, _ in _PAYMENT_WEIGHTS]
+_PAYMENT_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _PAYMENT_WEIGHTS))
+_ITEM_COUNTS = (1, 1, 1, 2, 2, 3, 4)
+_QUANTITIES = (1, 1, 1, 2, 3)
+_FREIGHTS = (0, 990, 1590, 2290, 3490)
+
+
+def _commerce_totals(commerce: dict[str, Any], item_tax: int) -> tuple[int, int]:
+    """The value and item count the document built from ``commerce`` will have: the sum of its
+    totals as Store.recompute_totals makes them (items at their selling price, freight, tax), or
+    its partial invoice's value (as _apply_status sets it). _build_planned checks the two agree."""
+    quantities, sellings = commerce["quantities"], commerce["sellings"]
+    value = sum(map(operator.mul, sellings, quantities)) + commerce["shipping"] + item_tax * sum(quantities)
+    if commerce["partial"]:
+        first = sellings[0] * quantities[0]
+        value = value // 2 if first >= value else first
+    return value, sum(quantities)
+
+
+def _build_planned(store: Store, plan: Plan) -> dict:
+    """The document of a planned order, from its plan and its own seeded generator."""
+    r = plan.recipe
+    rng = random.Random(f"{store.seed}:{store.account}:{plan.order_id}")
+    order = _build_order(
+        store, rng, r["now"], store.account, r["customer"], r["status"], r["channel"], r["group"], r["n"],
+        r["sequence"], r["seller_id"], r["created"], r["payment_kind"], commerce=r["commerce"],
+    )  # fmt: skip
+    if order["value"] != plan.value or order["creationDate"] != plan.creation_date:
+        # the plan's figures were listed before the document existed: they must be the document's
+        raise RuntimeError(f"sandbox: order {plan.order_id} was built unlike its plan")  # a generator bug
+    return order
 
 
 def _creation_date(rng, now: datetime, status: str) -> datetime:
@@ -432,8 +553,24 @@ def _creation_date(rng, now: datetime, status: str) -> datetime:
 
 
 def _build_order(
-    store, rng, now, account, customer, status, channel, group, n, sequence, seller_id, created, payment_kind
+    store,
+    rng,
+    now,
+    account,
+    customer,
+    status,
+    channel,
+    group,
+    n,
+    sequence,
+    seller_id,
+    created,
+    payment_kind,
+    commerce: dict[str, Any] | None = None,
 ) -> dict:
+    """One order document. ``commerce`` (a lazily built order's plan, see _commerce) gives the
+    SLA, freight, items, quantities and prices instead of drawing them here, so the document's
+    value is the one its plan announced."""
     order_t, item_t, logistics_t, payment_t = _templates()
     order = json.loads(order_t)
     order_id = f"{group}-{n:02d}"
@@ -514,14 +651,21 @@ def _build_order(
     shipping["selectedAddresses"] = [{k: v for k, v in address.items()}]
 
     # Items (1-4 SKUs, quantities 1-3, some with a promotional discount) and their logistics lines.
-    sla_name, sla_estimate, sla_company = rng.choice(SLAS)
-    shipping_total = 0 if sla_name == "Retirada" else rng.choice([0, 990, 1590, 2290, 3490])
-    chosen = rng.sample(CATALOG, rng.choice([1, 1, 1, 2, 2, 3, 4]))
+    if commerce is None:
+        sla_name, sla_estimate, sla_company = rng.choice(SLAS)
+        shipping_total = 0 if sla_name == "Retirada" else rng.choice([0, 990, 1590, 2290, 3490])
+        chosen = rng.sample(CATALOG, rng.choice([1, 1, 1, 2, 2, 3, 4]))
+    else:
+        sla_name, sla_estimate, sla_company = commerce["sla"]
+        shipping_total, chosen = commerce["shipping"], commerce["chosen"]
     items, logistics, metadata = [], [], []
     for index, (sku, product, name, ref, brand, categories, price) in enumerate(chosen):
         item = json.loads(item_t)
-        quantity = rng.choice([1, 1, 1, 2, 3])
-        selling = price if rng.random() < 0.8 else price * 9 // 10
+        if commerce is None:
+            quantity = rng.choice([1, 1, 1, 2, 3])
+            selling = price if rng.random() < 0.8 else price * 9 // 10
+        else:
+            quantity, selling = commerce["quantities"][index], commerce["sellings"][index]
         item.update(
             uniqueId=_hex(rng),
             id=sku,
@@ -636,12 +780,12 @@ def _build_order(
     if payment_kind == GIFT_CARD:
         order["paymentData"]["giftCards"] = []
 
-    _apply_status(store, rng, now, order, status, created)
+    _apply_status(store, rng, now, order, status, created, None if commerce is None else commerce["partial"])
     _conversation(store, rng, order, customer)
     return order
 
 
-def _apply_status(store, rng, now, order, status, created) -> None:
+def _apply_status(store, rng, now, order, status, created, partial: bool | None = None) -> None:
     iso = store.iso
     meta = store.meta.setdefault(order["orderId"], {})
     order["status"] = status
@@ -686,7 +830,7 @@ def _apply_status(store, rng, now, order, status, created) -> None:
         )
         order["paymentData"]["transactions"][0]["isActive"] = False
         last = cancel_at
-    elif status == "invoiced" or (status == "handling" and rng.random() < 0.2):
+    elif status == "invoiced" or (status == "handling" and (rng.random() < 0.2 if partial is None else partial)):
         # Full invoice for invoiced orders; a partial one (first item only) for some in handling.
         invoice_at = created + timedelta(days=rng.uniform(0.5, 4))
         if status == "invoiced":

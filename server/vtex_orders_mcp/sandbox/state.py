@@ -2,7 +2,8 @@
 
 Every route module (OMS, order modifications, feed/hook, checkout) works on one `Store`:
 
-* `Store.orders` maps orderId -> the full VTEX order document, mutated in place by the routes;
+* `Store.orders` maps orderId -> the full VTEX order document, mutated in place by the routes (an
+  `orderbook.Orders`: a large store builds most documents on first read);
 * status changes go through `set_status`, other changes through `touch`, so `lastChange` is always
   maintained and every registered listener (the feed/hook service) hears about every change;
 * money is integer cents everywhere, and `recompute_totals` re-derives `totals[]` and `value` from the
@@ -27,6 +28,7 @@ from http import HTTPStatus
 from typing import Any, Protocol
 
 from . import invoicing
+from .orderbook import Orders
 
 __all__ = ["STATUS_DESCRIPTIONS", "Clock", "SandboxError", "Store"]
 
@@ -155,7 +157,7 @@ class _Resettable(Protocol):
 
 
 Listener = Callable[[dict, "str | None"], None]
-Generator = Callable[["Store"], dict]
+Generator = Callable[["Store"], "dict[str, dict] | Orders"]
 
 
 class Store:
@@ -183,7 +185,7 @@ class Store:
         self._listeners: list[Listener] = []
         self._services: list[_Resettable] = []
         self.rng = random.Random(seed)
-        self.orders: dict[str, dict] = {}
+        self.orders: Orders = Orders()
         self.meta: dict[str, dict[str, Any]] = {}
         self._load()
 
@@ -191,7 +193,8 @@ class Store:
     def _load(self) -> None:
         self.rng = random.Random(self.seed)
         self.meta = {}
-        self.orders = self._generator(self)
+        generated = self._generator(self)
+        self.orders = generated if isinstance(generated, Orders) else Orders(generated)
 
     def reset(self) -> None:
         self.clock.restore()
@@ -211,8 +214,8 @@ class Store:
     def order(self, order_id: str) -> dict:
         found = self.orders.get(order_id)
         if found is None and order_id.startswith("seq"):
-            sequence = order_id[3:]
-            found = next((o for o in self.orders.values() if o.get("sequence") == sequence), None)
+            by_sequence = self.orders.by_sequence(order_id[3:])
+            found = self.orders[by_sequence] if by_sequence is not None else None
         if found is None:
             # [inference] 404 with the OMS envelope: the spec documents no body for an unknown order
             # (only "Value not found." as text on payment-notification).
@@ -253,6 +256,7 @@ class Store:
         self._notify(order, None)
 
     def _notify(self, order: dict, previous: str | None) -> None:
+        self.orders.changed.add(order["orderId"])
         for fn in list(self._listeners):
             fn(order, previous)
 

@@ -75,10 +75,12 @@ class ModificationsService(PlanningMixin, RenderingMixin, ChangeSummaryMixin):
             )
 
     def catalog(self) -> dict[str, dict]:
-        """SKU id -> a template item, from the seeded orders (first occurrence by orderId)."""
+        """SKU id -> a template item, from the seeded orders (first occurrence by orderId). The
+        orders built at start are read (a large store's planned orders are not built for this:
+        every SKU of the catalogue is among the first orders)."""
         if self._catalog is None:
             cat: dict[str, dict] = {}
-            for oid in sorted(self.store.orders):
+            for oid in sorted(self.store.orders.seeded):
                 for item in self.store.orders[oid].get("items") or []:
                     cat.setdefault(str(item.get("id")), item)
             self._catalog = cat
