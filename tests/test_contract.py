@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from mcp import Client
 from schema_strategies import near
 
-from vtex_orders_mcp.arguments import FORMATS, MAX_ERROR, Contract, parse_date_time
+from vtex_orders_mcp.arguments import MAX_ERROR, Contract, formats, parse_date_time
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.server import build_server
 from vtex_orders_mcp.tools import build_tools
@@ -56,7 +56,7 @@ def test_the_snapshots_are_the_schemas_the_tools_check(tools):
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_the_server_accepts_exactly_what_the_schema_accepts(tools, name):
     schema = SCHEMAS[name]
-    spec = Spec(schema, format_checker=FORMATS)
+    spec = Spec(schema, format_checker=formats())
     tool = tools[name]
 
     @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -64,3 +64,13 @@ def test_the_wheel_ships_prompts_and_data(tmp_path):
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Project-URL: Repository, https://github.com/vtex-orders-mcp/vtex-orders-mcp" in text
     assert "MIT" in text
+
+
+def test_the_reported_version_is_the_installed_one():
+    """serverInfo and --version read the package's __version__ (no importlib.metadata at start-up);
+    the installed metadata comes from the same attribute."""
+    from importlib.metadata import version
+
+    import vtex_orders_mcp
+
+    assert version("vtex-orders-mcp") == vtex_orders_mcp.__version__

@@ -29,22 +29,24 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import regress
-from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import BaseModel
 
 from .schemas import advertised_schema
 
+if TYPE_CHECKING:  # jsonschema and regress load on a tool's first call: ~75 ms off every start-up
+    import regress
+    from jsonschema import FormatChecker
+    from jsonschema.exceptions import ValidationError as SchemaError
+
 __all__ = [
-    "FORMATS",
     "MAX_ARGUMENT_BYTES",
     "MAX_ERROR",
     "Contract",
     "contract",
     "excerpt",
+    "formats",
     "is_email",
     "parse_date_time",
     "refusal_text",
@@ -96,10 +98,6 @@ def parse_date_time(value: str) -> datetime:
     return parsed
 
 
-FORMATS = FormatChecker(formats=())
-
-
-@FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if isinstance(value, str):
         parse_date_time(value)
@@ -115,7 +113,6 @@ def is_email(value: str) -> bool:
     return _EMAIL.fullmatch(value) is not None
 
 
-@FORMATS.checks("email")
 def _is_email(value: object) -> bool:
     return not isinstance(value, str) or is_email(value)
 
@@ -233,6 +230,8 @@ def refusal_text(tool: str, problems: list[str]) -> str:
 
 @functools.cache
 def _ecma(pattern: str) -> regress.Regex:
+    import regress
+
     return regress.Regex(pattern)
 
 
@@ -240,10 +239,25 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
     # JSON Schema patterns are ECMA-262 regular expressions; Python's re differs (\d and \w are
     # Unicode, $ also matches before a final newline), so they are run by an ECMA-262 engine.
     if validator.is_type(instance, "string") and _ecma(pattern).find(instance) is None:
-        yield SchemaError(f"does not match {pattern!r}")
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"does not match {pattern!r}")
 
 
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+@functools.cache
+def _engine() -> tuple[FormatChecker, Any]:
+    """This module's format checker and the Draft 2020-12 validator class running ECMA-262 patterns."""
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    formats = FormatChecker(formats=())
+    formats.checks("date-time", raises=ValueError)(_is_date_time)
+    formats.checks("email")(_is_email)
+    return formats, validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def formats() -> FormatChecker:
+    """The format checker the contract uses (date-time, email), made when first asked for."""
+    return _engine()[0]
 
 
 def contract(model: type[BaseModel]) -> Contract:
@@ -263,8 +277,9 @@ class Contract:
         # Made on the tool's first call: checking ~40 schemas against the metaschema would cost
         # start-up ~0.1 s (tests/test_schemas.py checks every advertised schema).
         if self._validator is None:
-            Draft202012Validator.check_schema(self.schema)
-            self._validator = _Validator(self.schema, format_checker=FORMATS)
+            formats, validator_class = _engine()
+            validator_class.check_schema(self.schema)
+            self._validator = validator_class(self.schema, format_checker=formats)
         return self._validator
 
     def _condition(self, err: SchemaError) -> str:

@@ -237,9 +237,6 @@ def _extend(app: App) -> None:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from ._version import __version__
 
-    try:
-        return version("vtex-orders-mcp")
-    except PackageNotFoundError:
-        return "0"
+    return __version__

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from mcp import Client
 from schema_strategies import valid as from_schema
 
-from vtex_orders_mcp.arguments import FORMATS as CONTRACT_FORMATS
+from vtex_orders_mcp.arguments import formats
 from vtex_orders_mcp.config import Settings
 from vtex_orders_mcp.registry import OPERATIONS
 from vtex_orders_mcp.server import build_server
@@ -101,7 +101,7 @@ def test_every_advertised_tool_is_fuzzed(session):
 @pytest.mark.parametrize("name", _tool_names())
 def test_valid_arguments_never_crash(session, name):
     schema = session.tools[name].input_schema
-    validator = jsonschema.Draft202012Validator(schema, format_checker=CONTRACT_FORMATS)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=formats())
 
     @FUZZ_SETTINGS
     @given(args=from_schema(schema))
@@ -143,7 +143,7 @@ def _invalid(draw, schema: dict):
 @pytest.mark.parametrize("name", _tool_names())
 def test_invalid_arguments_name_the_field_and_send_nothing(session, name):
     schema = session.tools[name].input_schema
-    validator = jsonschema.Draft202012Validator(schema, format_checker=CONTRACT_FORMATS)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=formats())
 
     @FUZZ_SETTINGS
     @given(case=_invalid(schema))

@@ -19,8 +19,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import jwt
-
 from ..config import Settings
 from ..models import Args
 
@@ -74,10 +72,16 @@ class TokenSeal:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
+    # PyJWT is imported where a token is made or read (~40 ms a start-up would pay for nothing
+    # when the client elicits or shows a card).
     def seal(self, claims: dict[str, Any]) -> str:
+        import jwt
+
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def open(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], options={"require": list(CLAIMS), "verify_exp": False}
