@@ -148,14 +148,17 @@ def judge(name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     if name == "sizes":
         tl, go = data["tools_list"], data["get_order"]
         return [
+            # #18's budgets (tests/test_token_budget.py holds them too): the whole wire list under
+            # 8,100; the part clients give the model at most 4,450, half the peer's 8,900.
             {"metric": "tools/list tokens (compact)", "value": tl["compact"]["tokens"],
              "compare": f"ref {REFERENCE_TOOLS_LIST_TOKENS}; {tl['tools']} tools, {tl['compact']['bytes']} B",
-             "target": "<= 4000", "met": tl["compact"]["tokens"] <= 4000},
+             "target": "< 8100", "met": tl["compact"]["tokens"] < 8100},
             {"metric": "tools/list tokens, every inputSchema emptied", "value": tl["without_input_typing"]["tokens"],
              "compare": "the mandated metadata alone: titles, descriptions, 4 hints, _meta, outputSchema",
              "target": "info"},
             {"metric": "tools/list tokens the model reads", "value": tl["model_visible"]["tokens"],
-             "compare": "name + description + inputSchema of each tool", "target": "info"},
+             "compare": "name + description + inputSchema of each tool",
+             "target": "<= 4450", "met": tl["model_visible"]["tokens"] <= 4450},
             {"metric": "tools/list tokens, support-desk toolsets", "value": tl["support_desk"]["tokens"],
              "compare": f"VTEX_MCP_TOOLSETS={','.join(tl['support_desk']['toolsets'])}: "
                         f"{tl['support_desk']['tools']} tools, whole wire list", "target": "info"},
