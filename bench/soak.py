@@ -239,7 +239,8 @@ async def run_phase(sessions: list[Session], ids: list[str], *, seconds: float, 
             samples.append((round(now - started, 2), rss_mb(pid)))
             if now + sample_every >= until:
                 return
-            await anyio.sleep(started + len(samples) * sample_every - time.monotonic())
+            # max: a slow sample under load must not make the next delay negative (anyio refuses it)
+            await anyio.sleep(max(0.0, started + len(samples) * sample_every - time.monotonic()))
 
     async with anyio.create_task_group() as tg:
         if pid is not None:

@@ -158,12 +158,15 @@ async def test_a_guessed_or_borrowed_page_url_finds_nothing(tmp_path):
 
 
 async def test_an_expired_approval_cannot_be_approved(tmp_path):
-    app = make_app(tmp_path, approval_ttl=0.3)
+    # Long enough for the page to open with its form on a loaded machine, then waited out.
+    ttl = 2.0
+    app = make_app(tmp_path, approval_ttl=ttl)
     async with Client(app.server) as c:
+        started = time.monotonic()
         asked = await ask(c)
         page = Page(asked["approval"]["url"])
         form = await page.open()
-        time.sleep(0.4)
+        time.sleep(max(0.0, started + ttl + 0.2 - time.monotonic()))
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
         late = await page.http.post(page.url, data={"decision": "approve", "csrf": token},
                                     headers={"Origin": page.origin})  # fmt: skip
