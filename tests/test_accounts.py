@@ -61,6 +61,20 @@ def test_the_accounts_file_gives_each_account_its_settings(tmp_path):
         choose([a, b], None)
 
 
+def test_each_store_may_name_its_approvers_and_one_that_does_not_keeps_the_server_s(tmp_path):
+    """An agency's stores approve apart: a table's approvers replace the server-wide ones for that
+    store only; a store that names none keeps them (never fewer sign-ins than the operator set)."""
+    text = FILE.replace('http_tokens = [{ env = "A_AGENTS" }]',
+                        'http_tokens = [{ env = "A_AGENTS" }]\napprovers = { env = "A_APPROVERS" }')  # fmt: skip
+    env = {**ENV, "A_APPROVERS": "alice:alice-approves-0123456789"}
+    server_wide = "ops:ops-approves-0123456789"
+    a, b = load_accounts(_base(tmp_path, text, approvers=server_wide), env)
+    assert a.settings.approvers.get_secret_value() == "alice:alice-approves-0123456789"
+    assert b.settings.approvers.get_secret_value() == server_wide
+    with pytest.raises(ConfigError, match=r"\[accounts.storea\]: VTEX_MCP_APPROVERS"):
+        load_accounts(_base(tmp_path, text), {**env, "A_APPROVERS": "alice:short"})
+
+
 @pytest.mark.parametrize(
     ("text", "env", "message"),
     [

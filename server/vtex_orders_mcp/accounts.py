@@ -36,7 +36,7 @@ from .errors import ConfigError
 
 __all__ = ["ACCOUNT_FIELDS", "Account", "build_accounts", "choose", "load_accounts"]
 
-# What an account's table may set: where its VTEX is and how to reach it.
+# What an account's table may set: where its VTEX is and how to reach it, and who approves.
 ACCOUNT_FIELDS = (
     "account_name",
     "environment",
@@ -49,7 +49,12 @@ ACCOUNT_FIELDS = (
     "max_retries",
     "sandbox_seed",
     "sandbox_orders",
+    "approvers",
 )
+# Account settings that, left out of a table, keep the server's value instead of the default:
+# an agency's stores may each name who approves their writes, and a store that names nobody
+# keeps the server-wide approvers (never fewer checks than the operator set).
+_INHERITED = ("approvers",)
 _CREDENTIALS = ("account_name", "app_key", "app_token", "auth_cookie", "base_url")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -111,7 +116,11 @@ def _account(path: Path, name: str, table: Any, base: Settings, environ: Any) ->
     if not isinstance(raw_tokens, list):
         raise ConfigError(f'{where}: http_tokens is a list of tokens (or {{ env = "NAME" }} references).')
     tokens = frozenset(str(_value(where, "http_tokens", t, environ)) for t in raw_tokens)
-    shared = {f: getattr(base, f) for f in Settings.model_fields if f not in ACCOUNT_FIELDS}
+    shared = {
+        f: getattr(base, f)
+        for f in Settings.model_fields
+        if f not in ACCOUNT_FIELDS or (f in _INHERITED and f not in values)
+    }
     try:
         settings = Settings.from_env({}, **shared, **values)
     except ConfigError as exc:
