@@ -570,3 +570,20 @@ async def test_results_quote_a_long_reason_bounded_and_a_hook_s_credentials_mask
     records = [r.as_dict() for r in await app.store.recent(20)]
     assert "abc123secret" not in repr(records)
     assert all(len(r.get("summary") or "") < 2_000 for r in records), [len(r.get("summary") or "") for r in records]
+
+
+async def test_a_token_answer_does_not_echo_arguments_of_any_size(tmp_path):
+    """Token mode: a 200k-character reason is not sent back to the model; its own call's arguments
+    with the token still confirm the write, once."""
+    app = make_app(tmp_path, guard="token")
+    arguments = {**CANCEL, "reason": "r" * 200_000}
+    async with Client(app.server) as c:
+        asked = await c.call_tool("cancel_order", arguments)
+        confirmation = asked.structured_content["confirmation"]
+        done = await c.call_tool(
+            "confirm_write", {"tool": "cancel_order", "arguments": arguments, "token": confirmation["token"]}
+        )
+    assert len(asked.content[0].text) < 6_000 and len(repr(asked.structured_content)) < 6_000
+    assert isinstance(confirmation["arguments"], str)
+    assert not done.is_error and done.structured_content["status"] == "done", done.content[0].text
+    assert len(app.sandbox.writes()) == 1

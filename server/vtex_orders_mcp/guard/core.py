@@ -100,6 +100,12 @@ class Refused:
     summary: str = ""
 
 
+# Above this many characters of confirmation JSON, a token answer names the arguments instead of
+# echoing them (the model has them: they are its own call's).
+CONFIRMATION_TEXT = 4_000
+SAME_ARGUMENTS = "the arguments of the call that asked, unchanged"
+
+
 class Guard:
     def __init__(
         self,
@@ -283,12 +289,17 @@ class Guard:
     def _token_answer(self, op: Operation, args: Args, principal: str, outcome: NeedsToken) -> CallToolResult:
         token, _ = self.tokens.mint(op, args, principal, outcome.state)
         ttl = int(self.settings.token_ttl)
-        confirmation = {"tool": op.name, "arguments": as_given(args), "token": token}
+        confirmation: dict[str, Any] = {"tool": op.name, "arguments": as_given(args), "token": token}
+        shown = text(confirmation)
+        if len(shown) > CONFIRMATION_TEXT:
+            # Arguments may be 256 KiB: the answer does not echo what the model just sent.
+            confirmation["arguments"] = SAME_ARGUMENTS
+            shown = text(confirmation)
         message = (
             f"Approval required; nothing was sent to VTEX. {sentence(outcome.summary)} Show this to the user; "
             f"only if they approve, call {CONFIRM_TOOL} with tool, arguments and token exactly as in this confirmation "
             f"(single use, expires in {ttl} s). The operator chose this two-step channel (guard mode 'token'): "
-            "the server cannot tell who confirms. " + text(confirmation)
+            "the server cannot tell who confirms. " + shown
         )
         structured = {
             "status": "approval_required",
