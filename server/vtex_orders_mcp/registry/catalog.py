@@ -95,8 +95,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_order", title="Get order", method="GET", path="/api/oms/pvt/orders/{orderId}",
         args=m.GetOrder, kind="read", group="orders", view=v.ORDER,
-        description="One order's status, customer, items, totals, shipping, payment and invoices. "
-        "Find ids with list_orders.",
+        description="One order's status, customer, items, totals, shipping, payments, invoices; ids "
+        "from list_orders.",
         resource=OrderResource("", "order", "Order", "The compact order view (same as get_order): status and its "
                                "meaning, customer, items, totals, shipping, payments, invoices, changes."),
         example=Example({"order_id": SEED}),
@@ -141,8 +141,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/changes", args=m.RegisterChanges, kind="destructive",
         group="orders", timeout=20.0, deprecated_by="create_order_modification", order_arg="order_id",
         summary=say.changes, rule=statuses.REGISTER_CHANGES,
-        description="Deprecated by VTEX: use create_order_modification. Changes items or value "
-        "of an order in handling.",
+        description="Deprecated by VTEX: use create_order_modification.",
         example=Example({"order_id": SEED, "request_id": "req-1", "reason": "out of stock", "discount_value": 100,
                          "items_removed": [SEED_ITEM]}),
     ),
@@ -151,7 +150,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/interactions", args=m.AddInteraction, kind="write",
         group="orders", order_arg="order_id", answers_document=False, state_bound=False,
         summary=say.fields("source", "message"),
-        description="Add a note to the order's interaction log; changes nothing else.",
+        description="Add an internal note to the order's log; e-mails are in get_order_conversation.",
         example=Example({"order_id": SEED, "source": "support", "message": "Customer called about delivery"}),
     ),
     # --- Order modifications ---
@@ -186,7 +185,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_order_modification", title="Get order modification details", method="GET",
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}", args=m.ModificationRef,
         kind="read", group="modifications", fixed_query=AN,
-        description="One modification request: status, items, value change.",
+        description="One modification request; all of an order's: get_order_modification_history.",
         example=Example({"order_id": CARD_ORDER, "change_request_id": Ref(0, "result.requestId")},
                         before=(Call("create_order_modification", MODIFICATION),)),
     ),
@@ -211,7 +210,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/cancel",
         args=m.CancelModification, kind="destructive", group="modifications", fixed_query=AN,
         order_arg="order_id", summary=say.fields("change_request_id", "reason"),
-        description="Cancel a modification that did not finish; done ones cannot be canceled.",
+        description="Cancel a modification that did not finish (the order itself: cancel_order).",
         example=Example({"order_id": BOLETO_ORDER, "change_request_id": Ref(0, "result.requestId"),
                          "reason": "customer changed their mind"}, before=(STUCK,), wait=60),
     ),
@@ -234,8 +233,8 @@ OPERATIONS: tuple[Operation, ...] = (
         name="invoice_order", title="Send invoice notification", method="POST",
         path="/api/oms/pvt/orders/{orderId}/invoice", args=m.InvoiceOrder, kind="destructive",
         group="invoice", order_arg="order_id", summary=say.invoice, rule=statuses.INVOICE,
-        description="Register an invoice, irreversibly: Output (sale; the full value invoices the order) "
-        "or Input (a return).",
+        description="Register an irreversible invoice: Output (sale; full value invoices the order) or "
+        "Input (return).",
         example=Example(INVOICE),
     ),
     Operation(
@@ -243,7 +242,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}", args=m.InvoiceTracking,
         kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
         summary=say.fields("invoice_number", "courier", "tracking_number"),
-        description="Add courier and tracking number to an invoice.",
+        description="Add courier and tracking number to an invoice; delivery events: update_tracking_status.",
         example=Example(TRACKING, before=(Call("invoice_order", INVOICE),)),
     ),
     Operation(
@@ -252,7 +251,7 @@ OPERATIONS: tuple[Operation, ...] = (
         kind="write", idempotent=True, group="invoice", order_arg="order_id", rule=statuses.TRACK,
         summary=say.fields("invoice_number", "is_delivered", "delivered_date"),
         conditions="update_tracking_status needs a tracking number on the invoice first (update_invoice_tracking).",
-        description="Record delivery events of an invoice with a tracking number.",
+        description="Record delivery events of an invoice; needs update_invoice_tracking first.",
         example=Example(
             {"order_id": SEED, "invoice_number": "NF-1001", "is_delivered": True, "delivered_date": "2026-11-22 15:30",
              "events": [{"city": "Rio de Janeiro", "state": "RJ", "description": "Delivered",
@@ -275,8 +274,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="get_payment_transaction", title="Get payment transaction", method="GET",
         path="/api/oms/pvt/orders/{orderId}/payment-transaction", args=m.OrderOnly, kind="read",
         group="payment", view=v.PAYMENT,
-        description="The order's payment transaction and payments; Finished means settled, no more "
-        "modifications.",
+        description="The order's payment transaction; Finished means settled: no more modifications.",
         resource=OrderResource("/payment-transaction", "order-payment-transaction", "Order payment transaction",
                                "The order's payment transaction: status and each payment."),
         example=Example({"order_id": SEED}),
@@ -321,8 +319,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="get_feed_items", title="Retrieve feed items", method="GET", path="/api/orders/feed",
         args=m.FeedItems, kind="read", group="feed",
-        description="Next order updates from the feed, hidden until the visibility timeout. Commit them "
-        "once processed.",
+        description="Next order updates from the feed, hidden until the visibility timeout; then "
+        "commit_feed_items.",
         example=Example({"max_lot": 5}, before=FED),
     ),
     Operation(
