@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import httpx2
 import jsonschema
 import pytest
@@ -262,3 +263,34 @@ async def test_a_failed_piece_fails_the_walk_cleanly(tmp_path):
         result = await client.call_tool("list_orders", {"whole_range": "counts"})
     assert result.is_error
     assert result.content[0].text.startswith("failed to list orders: VTEX answered 403"), result.content[0].text
+
+
+class Counting(httpx2.AsyncBaseTransport):
+    """The HTTP seam, counting how many requests are in flight at once (each held 10 ms)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner, self.now, self.most = inner, 0, 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await anyio.sleep(0.01)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_a_range_walk_keeps_to_the_configured_concurrency(tmp_path):
+    """Pieces and pages are read concurrently, never more at once than VTEX_MAX_CONCURRENCY."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    seam = Counting(
+        minimal_vtex([(f"o{n}-01", when) for n, when in enumerate(stamps(start, 3_500, timedelta(minutes=1)))])
+    )
+    settings = Settings.from_env({"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "k", "VTEX_APP_TOKEN": "t",
+                                  "VTEX_MAX_CONCURRENCY": "3"}, state_dir=tmp_path)  # fmt: skip
+    async with Client(build_server(settings, transport=seam).server) as client:
+        answer = await structured(client, {"whole_range": "counts", "created_from": start.isoformat(),
+                                           "created_to": (start + timedelta(days=30)).isoformat()})  # fmt: skip
+    assert answer["paging"]["total"] == 3_500
+    assert 1 < seam.most <= 3, seam.most
