@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from mcp import Client, StdioServerParameters
 from conftest import ORDER, SERVER, Process, clean_env, http_client, structured
 from ports import free_port
 
@@ -37,6 +39,8 @@ http_tokens = [{{ env = "{name}_AGENTS" }}]
 class Stores:
     base: str
     sandboxes: dict[str, str]
+    config: Path
+    env: dict[str, str]
 
     def mcp(self, name: str) -> str:
         return f"{self.base}/mcp/{name}"
@@ -72,7 +76,7 @@ def stores(tmp_path_factory) -> Iterator[Stores]:
         for name, proc in zip(urls, processes, strict=False):
             proc.wait_http(f"{urls[name]}/_sandbox/clock")
         server.wait_http(f"http://127.0.0.1:{port}/healthz")
-        yield Stores(f"http://127.0.0.1:{port}", urls)
+        yield Stores(f"http://127.0.0.1:{port}", urls, config, env)
     finally:
         for proc in processes:
             proc.stop()
@@ -128,3 +132,13 @@ def test_a_token_opens_only_its_own_account(stores):
     assert post("storea", TOKENS["storea"]) == 200 and post("storeb", TOKENS["storeb"]) == 200
     assert post("storeb", TOKENS["storea"]) == 403 and post("storea", TOKENS["storeb"]) == 403
     assert post("storea", "not-a-token-0123456789") == 401
+
+
+async def test_over_stdio_the_chosen_account_is_served(stores, tmp_path):
+    """``serve --config FILE --account storeb`` over stdio: one server, the chosen store's orders."""
+    env = {**stores.env, "VTEX_MCP_STATE_DIR": str(tmp_path / "stdio-state")}
+    params = StdioServerParameters(command=SERVER[0], args=[*SERVER[1:], "serve", "--config", str(stores.config),
+                                                            "--account", "storeb"], env=env)  # fmt: skip
+    async with Client(params) as b:
+        listed = structured(await b.call_tool("list_orders", {"per_page": 100}))["orders"]
+    assert {r["orderId"] for r in listed} == stores.orders("storeb") != stores.orders("storea")
