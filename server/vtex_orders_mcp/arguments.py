@@ -260,11 +260,6 @@ def formats() -> FormatChecker:
     return _engine()[0]
 
 
-def contract(model: type[BaseModel]) -> Contract:
-    """The contract of the tool whose input model is ``model`` (its advertised schema)."""
-    return _contract(model)
-
-
 class Contract:
     """One tool's advertised input schema, checked as clients check it."""
 
@@ -287,7 +282,7 @@ class Contract:
         path = list(err.absolute_schema_path)
         if not path or path[0] != "then":
             return ""
-        given = self.validator.schema.get("if", {}).get("required", [])
+        given = self.schema.get("if", {}).get("required", [])
         return f", with {' and '.join(given)} given" if given else ""
 
     def problems(self, arguments: Any) -> list[str]:
@@ -317,5 +312,7 @@ class Contract:
 
 
 @functools.cache
-def _contract(model: type[BaseModel]) -> Contract:
+def contract(model: type[BaseModel]) -> Contract:
+    """The contract of the tool whose input model is ``model`` (its advertised schema): one per
+    model, shared by the tool and by confirm_write's check of the same write's arguments."""
     return Contract(advertised_schema(model))

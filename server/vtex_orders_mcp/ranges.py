@@ -38,6 +38,7 @@ from .client import VtexClient
 from .errors import first_failure
 from .models import Args
 from .registry import Operation, Paging
+from .registry.operation import vtex_instant
 
 __all__ = ["Progress", "next_call", "walk"]
 
@@ -60,8 +61,7 @@ def _instant(ms: int) -> datetime:
 
 
 def _iso(ms: int) -> str:
-    # isoformat, not strftime: %Y writes year 1 as "1", which is no ISO 8601 date.
-    return _instant(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return vtex_instant(_instant(ms))
 
 
 def _created(row: Row, paging: Paging) -> datetime:

@@ -10,7 +10,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
-from .arguments import MAX_ERROR, Contract, excerpt, refusal_text
+from .arguments import MAX_ERROR, contract, excerpt, refusal_text
 from .errors import VtexConflict, VtexError, VtexNotFound
 from .registry import Operation
 
@@ -40,12 +40,12 @@ def error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
-def contract_check(schema: dict[str, Any]) -> Callable[[str, dict[str, Any]], CallToolResult | None]:
-    """The refusal of arguments that break ``schema`` (a tool's advertised input schema), or None."""
-    contract = Contract(schema)
+def contract_check(model: type[BaseModel]) -> Callable[[str, dict[str, Any]], CallToolResult | None]:
+    """The refusal of arguments that break the advertised input schema of ``model``, or None."""
+    checked = contract(model)
 
     def check(tool: str, arguments: dict[str, Any]) -> CallToolResult | None:
-        problems = contract.problems(arguments)
+        problems = checked.problems(arguments)
         return error(refusal_text(tool, problems)) if problems else None
 
     return check

@@ -144,8 +144,12 @@ def _meta(op: Operation) -> dict[str, Any]:
 
 
 def _model_tool(**spec: Any) -> ModelTool:
-    """A tool whose arguments are checked against the schema it advertises, then by its model."""
-    return model_tool(**spec, explain=explain_validation, check=contract_check(spec["parameters"]))
+    """A tool whose arguments are checked against the schema it advertises (its model's, see
+    schemas.py), then by its model."""
+    args = spec["args"]
+    return model_tool(
+        **spec, parameters=advertised_schema(args), explain=explain_validation, check=contract_check(args)
+    )
 
 
 def _tool(rt: Runtime, op: Operation) -> ModelTool:
@@ -158,7 +162,6 @@ def _tool(rt: Runtime, op: Operation) -> ModelTool:
         title=op.title,
         description=op.description,
         args=op.args,
-        parameters=advertised_schema(op.args),
         handler=handler,
         annotations=_annotations(op),
         meta=_meta(op),
@@ -192,7 +195,6 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
             description="Run a write the user approved, with the confirmation a write tool returned. "
             "Never call it without the user's explicit approval.",
             args=ConfirmWrite,
-            parameters=advertised_schema(ConfirmWrite),
             handler=_confirm_handler(rt, writes),
             annotations=ToolAnnotations(
                 read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
@@ -207,7 +209,6 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
             description="Where a write waiting for the user's approval stands (pending, done, declined, expired) "
             "and VTEX's answer once it ran. Executes nothing.",
             args=CheckApproval,
-            parameters=advertised_schema(CheckApproval),
             handler=_check_handler(rt),
             annotations=ToolAnnotations(
                 read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -220,7 +221,6 @@ def _guard_tools(rt: Runtime, writes: set[str]) -> list[ModelTool]:
         title="Decide an approval (approval card)",
         description="The approval card's Approve and Decline buttons. Only the card calls it.",
         args=DecideApproval,
-        parameters=advertised_schema(DecideApproval),
         handler=_card_handler(rt),
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True

@@ -45,6 +45,7 @@ __all__ = [
     "Summary",
     "build_request",
     "creation_range",
+    "vtex_instant",
 ]
 
 Kind = Literal["read", "write", "destructive"]
@@ -245,12 +246,16 @@ def build_request(op: Operation, args: m.Args, account: str) -> Request:
     return Request(op.method, path, query, json_body, next(iter(path_vars.values()), ""))
 
 
-def _utc(dt: datetime | None) -> str:
-    if dt is None:
-        return "*"
+def vtex_instant(dt: datetime) -> str:
+    """An instant as VTEX's date filters write it: UTC to the millisecond, with Z (naive means
+    UTC). isoformat, not strftime: %Y writes year 1 as "1", which is no ISO 8601 date."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _utc(dt: datetime | None) -> str:
+    return "*" if dt is None else vtex_instant(dt)
 
 
 def creation_range(args: Any) -> dict[str, Any]:
