@@ -5,13 +5,14 @@ every document and scanning them all would answer."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from sandbox_support import NOW, http, validator
 
 from vtex_orders_mcp.sandbox import Sandbox
 from vtex_orders_mcp.sandbox import seed as seed_module
-from vtex_orders_mcp.sandbox.listing import stats
+from vtex_orders_mcp.sandbox.listing import sort_orders, stats
 from vtex_orders_mcp.sandbox.orderbook import LIST_FIELDS
 
 LARGE = 1_500  # 500 built at start, 1,000 planned
@@ -86,6 +87,8 @@ async def test_list_answers_equal_a_scan_of_every_document() -> None:
         everything = list(sb.store.orders.values())  # every document built
         rescan = [await get(**q) for q in queries]
     assert answers == rescan  # the index answers as it did before the documents were built
+    newest = [o["orderId"] for o in sort_orders(everything, None)[:15]]  # ties: orderId, descending
+    assert [row["orderId"] for row in answers[0]["list"]] == newest
     assert answers[0]["stats"] == stats(everything)
     assert answers[0]["paging"]["total"] == LARGE
     wanted = [o for o in everything if o["status"] in ("handling", "invoiced")]
@@ -118,3 +121,29 @@ def test_the_modification_catalogue_reads_only_the_seeded_orders() -> None:
     catalogue = sb.modifications.catalog()
     assert sb.store.orders.planned() == planned  # nothing built for it
     assert {sku for sku, *_ in seed_module.CATALOG} <= set(catalogue)
+
+
+def test_planned_orders_keep_the_generators_mix() -> None:
+    # plans.py draws a column at a time, with weights rounded to 1/256: the statuses, channels and
+    # groups must still come out in the mix the built orders are drawn with.
+    sb = Sandbox(orders=20_000, now=NOW)
+    orders = sb.store.orders
+    planned = [oid for oid in orders if oid not in orders.seeded]
+    assert len(planned) == len(set(planned)) == 20_000 - seed_module.EAGER_ORDERS
+    statuses = Counter(orders.field(oid, "status") for oid in planned)
+    total = sum(weight for _, weight in seed_module.STATUS_WEIGHTS)
+    for status, weight in seed_module.STATUS_WEIGHTS:
+        assert abs(statuses[status] / len(planned) - weight / total) < 0.015, status
+    origins = Counter(orders.field(oid, "origin") for oid in planned)
+    assert 0.08 < origins["Fulfillment"] / len(planned) < 0.12  # 12% of purchases, as _purchase draws
+    groups = Counter(orders.field(oid, "order_group") for oid in planned)
+    assert {1, 2, 3} <= set(groups.values()) <= {1, 2, 3}
+    # purchases are planned in creation order: sequence numbers grow with creation dates
+    by_creation = sorted(planned, key=lambda oid: (orders.field(oid, "creation_date"), oid))
+    sequences = [int(orders.field(oid, "sequence")) for oid in by_creation]
+    assert sequences == sorted(sequences)
+    # the orders of a group are one purchase: one creation date, one status, one customer
+    some = [g for g, n in groups.items() if n > 1][:50]
+    for group in some:
+        docs = [orders[oid] for oid in orders.in_group(group)]
+        assert len({(d["creationDate"], d["status"], d["clientProfileData"]["email"]) for d in docs}) == 1

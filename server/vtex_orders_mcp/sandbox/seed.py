@@ -24,18 +24,14 @@ VTEX's order document.
 
 from __future__ import annotations
 
-import bisect
 import gc
-import itertools
 import json
-import operator
-import random
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .orderbook import Orders, Plan
+from .orderbook import Orders
 from .state import STATUS_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -347,8 +343,9 @@ _CACHE: dict[tuple, tuple[str, tuple, int]] = {}
 _CACHE_SIZE = 4
 
 # Orders built at start, drawn one after another from the store's seeded rng (the default store's
-# 500, identical to what every eval and example names). Past them, orders are planned at start
-# and built when first read (orderbook.py): a 20,000-order store starts about as fast as this one.
+# 500, identical to what every eval and example names). Past them, orders are planned at start,
+# a column at a time (plans.py), and built when first read (orderbook.py): a 20,000-order store
+# starts in less than twice the time of this one.
 EAGER_ORDERS = 500
 
 
@@ -377,9 +374,12 @@ def generate_orders(store: Store) -> Orders:
                 if len(_CACHE) >= _CACHE_SIZE:
                     _CACHE.pop(next(iter(_CACHE)))
                 _CACHE[key] = (json.dumps([built, store.meta]), store.rng.getstate(), sequence)
-        orders = Orders(built, build=lambda plan: _build_planned(store, plan))
-        if store.order_count > len(orders):
-            _plan_orders(store, orders, sequence)
+        if store.order_count <= len(built):
+            return Orders(built)
+        from . import plans  # (only a large store plans orders)
+
+        orders = Orders(built, build=lambda planned, row: plans.build(store, planned, row))
+        plans.plan_orders(store, orders, sequence)
         return orders
     finally:
         if enabled:
@@ -443,113 +443,23 @@ def _purchase(rng, customers: list[dict], now: datetime, room: int) -> tuple:
     return status, customer, channel, group, created, sellers, payment_kind
 
 
-def _plan_orders(store: Store, orders: Orders, sequence: int) -> None:
-    """Plans for the orders past the built ones, from a generator of their own (the store's rng
-    stays where the built orders left it, so receipts and ids drawn later do not depend on how
-    many orders are planned). The same mix as _purchase and _build_order draw, with cheaper draws:
-    planning 20,000 orders must cost less than building 500."""
-    rng = random.Random(f"{store.seed}:{store.account}:planned")
-    r = rng.random
-    now = store.clock.now()
-    customers = _customers(random.Random(f"{store.seed}:{store.account}:customers"))
-    item_tax = int(json.loads(_templates()[1]).get("tax") or 0)
-    others = [s[0] for s in SELLERS[1:]]
-    while len(orders) < store.order_count:
-        status = _STATUSES[bisect.bisect(_STATUS_CUMULATIVE, r() * _STATUS_CUMULATIVE[-1])]
-        customer = customers[int(r() * len(customers))]
-        roll = r()
-        group_size = (2 if r() < 0.75 else 3) if roll < 0.12 else 1
-        channel = "store" if group_size > 1 or roll >= 0.39 else "affiliate" if roll < 0.27 else "fulfillment"
-        group_size = min(group_size, store.order_count - len(orders))
-        group = str(1400000000000 + 10**11 + int(r() * 9 * 10**11))
-        created = _creation_date(rng, now, status)
-        sellers = ["1", *rng.sample(others, group_size - 1)] if group_size > 1 else ["1"]
-        payment_kind = _PAYMENTS[bisect.bisect(_PAYMENT_CUMULATIVE, r() * _PAYMENT_CUMULATIVE[-1])]
-        if f"{group}-01" in orders:  # a group id drawn twice: draw another purchase
-            continue
-        for n, seller_id in enumerate(sellers, start=1):
-            sla = SLAS[int(r() * len(SLAS))]
-            chosen = rng.sample(CATALOG, _ITEM_COUNTS[int(r() * len(_ITEM_COUNTS))])
-            quantities = [_QUANTITIES[int(r() * len(_QUANTITIES))] for _ in chosen]
-            commerce = {
-                "sla": sla,
-                "shipping": 0 if sla[0] == "Retirada" else _FREIGHTS[int(r() * len(_FREIGHTS))],
-                "chosen": chosen,
-                "quantities": quantities,
-                "sellings": [price if r() < 0.8 else price * 9 // 10 for *_, price in chosen],
-                "partial": status == "handling" and r() < 0.2,
-            }
-            value, items = _commerce_totals(commerce, item_tax)
-            recipe = {
-                "now": now, "customer": customer, "status": status, "channel": channel, "group": group, "n": n,
-                "sequence": str(sequence), "seller_id": seller_id, "created": created,
-                "payment_kind": payment_kind, "commerce": commerce,
-            }  # fmt: skip
-            orders.plan(
-                Plan(
-                    order_id=f"{group}-{n:02d}",
-                    created=created,
-                    status=status,
-                    email=customer["email"],
-                    sequence=str(sequence),
-                    order_group=group,
-                    value=value,
-                    total_items=items,
-                    origin="Fulfillment" if channel == "fulfillment" else "Marketplace",
-                    currency="BRL",
-                    recipe=recipe,
-                )
-            )
-            sequence += 1 + int(r() * 8)
-
-
-_STATUSES = [status for status, _ in STATUS_WEIGHTS]
-_STATUS_CUMULATIVE = list(itertools.accumulate(weight for _, weight in STATUS_WEIGHTS))
 _PAYMENT_WEIGHTS = [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)]
-_PAYMENTS = [kind for kind, _ in _PAYMENT_WEIGHTS]
-_PAYMENT_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _PAYMENT_WEIGHTS))
-_ITEM_COUNTS = (1, 1, 1, 2, 2, 3, 4)
-_QUANTITIES = (1, 1, 1, 2, 3)
-_FREIGHTS = (0, 990, 1590, 2290, 3490)
 
-
-def _commerce_totals(commerce: dict[str, Any], item_tax: int) -> tuple[int, int]:
-    """The value and item count the document built from ``commerce`` will have: the sum of its
-    totals as Store.recompute_totals makes them (items at their selling price, freight, tax), or
-    its partial invoice's value (as _apply_status sets it). _build_planned checks the two agree."""
-    quantities, sellings = commerce["quantities"], commerce["sellings"]
-    value = sum(map(operator.mul, sellings, quantities)) + commerce["shipping"] + item_tax * sum(quantities)
-    if commerce["partial"]:
-        first = sellings[0] * quantities[0]
-        value = value // 2 if first >= value else first
-    return value, sum(quantities)
-
-
-def _build_planned(store: Store, plan: Plan) -> dict:
-    """The document of a planned order, from its plan and its own seeded generator."""
-    r = plan.recipe
-    rng = random.Random(f"{store.seed}:{store.account}:{plan.order_id}")
-    order = _build_order(
-        store, rng, r["now"], store.account, r["customer"], r["status"], r["channel"], r["group"], r["n"],
-        r["sequence"], r["seller_id"], r["created"], r["payment_kind"], commerce=r["commerce"],
-    )  # fmt: skip
-    if order["value"] != plan.value or order["creationDate"] != plan.creation_date:
-        # the plan's figures were listed before the document existed: they must be the document's
-        raise RuntimeError(f"sandbox: order {plan.order_id} was built unlike its plan")  # a generator bug
-    return order
+# How long ago orders were created, by status: (unit, low, high). Orders sit in early statuses
+# for minutes to days; finished ones span the last six months (None: every other status).
+_AGES: dict[str | None, tuple[str, float, float]] = {
+    "window-to-cancel": ("minutes", 1, 30),
+    **dict.fromkeys(("payment-pending", "payment-approved", "waiting-for-sellers-confirmation"), ("hours", 0.2, 72)),
+    **dict.fromkeys(
+        ("ready-for-handling", "handling", "waiting-for-fulfillment", "ready-for-invoicing"), ("hours", 1, 24 * 6)
+    ),
+    None: ("days", 1, 180),
+}
 
 
 def _creation_date(rng, now: datetime, status: str) -> datetime:
-    # Orders sit in early statuses for minutes to days; finished ones span the last six months.
-    if status == "window-to-cancel":
-        age = timedelta(minutes=rng.uniform(1, 30))
-    elif status in ("payment-pending", "payment-approved", "waiting-for-sellers-confirmation"):
-        age = timedelta(hours=rng.uniform(0.2, 72))
-    elif status in ("ready-for-handling", "handling", "waiting-for-fulfillment", "ready-for-invoicing"):
-        age = timedelta(hours=rng.uniform(1, 24 * 6))
-    else:
-        age = timedelta(days=rng.uniform(1, 180))
-    return now - age
+    unit, low, high = _AGES.get(status, _AGES[None])
+    return now - timedelta(**{unit: rng.uniform(low, high)})
 
 
 def _build_order(
@@ -568,7 +478,7 @@ def _build_order(
     payment_kind,
     commerce: dict[str, Any] | None = None,
 ) -> dict:
-    """One order document. ``commerce`` (a lazily built order's plan, see _commerce) gives the
+    """One order document. ``commerce`` (a planned order's, see plans.py) gives the
     SLA, freight, items, quantities and prices instead of drawing them here, so the document's
     value is the one its plan announced."""
     order_t, item_t, logistics_t, payment_t = _templates()
