@@ -255,3 +255,16 @@ def test_money_of_any_size_is_written_whole():
                  "CurrencyGroupSeparator": ".", "CurrencyDecimalDigits": 2}})  # fmt: skip
     assert brl(10**30) == "R$ " + ".".join(["10"] + ["000"] * 9) + ",00"
     assert brl(-(10**29) - 5) == "-R$ " + ".".join(["1"] + ["000"] * 9) + ",05"
+
+
+def test_integer_money_is_rounded_as_decimal_rounds_it():
+    """Integer amounts are formatted in integers (list rows format one each); fractional ones go
+    through Decimal. The two must agree on every amount, for every number of decimals a store shows."""
+    amounts = [0, 1, 4, 5, 6, 49, 50, 51, 99, 100, 149, 150, 151, 1499050, 10**12 + 5, 10**30 + 50]
+    for digits in range(5):
+        money = Money({"currencySymbol": "R$", "currencyFormatInfo": {"CurrencyDecimalDigits": digits}})
+        for cents in amounts + [-a for a in amounts]:
+            assert money._whole(cents) == money._decimal(cents), (digits, cents)
+            if abs(cents) < 2**53:  # (a float holds these exactly)
+                assert money(cents) == money(float(cents)), (digits, cents)
+        assert money(1e30) == money(10**30)  # a float's digits come from its exponent, not its text

@@ -10,13 +10,22 @@ from typing import Any
 __all__ = ["address", "date", "dicts", "instant", "line", "name", "obj", "prune"]
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
 def prune(value: Any) -> Any:
     """Drop None, empty strings, empty lists and empty dicts, recursively."""
+    # (containers only are descended into: every list row and view goes through here)
     if isinstance(value, dict):
-        out = {k: prune(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, dict | list):
+                v = prune(v)
+            if v not in _EMPTY:
+                out[k] = v
+        return out
     if isinstance(value, list):
-        return [v for v in (prune(v) for v in value) if v not in (None, "", [], {})]
+        return [v for v in (prune(v) if isinstance(v, dict | list) else v for v in value) if v not in _EMPTY]
     return value
 
 

@@ -58,18 +58,39 @@ class Money:
     def __call__(self, cents: int | float | None) -> str | None:
         if cents is None or isinstance(cents, bool):
             return None
-        # VTEX amounts are hundredths of the currency unit whatever the currency: a CLP store's
-        # $ 14.990 is 1499000. CurrencyDecimalDigits only says how many decimals the store shows,
-        # so the amount is rounded (half up) to those, never re-scaled by them.
-        # The schemas put no ceiling on an amount (VTEX documents none), so the context holds every
-        # digit it has: the default 28 would raise on a 30-digit invoice value.
-        with localcontext() as context:
-            context.prec = max(28, len(str(cents)) + self.digits + 4)
-            amount = (Decimal(str(cents)) / 100).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
-        sign = "-" if amount < 0 else ""
-        units, _, frac = f"{amount.copy_abs():f}".partition(".")  # copy_abs: no rounding context
+        negative, units, frac = self._whole(cents) if isinstance(cents, int) else self._decimal(cents)
+        sign = "-" if negative else ""
         whole = f"{int(units):,}".replace(",", self.group)
         number = f"{whole}{self.dec}{frac}" if self.digits else whole
         if not self.symbol:  # no symbol: no separating space either ("-0.05", not "- 0.05")
             return f"{sign}{number}"
         return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
+
+    # VTEX amounts are hundredths of the currency unit whatever the currency: a CLP store's
+    # $ 14.990 is 1499000. CurrencyDecimalDigits only says how many decimals the store shows, so
+    # the amount is rounded (half up) to those, never re-scaled by them. Both readings below give
+    # (negative, units, decimals) of that rounded amount; a zero is never negative.
+
+    def _whole(self, cents: int) -> tuple[bool, str, str]:
+        """An integer amount, in integers (exact, and what nearly every amount is: list pages
+        format one per row)."""
+        magnitude = abs(cents)
+        if self.digits >= 2:
+            shown = magnitude * 10 ** (self.digits - 2)
+        else:
+            step = 10 ** (2 - self.digits)
+            shown = (magnitude + step // 2) // step  # half up, away from zero
+        units, frac = divmod(shown, 10**self.digits)
+        return cents < 0 and shown > 0, str(units), f"{frac:0{self.digits}d}" if self.digits else ""
+
+    def _decimal(self, cents: float) -> tuple[bool, str, str]:
+        """A fractional amount, through Decimal."""
+        # The schemas put no ceiling on an amount (VTEX documents none), so the context holds every
+        # digit it has: the default 28 would raise on a 30-digit invoice value.
+        # (digits from the exponent: 1e+30 is 31 of them, though its text is 5 characters)
+        exact = Decimal(str(cents))
+        with localcontext() as context:
+            context.prec = max(28, exact.adjusted() + self.digits + 4)
+            amount = (exact / 100).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+        units, _, frac = f"{amount.copy_abs():f}".partition(".")  # copy_abs: no rounding context
+        return amount < 0, units, frac

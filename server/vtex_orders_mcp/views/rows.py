@@ -3,6 +3,7 @@ no items and no store preferences, so money follows the row's currency code."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .fields import date, obj, prune
@@ -11,9 +12,16 @@ from .money import Money
 __all__ = ["compact_order_row"]
 
 
+@lru_cache(maxsize=64)
+def _money(currency: str | None) -> Money:
+    # one per currency, not one per row (a list page has up to 100 rows, all_pages up to 3,000)
+    return Money(currency=currency)
+
+
 def compact_order_row(row: dict[str, Any]) -> dict[str, Any]:
     row = obj(row)
-    money = Money(currency=row.get("currencyCode"))
+    code = row.get("currencyCode")
+    money = _money(code if isinstance(code, str) else None)
     return prune(
         {
             "orderId": row.get("orderId"),
