@@ -326,3 +326,13 @@ async def test_prompt_errors_are_the_clients(tmp_path):
     assert bad_id.value.error.code == -32602 and "is not an order id" in bad_id.value.error.message
     assert not_offered.value.error.code == -32602 and "Unknown prompt" in not_offered.value.error.message
     assert "where_is_my_order" in not_offered.value.error.message  # says what is offered
+
+
+def test_front_matter_is_parsed_by_libyaml_when_pyyaml_has_it():
+    # Prompts are parsed at every start; the pure-Python parser was a visible part of the cold start.
+    import yaml
+
+    if yaml.__with_libyaml__:
+        assert issubclass(prompts_module._FrontMatterLoader, yaml.CSafeLoader)
+    with pytest.raises(prompts_module.PromptFileError, match=r"x\.md:3: .*duplicate key 'name'"):
+        prompts_module.parse_front_matter("name: a\nname: b\n", "x.md")

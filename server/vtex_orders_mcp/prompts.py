@@ -156,7 +156,15 @@ class PromptFile:
 # --- front matter -------------------------------------------------------------------------------
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (its wheels are): the prompts are parsed at every
+# start, and the pure-Python parser cost a noticeable part of the cold start.
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _FrontMatterLoader(_SafeLoader):
     """YAML's safe loader, refusing a key given twice (YAML keeps the last one silently, so a
     second ``name:`` would quietly rename a prompt)."""
 
