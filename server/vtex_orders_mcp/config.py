@@ -2,9 +2,9 @@
 
 One declaration per setting (a field of ``Settings``): its type and bounds, its default, the
 environment variable it is read from and, for the ones an operator types on the command line,
-its flag. pydantic-settings reads the environment (the way MCP clients pass configuration);
-cli.py builds the flags from the same fields (``flags``) and hands what was typed over as
-overrides, which win over the environment.
+its flag. ``Settings.from_env`` reads each setting's variable (the way MCP clients pass
+configuration) and pydantic validates it; cli.py builds the flags from the same fields (``flags``)
+and hands what was typed over as overrides, which win over the environment.
 
 The rule that matters most: **no credentials at all means the embedded sandbox**, while *half* a
 set of credentials is an error naming what is missing. A key without its token must never
@@ -22,14 +22,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -62,16 +60,15 @@ def _default_state_dir() -> Path:
     return Path(base) / "vtex-orders-mcp"
 
 
-Names = Annotated[frozenset[str] | None, NoDecode]
-NameSet = Annotated[frozenset[str], NoDecode]
-# Set while ``from_env`` builds settings from an explicit environment: the process's is not read.
-_EXPLICIT_ENVIRONMENT: ContextVar[bool] = ContextVar("vtex_explicit_environment", default=False)
+Names = frozenset[str] | None
+NameSet = frozenset[str]
 
 
-class Settings(BaseSettings):
-    """Validated configuration. Secrets are ``SecretStr``: their repr and str are masked."""
+class Settings(BaseModel):
+    """Validated configuration, read by ``from_env``. Secrets are ``SecretStr``: their repr and str
+    are masked."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_ignore_empty=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     # --- VTEX ---
     account_name: str | None = _setting("VTEX_ACCOUNT_NAME", help="the store's account name")
@@ -214,39 +211,24 @@ class Settings(BaseSettings):
         raise ValueError(f"not a true/false word; use one of {', '.join(_TRUE_WORDS)} or {', '.join(_FALSE_WORDS)}")
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Overrides (flags) win over the environment; no .env or secrets files are read.
-        return (init_settings,) if _EXPLICIT_ENVIRONMENT.get() else (init_settings, env_settings)
-
-    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``environ`` (default ``os.environ``) with ``overrides`` (CLI flags, named by
-        field) on top; a ``ConfigError`` names what is wrong."""
+        field) on top; a ``ConfigError`` names what is wrong. Each setting is read from its one
+        variable (ENV_VARS); an empty variable counts as unset. No .env or secrets file is read."""
         given = {k: v for k, v in overrides.items() if v is not None}
         unknown = sorted(set(given) - set(cls.model_fields))
         if unknown:  # a caller's typo
             raise ConfigError(f"unknown setting {unknown[0]!r}; settings: {', '.join(cls.model_fields)}.")
-        values: dict[str, Any] = dict(given)
-        if environ is not None:
-            # An explicit environment replaces the process's: read it the way the env source would.
-            for name in cls.model_fields:
-                raw = environ.get(ENV_VARS_BY_FIELD[name])
-                if name not in values and raw not in (None, ""):
-                    values[name] = raw
-        token = _EXPLICIT_ENVIRONMENT.set(environ is not None)
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = dict(given)  # flags win over the environment
+        for name in cls.model_fields:
+            raw = env.get(ENV_VARS_BY_FIELD[name])
+            if name not in values and raw not in (None, ""):
+                values[name] = raw
         try:
             settings = cls(**values)
         except ValidationError as exc:
             raise ConfigError(" ".join(_explain(e, flags=given.keys()) for e in exc.errors())) from None
-        finally:
-            _EXPLICIT_ENVIRONMENT.reset(token)
         settings.check()
         return settings
 

@@ -149,7 +149,7 @@ def build_server(
 ) -> App:
     """The server for one VTEX account. ``store``: a store shared with other accounts' servers
     (accounts.py), scoped to this account here; by default the settings' own store."""
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     credentials: dict[str, str] | None = None
     embedded = None
     if settings.uses_sandbox and transport is None:
