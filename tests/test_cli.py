@@ -61,3 +61,50 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(argv)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def _python(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_importing_the_package_imports_nothing_heavy():
+    # __main__ holds the garbage collector before the server's modules are imported: importing the
+    # package (which `python -m vtex_orders_mcp` does first) must not import them already.
+    loaded = _python(
+        "import sys, vtex_orders_mcp; "
+        "heavy = ('pydantic', 'mcp', 'vtex_orders_mcp.models', 'vtex_orders_mcp.cli'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    assert loaded == "[]"
+    assert (
+        _python("import vtex_orders_mcp as v; print(v.build_server.__name__, len(v.OPERATIONS))") == "build_server 36"
+    )
+
+
+def test_start_up_holds_the_collector_until_the_command_is_ready(tmp_path):
+    # The entry point disables the collector before importing the CLI; ready() (called once the
+    # server is built) freezes what start-up made and enables collection again.
+    out = _python(
+        "import gc, sys; import vtex_orders_mcp.__main__ as entry; "
+        f"sys.argv = ['vtex-orders-mcp', 'migrate', '--state-dir', {str(tmp_path)!r}]\n"
+        "import vtex_orders_mcp.cli as cli\n"
+        "held = []\n"
+        "real = cli.ready\n"
+        "cli.ready = lambda: (held.append(gc.isenabled()), real())\n"
+        "assert entry.main() == 0\n"
+        "print(held, gc.isenabled(), gc.get_freeze_count() > 10000)"
+    )
+    assert out.splitlines()[-1] == "[False] True True"
+    # In a process that did not hold it (a test calling main), ready() changes nothing.
+    import gc
+
+    before = gc.get_freeze_count()
+    from vtex_orders_mcp.cli import ready
+
+    ready()
+    assert gc.isenabled() and gc.get_freeze_count() == before

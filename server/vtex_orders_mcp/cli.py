@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -144,12 +145,22 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     if settings.config_file is not None:
         return _serve_accounts(settings)
     app = build_server(settings)
+    ready()
     if settings.transport == "stdio":
         app.server.run("stdio")
         return 0
     from .http import serve_http
 
     return serve_http(settings, app)
+
+
+def ready() -> None:
+    """The command is built: the garbage collector runs again (``__main__`` held it through
+    start-up), and never scans what start-up made, which lives as long as the process. Nothing
+    happens when the collector was not held (``main`` called in a test, say)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _serve_accounts(settings: Settings) -> int:
@@ -162,8 +173,11 @@ def _serve_accounts(settings: Settings) -> int:
     secrets = [s for a in accounts for s in (*a.settings.secret_values(), *a.tokens)]
     configure_logging(secrets, level=settings.log_level)
     if settings.transport == "stdio":
-        build_server(choose(accounts, settings.serve_account).settings).server.run("stdio")
+        app = build_server(choose(accounts, settings.serve_account).settings)
+        ready()
+        app.server.run("stdio")
         return 0
+    ready()
     from .http import serve_http
 
     async def config_loads() -> None:  # /readyz: the accounts file can still be read
@@ -416,6 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
+    if ns.func is not cmd_serve:
+        ready()  # only serve builds, at start, what __main__ held the collector for
     try:
         return int(ns.func(ns) or 0)
     except UsageError as exc:
