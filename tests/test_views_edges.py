@@ -268,3 +268,23 @@ def test_integer_money_is_rounded_as_decimal_rounds_it():
             if abs(cents) < 2**53:  # (a float holds these exactly)
                 assert money(cents) == money(float(cents)), (digits, cents)
         assert money(1e30) == money(10**30)  # a float's digits come from its exponent, not its text
+
+
+def test_dates_read_the_same_on_the_fast_path_and_the_general_one():
+    # fields.date takes VTEX's UTC stamps in one match; every other form goes the general way.
+    from vtex_orders_mcp.views import fields
+
+    stamps = [
+        "2019-01-28T20:09:43.8999580+00:00", "2019-01-28T20:09:43Z", "2019-01-28T20:09Z", "2019-01-28 20:09",
+        "2019-01-28T20:09:43-00:00", "2019-01-28T20:09:43.1+00:00", "2024-05-01T11:30:00-03:00",
+        "2024-05-01T11:30:00.000z", "2024-05-01T11:30:00.000Z\n", "2024-05-01", "soon", "2024-05-01T11:30:00+0000",
+    ]  # fmt: skip
+    fast = fields._UTC_STAMP
+    try:
+        with_fast = [fields.date(s) for s in stamps]
+        fields._UTC_STAMP = re.compile(r"(?!)")  # matches nothing: every stamp the general way
+        general = [fields.date(s) for s in stamps]
+    finally:
+        fields._UTC_STAMP = fast
+    assert with_fast == general
+    assert with_fast[:2] == ["2019-01-28T20:09Z", "2019-01-28T20:09Z"] and with_fast[6] == "2024-05-01T11:30-03:00"

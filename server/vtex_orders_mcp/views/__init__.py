@@ -84,7 +84,10 @@ class View:
 
 
 _OBJ: dict[str, Any] = {"type": "object"}
-_ARR: dict[str, Any] = {"type": "array", "items": _OBJ}
+# No ``items``: "each row is an object" told a client nothing it needed, and a client that checks
+# structuredContent against the output schema (the Python SDK's does) walked every row for it,
+# 500 times for an all_pages listing.
+_ARR: dict[str, Any] = {"type": "array"}
 
 
 def _schema(**props: dict[str, Any]) -> dict[str, Any]:

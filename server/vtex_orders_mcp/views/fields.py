@@ -40,6 +40,7 @@ def obj(value: Any) -> dict[str, Any]:
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
 _OFFSET = re.compile(r"([+-]\d{2}:\d{2}|Z)$", re.IGNORECASE)
+_UTC_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]00:00)")
 
 
 def date(value: Any) -> str | None:
@@ -48,6 +49,9 @@ def date(value: Any) -> str | None:
     asks for in tracking updates, deliveredDate) is UTC, as ``instant`` reads it."""
     if not value or not isinstance(value, str):
         return None
+    utc = _UTC_STAMP.fullmatch(value)  # what VTEX writes nearly everywhere: one match, not two
+    if utc:
+        return f"{utc.group(1)}T{utc.group(2)}Z"
     m = _TIMESTAMP.match(value)
     if not m:
         return value
