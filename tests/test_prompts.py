@@ -336,3 +336,8 @@ def test_front_matter_is_parsed_by_libyaml_when_pyyaml_has_it():
         assert issubclass(prompts_module._FrontMatterLoader, yaml.CSafeLoader)
     with pytest.raises(prompts_module.PromptFileError, match=r"x\.md:3: .*duplicate key 'name'"):
         prompts_module.parse_front_matter("name: a\nname: b\n", "x.md")
+
+
+def test_a_front_matter_key_that_is_a_list_is_refused_with_its_line():
+    with pytest.raises(prompts_module.PromptFileError, match=r"x\.md:3: .*a list cannot be a key"):
+        prompts_module.parse_front_matter("name: a\n? [a]\n: b\n", "x.md")

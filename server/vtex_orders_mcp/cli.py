@@ -157,7 +157,10 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 def ready() -> None:
     """The command is built: the garbage collector runs again (``__main__`` held it through
     start-up), and never scans what start-up made, which lives as long as the process. Nothing
-    happens when the collector was not held (``main`` called in a test, say)."""
+    happens when the collector was not held (``main`` called in a test, say).
+
+    No collection runs before the freeze: it would cost much of what holding saved, for the few
+    thousand objects start-up leaves unreachable (argparse's, ~0.7 MB), kept once, not per call."""
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
@@ -177,13 +180,13 @@ def _serve_accounts(settings: Settings) -> int:
         ready()
         app.server.run("stdio")
         return 0
-    ready()
     from .http import serve_http
 
     async def config_loads() -> None:  # /readyz: the accounts file can still be read
         load_accounts(settings)
 
     store, apps = build_accounts(accounts, settings)
+    ready()
     tokens = {a.name: a.tokens for a in accounts}
     return serve_http(settings, None, accounts=apps, account_tokens=tokens, store=store, ready=config_loads)
 

@@ -44,6 +44,7 @@ wheel carries the same files). No folder at all costs only the prompts, logged a
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -172,6 +173,10 @@ class _FrontMatterLoader(_SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):  # (`? [a]`: YAML allows it, a mapping cannot hold it)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a {type(key).__name__} cannot be a key", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)

@@ -45,7 +45,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from conftest import ORDER, SERVER, HttpServer, Process, clean_env, http_client, structured
+from e2e_support import ORDER, SERVER, HttpServer, Process, clean_env, http_client, structured
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from ports import free_port

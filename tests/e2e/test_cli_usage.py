@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import SERVER, clean_env
+from e2e_support import SERVER, clean_env
 
 from vtex_orders_mcp.config import ENV_VARS
 

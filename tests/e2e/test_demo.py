@@ -10,7 +10,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import SERVER, audit_events, clean_env
+from e2e_support import SERVER, audit_events, clean_env
 
 pytestmark = pytest.mark.e2e
 

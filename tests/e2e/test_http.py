@@ -13,7 +13,8 @@ import sys
 
 import httpx2
 import pytest
-from conftest import ORDER, SERVER, audit_events, clean_env, free_port, http_client, structured
+from e2e_support import ORDER, SERVER, audit_events, clean_env, http_client, structured
+from ports import free_port
 from mcp import Client, StdioServerParameters, types
 from mcp.client.streamable_http import streamable_http_client
 

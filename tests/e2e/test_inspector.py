@@ -18,7 +18,7 @@ import sys
 
 import httpx2
 import pytest
-from conftest import ORDER, audit_events
+from e2e_support import ORDER, audit_events
 
 pytestmark = pytest.mark.e2e
 

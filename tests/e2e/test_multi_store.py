@@ -16,7 +16,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
-from conftest import ORDER, SERVER, Process, clean_env, http_client, structured
+from e2e_support import ORDER, SERVER, Process, clean_env, http_client, structured
 from ports import free_port
 
 from vtex_orders_mcp.registry import CHECK_TOOL

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import ORDER, SERVER, Process, clean_env, free_port, http_client
+from e2e_support import ORDER, SERVER, Process, clean_env, http_client
+from ports import free_port
 from mcp import Client, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 

@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from conftest import ORDER, SERVER, Process, clean_env, http_client, structured
+from e2e_support import ORDER, SERVER, Process, clean_env, http_client, structured
 from pg_support import serving_role
 from ports import free_port
 

@@ -14,7 +14,7 @@ import sys
 
 import httpx2
 import pytest
-from conftest import ORDER, audit_events, clean_env, structured
+from e2e_support import ORDER, audit_events, clean_env, structured
 from mcp import Client, StdioServerParameters, types
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]

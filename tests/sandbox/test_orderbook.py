@@ -147,3 +147,15 @@ def test_planned_orders_keep_the_generators_mix() -> None:
     for group in some:
         docs = [orders[oid] for oid in orders.in_group(group)]
         assert len({(d["creationDate"], d["status"], d["clientProfileData"]["email"]) for d in docs}) == 1
+
+
+def test_the_index_lists_a_document_under_its_key():
+    # The list index reads ids from the mapping, as every route finds orders: a document put in
+    # under a key is listed under it (the old list_rows did so; list_columns must too).
+    sb = Sandbox(orders=600, now=NOW)
+    orders = sb.store.orders
+    doc = dict(orders[next(iter(orders.seeded))])
+    del doc["orderId"]
+    orders["v1-01"] = {**doc, "orderId": "v1-01"}
+    ids, _, _ = orders.list_columns(("status",))
+    assert "v1-01" in ids and len(ids) == len(set(ids)) == len(orders)

@@ -104,7 +104,7 @@ class Orders(MutableMapping[str, dict]):
 
     def plan(self, planned: Planned) -> None:
         """Take ``planned``'s orders (ids not already here) as this mapping's planned orders."""
-        if self._plans:
+        if self._planned.order_id:
             raise RuntimeError("orders are planned once")  # rows index the one Planned
         self._planned = planned
         self._plans = {oid: row for row, oid in enumerate(planned.order_id)}
@@ -160,7 +160,7 @@ class Orders(MutableMapping[str, dict]):
         docs = list(self._docs.values())
         rows = list(self._plans.values())
         planned = self._planned
-        ids = [doc["orderId"] for doc in docs] + [planned.order_id[row] for row in rows]
+        ids = list(self._docs) + [planned.order_id[row] for row in rows]  # (the keys, as the mapping's)
         instants: list[int | None] = [None] * len(docs)
         instants += map(planned.created.__getitem__, rows)
         columns = []

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .orderbook import Orders, Planned, epoch_us
+from .orderbook import LIST_FIELDS, Orders, Planned, epoch_us
 from .seed import _AGES, _PAYMENT_WEIGHTS, CATALOG, SELLERS, SLAS, STATUS_WEIGHTS, _build_order, _customers, _templates
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def build(store: Store, planned: Planned, row: int) -> dict:
         planned.order_group[row], recipes.number[row], planned.sequence[row], recipes.seller[row],
         planned.created_at(row), _PAYMENTS[recipes.payment[row]], commerce=recipes.commerce(row),
     )  # fmt: skip
-    if order["value"] != planned.value[row] or order["creationDate"] != planned.read(row, "creation_date"):
-        # the plan's figures were listed before the document existed: they must be the document's
+    if any(read(order) != planned.read(row, name) for name, read in LIST_FIELDS.items()):
+        # the plan's fields were listed before the document existed: they must be the document's
         raise RuntimeError(f"sandbox: order {order_id} was built unlike its plan")  # a generator bug
     return order

@@ -28,9 +28,7 @@ def compact_payment(tx: dict[str, Any] | None, store: dict[str, Any] | None = No
     ``store``, the order's ``storePreferencesData`` (read beside it), as the order view shows them;
     without it (the order could not be read) they are plain numbers with two decimals."""
     tx = obj(tx)
-    money = Money(store) if store else Money(currency=None)
-    if not store:
-        money.symbol = ""
+    money = Money(store) if store else Money(currency=None)  # (no currency: no symbol)
     return prune(
         {
             "transactionId": tx.get("transactionId"),

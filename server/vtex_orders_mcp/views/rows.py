@@ -14,7 +14,8 @@ __all__ = ["compact_order_row"]
 
 @lru_cache(maxsize=64)
 def _money(currency: str | None) -> Money:
-    # one per currency, not one per row (a list page has up to 100 rows, all_pages up to 3,000)
+    # one per currency, not one per row (a list page has up to 100 rows, all_pages up to 3,000);
+    # shared, so never changed after it is made
     return Money(currency=currency)
 
 
