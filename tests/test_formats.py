@@ -59,7 +59,7 @@ async def test_payment_transaction_money_reads_as_in_the_order(env):
 
 async def test_payment_transaction_without_its_order_still_answers(env):
     app, client = env
-    oid = paid(app, 1)[0]
+    oid = paid(app, 6)[5]  # an order not read yet (an order's format, once read, is kept)
     fault = app.sandbox.faults.add(Fault(kind="status", status=403, method="GET", path=re.escape(oid) + "$"))
     try:
         tx = (await structured(client, "get_payment_transaction", {"order_id": oid}))["transaction"]
@@ -88,3 +88,17 @@ async def test_compact_views_show_every_instant_with_its_zone(env):
     shown += stamps((await client.read_resource(f"vtex://orders/{talked}/conversation.txt")).contents[0].text)
     assert len(shown) > 20
     assert [s for s in shown if not STAMP.fullmatch(s).group(1)] == []
+
+
+async def test_an_orders_store_format_is_read_once(env):
+    # storePreferencesData never changes once an order is placed: a second payment read of the
+    # same order asks VTEX for the payment transaction only.
+    app, client = env
+    oid = paid(app, 7)[6]
+    app.sandbox.clear_log()
+    first = await structured(client, "get_payment_transaction", {"order_id": oid})
+    second = await structured(client, "get_payment_transaction", {"order_id": oid})
+    assert first == second and all(p["value"].startswith("R$ ") for p in first["transaction"]["payments"])
+    paths = [r.path for r in app.sandbox.requests]
+    assert sum(p.endswith(f"/orders/{oid}") for p in paths) == 1
+    assert sum("payment-transaction" in p for p in paths) == 2

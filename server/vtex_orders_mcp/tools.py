@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -57,6 +57,9 @@ APPROVAL_OUTPUT = {
 }
 
 
+STORE_FORMATS_KEPT = 4096
+
+
 @dataclass
 class Runtime:
     """What tool, resource and prompt handlers share: settings, registry, client, guard, store."""
@@ -66,6 +69,10 @@ class Runtime:
     client: VtexClient
     guard: Guard
     store: Store
+    # Each order's storePreferencesData, as read for a view with store_format: VTEX sets it when
+    # the order is placed and never changes it, so a second payment read of an order costs one
+    # request, not two. Bounded: the oldest entry goes first.
+    store_formats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def offered(self) -> tuple[Operation, ...]:
         return self.registry.offered(read_only=self.settings.read_only, toolsets=self.settings.toolsets)
@@ -78,9 +85,9 @@ async def read(rt: Runtime, op: Operation, args: Any, progress: Any = None) -> d
     ``storePreferencesData``, read at the same time; if that read fails, the view still shows
     the document, with plain numbers."""
     order_id = getattr(args, "order_id", None)
-    if not (op.view.store_format and order_id):
+    store = rt.store_formats.get(order_id) if op.view.store_format and order_id else None
+    if store is not None or not (op.view.store_format and order_id):
         data = await fetch(rt.client, op, args, progress)
-        store = None
     else:
         found: dict[str, Any] = {}
 
@@ -95,6 +102,10 @@ async def read(rt: Runtime, op: Operation, args: Any, progress: Any = None) -> d
                 tg.start_soon(store_of)
                 data = await fetch(rt.client, op, args, progress)
         store = found.get("store") if isinstance(found.get("store"), dict) else None
+        if store is not None:
+            if len(rt.store_formats) >= STORE_FORMATS_KEPT:
+                del rt.store_formats[next(iter(rt.store_formats))]
+            rt.store_formats[order_id] = store
     if op.view.redact:
         data = redact(data, rt.settings.secret_values())
     return op.view.render(data, full=op.full_view(args), store=store)
