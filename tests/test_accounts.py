@@ -194,3 +194,66 @@ async def test_over_http_each_account_has_its_endpoint_and_a_token_opens_only_it
         assert await post("/mcp/storeb", "storeb-agents-token-0123456789") == 200
         assert await post("/mcp/storea", None) == 401
         assert await post("/mcp", "storea-agents-token-0123456789") == 404
+
+
+NAMED = FILE.replace(
+    'http_tokens = [{ env = "A_AGENTS" }]',
+    'http_tokens = [{ env = "A_AGENTS", name = "ana" }, { value = "bruno-agents-token-0123456789", name = "bruno" }]',
+)
+
+
+def test_a_token_may_name_the_person_it_stands_for(tmp_path):
+    a, b = load_accounts(_base(tmp_path, NAMED), ENV)
+    assert a.tokens == {"storea-agents-token-0123456789", "bruno-agents-token-0123456789"}
+    assert a.token_names == {"storea-agents-token-0123456789": "ana", "bruno-agents-token-0123456789": "bruno"}
+    assert b.token_names == {}
+    twice = NAMED.replace('http_tokens = ["storeb-agents-token-0123456789"]',
+                          'http_tokens = [{ env = "A_AGENTS", name = "carla" }]')  # fmt: skip
+    with pytest.raises(ConfigError, match="one token stands for one person"):
+        load_accounts(_base(tmp_path, twice), ENV)
+    with pytest.raises(ConfigError, match="http_tokens name is letters"):
+        load_accounts(_base(tmp_path, NAMED.replace('name = "ana"', 'name = "ana smith"')), ENV)
+
+
+async def test_over_http_a_named_token_is_its_holder_and_four_eyes_keeps_them_out(make_stores):
+    # Ana's assistant asks with Ana's token: the approval is hers (http-bearer:ana), Bruno's
+    # assistant cannot check it, and a four-eyes rule refuses Ana's own approval on the page.
+    approvers = "ana:ana-approver-token-0123,bruno:bruno-approver-token-0123"
+    apps, sandboxes, accounts = make_stores(text=NAMED, approvers=approvers, four_eyes="cancel_order")
+    from vtex_orders_mcp.accounts import token_names
+    from vtex_orders_mcp.guard.principals import person_of
+
+    app = build_http_app(None, token=None, accounts=apps, account_tokens={a.name: a.tokens for a in accounts},
+                         store=apps["storea"].store, token_names=token_names(accounts))  # fmt: skip
+    base = "http://127.0.0.1:8000"
+    async with app.router.lifespan_context(app):
+
+        def http(token: str | None = None) -> httpx2.AsyncClient:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=base, headers=headers)
+
+        async def call(token: str, tool: str, args: dict[str, Any]) -> types.CallToolResult:
+            from mcp.client.streamable_http import streamable_http_client
+
+            async with http(token) as hc, Client(streamable_http_client(f"{base}/mcp/storea", http_client=hc)) as c:
+                return await c.call_tool(tool, args)
+
+        asked = (await call("storea-agents-token-0123456789", "cancel_order", CANCEL)).structured_content
+        assert asked["status"] == "approval_required", asked
+        approval_id = asked["approval"]["id"]
+        bruno_checks = await call("bruno-agents-token-0123456789", CHECK_TOOL, {"approval_id": approval_id})
+        assert bruno_checks.is_error and "no such approval" in bruno_checks.content[0].text
+        url = asked["approval"]["url"].replace("http://testserver", base)
+        async with http() as page:
+            shown = await page.get(url)
+            csrf = shown.text.split('name="csrf" value="')[1].split('"')[0]
+            form = {"csrf": csrf, "decision": "approve"}
+            headers = {"Origin": base}
+            ana = await page.post(url, data={**form, "approver": "ana-approver-token-0123"}, headers=headers)
+            assert ana.status_code == 403 and "second person" in ana.text
+            assert sandboxes["storea"].writes() == []
+            bruno = await page.post(url, data={**form, "approver": "bruno-approver-token-0123"}, headers=headers)
+        assert bruno.status_code == 200 and len(sandboxes["storea"].writes()) == 1
+        records = await apps["storea"].store.recent(10)  # (the app's lifespan closes the store)
+    assert {r.principal for r in records if r.event == "approved"} == {"http-bearer:ana"}
+    assert person_of("http-bearer:ana") == "ana" and person_of("local") == "local"

@@ -7,6 +7,9 @@
     app_key = { env = "STOREA_APP_KEY" }    # a value, or a reference to an environment variable
     app_token = { env = "STOREA_APP_TOKEN" }
     http_tokens = [{ env = "STOREA_AGENTS_TOKEN" }]   # bearer tokens valid on /mcp/storea only
+    # a token may name the person it stands for: four-eyes rules then tell that person's requests
+    # from their own approvals (principal http-bearer:ana; unnamed tokens are all http-bearer)
+    # http_tokens = [{ env = "ANA_TOKEN", name = "ana" }, { env = "BRUNO_TOKEN", name = "bruno" }]
 
 Each account takes the VTEX settings (``ACCOUNT_FIELDS``: credentials, host, timeouts, limits)
 from its table; everything else (guard, store, serving) is the server's, from the environment
@@ -27,14 +30,14 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import ENV_VARS_BY_FIELD, Settings
 from .errors import ConfigError
 
-__all__ = ["ACCOUNT_FIELDS", "Account", "build_accounts", "choose", "load_accounts"]
+__all__ = ["ACCOUNT_FIELDS", "Account", "build_accounts", "choose", "load_accounts", "token_names"]
 
 # What an account's table may set: where its VTEX is and how to reach it, and who approves.
 ACCOUNT_FIELDS = (
@@ -57,6 +60,7 @@ ACCOUNT_FIELDS = (
 _INHERITED = ("approvers",)
 _CREDENTIALS = ("account_name", "app_key", "app_token", "auth_cookie", "base_url")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_PERSON = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class Account:
     name: str
     settings: Settings
     tokens: frozenset[str]
+    # The person each named token stands for (``{ env = "ANA_TOKEN", name = "ana" }``): over HTTP
+    # the caller's principal is then ``http-bearer:ana``, which four-eyes rules tell apart from the
+    # approver who signs in as ``ana``. Unnamed tokens are all the one principal ``http-bearer``.
+    token_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_accounts(base: Settings, environ: Any = None) -> list[Account]:
@@ -96,6 +104,7 @@ def load_accounts(base: Settings, environ: Any = None) -> list[Account]:
         other = seen.setdefault(account.settings.account, account.name)
         if other != account.name:
             raise ConfigError(f"{path}: [accounts.{other}] and [accounts.{account.name}] are the same VTEX account.")
+    token_names(accounts)  # (refuses one token named for two people)
     return accounts
 
 
@@ -115,7 +124,9 @@ def _account(path: Path, name: str, table: Any, base: Settings, environ: Any) ->
     raw_tokens = table.get("http_tokens", [])
     if not isinstance(raw_tokens, list):
         raise ConfigError(f'{where}: http_tokens is a list of tokens (or {{ env = "NAME" }} references).')
-    tokens = frozenset(str(_value(where, "http_tokens", t, environ)) for t in raw_tokens)
+    named = [_named_token(where, t, environ) for t in raw_tokens]
+    tokens = frozenset(token for token, _ in named)
+    token_names = {token: person for token, person in named if person is not None}
     shared = {
         f: getattr(base, f)
         for f in Settings.model_fields
@@ -125,7 +136,20 @@ def _account(path: Path, name: str, table: Any, base: Settings, environ: Any) ->
         settings = Settings.from_env({}, **shared, **values)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    return Account(name=name, settings=settings, tokens=tokens)
+    return Account(name=name, settings=settings, tokens=tokens, token_names=token_names)
+
+
+def _named_token(where: str, raw: Any, environ: Any) -> tuple[str, str | None]:
+    """An ``http_tokens`` entry: a token, ``{ env = "NAME" }``, or either with the ``name`` of the
+    person it stands for (``{ env = "ANA_TOKEN", name = "ana" }``, ``{ value = "...", name = "ana" }``)."""
+    if not isinstance(raw, dict) or "name" not in raw:
+        return str(_value(where, "http_tokens", raw, environ)), None
+    person, rest = raw["name"], {k: v for k, v in raw.items() if k != "name"}
+    if not isinstance(person, str) or not _PERSON.match(person):
+        raise ConfigError(f"{where}: an http_tokens name is letters, digits, '.', '-' and '_' (up to 64).")
+    if set(rest) == {"value"}:
+        return str(rest["value"]), person
+    return str(_value(where, "http_tokens", rest, environ)), person
 
 
 def _value(where: str, key: str, raw: Any, environ: Any) -> Any:
@@ -138,6 +162,20 @@ def _value(where: str, key: str, raw: Any, environ: Any) -> Any:
     if not value:
         raise ConfigError(f"{where}: {key} names the environment variable {raw['env']}, which is not set.")
     return value
+
+
+def token_names(accounts: list[Account]) -> dict[str, str]:
+    """Every named token of the file and the person it stands for; one token named differently
+    in two accounts is refused (whose requests it carries must not depend on the URL)."""
+    names: dict[str, str] = {}
+    for account in accounts:
+        for token, person in account.token_names.items():
+            if names.setdefault(token, person) != person:
+                raise ConfigError(
+                    f"[accounts.{account.name}] names a bearer token {person!r} that another account names "
+                    f"{names[token]!r}: one token stands for one person."
+                )
+    return names
 
 
 def choose(accounts: list[Account], name: str | None) -> Account:

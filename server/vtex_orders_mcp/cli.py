@@ -168,7 +168,7 @@ def ready() -> None:
 
 def _serve_accounts(settings: Settings) -> int:
     """Several stores (accounts.py): one of them over stdio, all of them over HTTP."""
-    from .accounts import build_accounts, choose, load_accounts
+    from .accounts import build_accounts, choose, load_accounts, token_names
     from .logs import configure_logging
     from .server import build_server
 
@@ -188,7 +188,10 @@ def _serve_accounts(settings: Settings) -> int:
     store, apps = build_accounts(accounts, settings)
     ready()
     tokens = {a.name: a.tokens for a in accounts}
-    return serve_http(settings, None, accounts=apps, account_tokens=tokens, store=store, ready=config_loads)
+    return serve_http(
+        settings, None, accounts=apps, account_tokens=tokens, store=store, ready=config_loads,
+        token_names=token_names(accounts),
+    )  # fmt: skip
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:

@@ -65,16 +65,21 @@ from starlette.routing import Route
 
 from .errors import ConfigError
 from .guard.pages import approval_routes
+from .guard.principals import HTTP_CLIENT_ID, principal_of
 
-__all__ = ["HTTP_CLIENT_ID", "MCP_PATH", "StaticTokenVerifier", "build_http_app", "is_loopback", "serve_http"]
+__all__ = [
+    "HTTP_CLIENT_ID",
+    "MCP_PATH",
+    "StaticTokenVerifier",
+    "build_http_app",
+    "is_loopback",
+    "serve_http",
+]
 
 log = logging.getLogger("vtex_orders_mcp.http")
 READY_TIMEOUT = 5.0  # seconds /readyz waits for the store
 
 MCP_PATH = "/mcp"
-# Everyone holding the shared token is one principal: confirmation tokens minted over HTTP are
-# redeemable over HTTP (by any holder of the token) and not over stdio, and vice versa.
-HTTP_CLIENT_ID = "http-bearer"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -87,20 +92,21 @@ class StaticTokenVerifier:
     print it: it carries a placeholder, never the token itself.
     """
 
-    def __init__(self, tokens: str | Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, tokens: str | Mapping[str, Iterable[str]], names: Mapping[str, str] | None = None) -> None:
         given = {tokens: ()} if isinstance(tokens, str) else tokens
         if not given or any(not t for t in given):
             raise ValueError("an empty bearer token would accept anyone")
-        self._tokens = [(t.encode(), sorted(scopes)) for t, scopes in given.items()]
+        names = names or {}
+        self._tokens = [(t.encode(), sorted(scopes), principal_of(names.get(t))) for t, scopes in given.items()]
 
     async def verify_token(self, token: str) -> AccessToken | None:
         offered = token.encode()
         found = None
-        for known, scopes in self._tokens:  # every one compared, in constant time each
+        for known, scopes, client in self._tokens:  # every one compared, in constant time each
             if hmac.compare_digest(offered, known):
-                found = scopes
+                found = (scopes, client)
         if found is not None:
-            return AccessToken(token="***", client_id=HTTP_CLIENT_ID, scopes=list(found))
+            return AccessToken(token="***", client_id=found[1], scopes=list(found[0]))
         # Worth an operator's attention (access logs are off below DEBUG); never the token itself.
         log.warning("Refused an HTTP request: wrong bearer token.")
         return None
@@ -232,12 +238,14 @@ def build_http_app(
     account_tokens: Mapping[str, Iterable[str]] | None = None,
     store: Any = None,
     ready: Callable[[], Awaitable[None]] | None = None,
+    token_names: Mapping[str, str] | None = None,
 ) -> Starlette:
     """The ASGI app serving ``app.server`` (a ``server.App``) at ``/mcp``, or, with ``accounts``
     ({name: App}, accounts.py), each account's server at ``/mcp/{name}`` behind the tokens
     ``account_tokens`` ({name: tokens}) lists for it (``token`` opens every one); see the
     module docstring. ``store``: the store every server shares (default: ``app``'s), opened at
-    start-up (migrations) and closed at shutdown; ``ready``: an extra readiness check."""
+    start-up (migrations) and closed at shutdown; ``ready``: an extra readiness check;
+    ``token_names``: the person a token stands for (its principal, ``principal_of``)."""
     served: dict[str, Any] = (
         {MCP_PATH: app} if accounts is None else {f"{MCP_PATH}/{n}": a for n, a in accounts.items()}
     )
@@ -268,7 +276,7 @@ def build_http_app(
     middleware: list[Middleware] = []
     if grants:
         middleware = [
-            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(StaticTokenVerifier(scopes))),
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(StaticTokenVerifier(scopes, token_names))),
             Middleware(AuthContextMiddleware),
         ]
     shared = store if store is not None else app.store

@@ -44,6 +44,7 @@ from starlette.routing import Route
 from ..config import Settings
 from ..storage import Approval
 from .approvals import Approvals, Decision
+from .principals import person_of
 
 __all__ = ["LoopbackPages", "approval_routes", "page_path"]
 
@@ -187,7 +188,7 @@ def approval_routes(
         by = _approver(approvers, str(form.get("approver", "")))
         if by is None:
             return _page("Refused", "<p>Unknown approver token.</p>", 403)
-        if _needs_second_person(settings, approval) and by == approval.principal:
+        if _needs_second_person(settings, approval) and by == person_of(approval.principal):
             return _page("Refused", "<p>This change needs a second person: the requester cannot approve it.</p>", 403)
         decision = await approvals.decide(approval.id, approve=form.get("decision") == "approve", by=by)
         return _decided(decision, clock())
