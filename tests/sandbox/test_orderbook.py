@@ -5,6 +5,7 @@ every document and scanning them all would answer."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from collections import Counter
 
 import pytest
@@ -159,3 +160,33 @@ def test_the_index_lists_a_document_under_its_key():
     orders["v1-01"] = {**doc, "orderId": "v1-01"}
     ids, _, _ = orders.list_columns(("status",))
     assert "v1-01" in ids and len(ids) == len(set(ids)) == len(orders)
+
+
+@pytest.mark.anyio
+async def test_customer_lists_read_the_index_and_equal_a_scan_of_every_document() -> None:
+    # Without clientEmail every order is listed: only the page's documents are built, and the
+    # answer is the one a scan of every document gives (newest first, stats over all of them).
+    sb = Sandbox(orders=LARGE, now=NOW)
+    async with http(sb) as client:
+        planned = sb.store.orders.planned()
+        page = (await client.get("/api/oms/user/orders", params={"per_page": "10"})).json()
+        assert sb.store.orders.planned() >= planned - 10  # the page's documents, no others
+        some = next(oid for oid in sb.store.orders if oid not in sb.store.orders.seeded)
+        since = (NOW - timedelta(days=60)).strftime("%Y-%m-%d")
+        email = sb.store.orders.field(some, "email")
+        queries = [
+            {"per_page": "10"},
+            {"clientEmail": email.upper(), "per_page": "5", "page": "2"},
+            {"status": "invoiced,canceled", "creation_date": f"creationDate:[{since}T00:00:00.000Z TO *]"},
+        ]
+        answers = [(await client.get("/api/oms/user/orders", params=q)).json() for q in queries]
+    everything = sort_orders(list(sb.store.orders.values()), None)
+    assert answers[0] == page and [r["orderId"] for r in page["list"]] == [o["orderId"] for o in everything[:10]]
+    assert page["stats"] == stats(everything, integral=True, facets=False)
+    mine = [o for o in everything if o["clientProfileData"]["email"].lower() == email.lower()]
+    assert [r["orderId"] for r in answers[1]["list"]] == [o["orderId"] for o in mine[5:10]]
+    assert answers[1]["paging"]["total"] == len(mine) and answers[1]["stats"] == stats(
+        mine, integral=True, facets=False
+    )
+    late = [o for o in everything if o["status"] in ("invoiced", "canceled") and o["creationDate"] >= since]
+    assert answers[2]["paging"]["total"] == len(late) > 0

@@ -299,13 +299,16 @@ class ListIndex:
         self._stats[key] = (self._version, answer)
         return answer
 
-    def stats_now(self, positions: Sequence[int]) -> dict[str, Any]:
+    def stats_now(self, positions: Sequence[int], **form: bool) -> dict[str, Any]:
+        """``stats_of`` the orders at ``positions`` (``form``: its ``integral`` and ``facets``)."""
         cols = self.columns
         if isinstance(positions, range) and positions.step == 1:
             pick: Callable[[list[Any]], list[Any]] = lambda column: column[positions.start : positions.stop]  # noqa: E731
         else:
             pick = lambda column: [column[p] for p in positions]  # noqa: E731
-        return stats_of(pick(cols["value"]), pick(cols["total_items"]), pick(cols["currency"]), pick(cols["origin"]))
+        return stats_of(
+            pick(cols["value"]), pick(cols["total_items"]), pick(cols["currency"]), pick(cols["origin"]), **form
+        )
 
 
 def _creation_order(instants: list[int], ids: list[str]) -> list[int]:

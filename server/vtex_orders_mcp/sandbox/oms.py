@@ -51,16 +51,12 @@ from .listing import (
     ListIndex,
     date_range,
     first,
-    in_range,
     list_filters,
     matches_text,
     order_by,
     page_of,
     paging_params,
-    sort_orders,
     sort_positions,
-    stats,
-    summary_row,
 )
 from .modifications import payment_finished
 from .seed import complete_document
@@ -492,38 +488,38 @@ class OmsRoutes:
         return package
 
     # -- customer views ----------------------------------------------------------------------
-    def _customer_orders(self, query) -> list[dict]:
-        email = first(query, "clientEmail")
-        if not email:
-            # clientEmail is optional in the spec ("exclusive for B2C users"); B2B callers filter by
-            # text, status and date instead. The sandbox's callers hold the account's own AppKey (an
-            # operator's credential, not a shopper's), so without it every order is theirs to see.
-            return list(self.store.orders.values())
-        # The e-mail is a list field (orderbook.py): only the customer's documents are read.
-        return [self.store.orders[oid] for oid in self.store.orders.with_email(email)]
-
     async def user_orders(self, request: Request) -> Response:
         query = _query(request)
         page, per_page = paging_params(query)
-        orders = self._customer_orders(query)
-        statuses = [s for raw in query.get("status", []) for s in raw.split(",") if s]
-        if statuses:
-            orders = [o for o in orders if o["status"] in statuses]
+        orders, index = self.store.orders, self.index
+        index.refresh(orders)
+        # As list_orders reads it: the creation range and the status from the index, so only the
+        # page's documents are built in a large store (the text search reads the documents).
         creation = first(query, "creation_date")
-        if creation:
-            bounds = date_range(creation, "creation_date")
-            orders = [o for o in orders if in_range(o.get("creationDate"), bounds)]
+        found: Sequence[int] = index.within(date_range(creation, "creation_date") if creation else (None, None))
+        email = first(query, "clientEmail")
+        if email:
+            # The e-mail is a list field (orderbook.py): no document is read to find the customer's.
+            # clientEmail is optional in the spec ("exclusive for B2C users"); B2B callers filter
+            # by text, status and date instead. The sandbox's callers hold the account's own AppKey
+            # (an operator's credential, not a shopper's), so without it every order is theirs.
+            theirs = set(orders.with_email(email))
+            found = [p for p in found if index.ids[p] in theirs]
+        statuses = {s for raw in query.get("status", []) for s in raw.split(",") if s}
+        if statuses:
+            status = index.columns["status"]
+            found = [p for p in found if status[p] in statuses]
         text = first(query, "text")
         if text:
-            orders = [o for o in orders if matches_text(o, text)]
-        orders = sort_orders(orders, None)
-        rows, paging = page_of(orders, page, per_page)
+            found = [p for p in found if matches_text(orders[index.ids[p]], text)]
+        found = found[::-1]  # newest first (then orderId, descending)
+        rows, paging = page_of(found, page, per_page)
         return JSONResponse(
             {
-                "list": [summary_row(o, self.last_message(o)) for o in rows],
+                "list": [index.row(o, self.last_message(o)) for o in (orders[index.ids[p]] for p in rows)],
                 "facets": [],
                 "paging": paging,
-                "stats": stats(orders, integral=True, facets=False),
+                "stats": index.stats_now(found, integral=True, facets=False),
             }
         )
 
