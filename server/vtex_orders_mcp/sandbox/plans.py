@@ -16,13 +16,14 @@ later (receipts, ids) does not depend on how many orders are planned. Purchases 
 creation order, so sequence numbers grow with creation dates, as in a real store.
 
 A planned order's document is built on first read (``build``), by seed._build_order from the
-plan's figures and a generator seeded with the order's id; it checks the document's value and
-creation date are the ones its plan listed.
+plan's figures and a generator seeded with the order's id; it checks every list field of the
+document is the one its plan listed.
 """
 
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import json
 import math
@@ -33,7 +34,24 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .orderbook import LIST_FIELDS, Orders, Planned, epoch_us
-from .seed import _AGES, _PAYMENT_WEIGHTS, CATALOG, SELLERS, SLAS, STATUS_WEIGHTS, _build_order, _customers, _templates
+from .seed import (
+    _AGES,
+    _PAYMENT_WEIGHTS,
+    AFFILIATE,
+    CATALOG,
+    FREIGHTS,
+    FULFILLMENT,
+    ITEM_COUNTS,
+    QUANTITIES,
+    SELLERS,
+    SLAS,
+    SPLIT,
+    SPLIT_IN_TWO,
+    STATUS_WEIGHTS,
+    _build_order,
+    _customers,
+    _templates,
+)
 
 if TYPE_CHECKING:
     from .state import Store
@@ -41,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["build", "plan_orders"]
 
 
-def _table(weights: list[int]) -> bytes:
+def _table(weights: list[float]) -> bytes:
     """A translate table: byte -> index, each index taking about its weight's share of 256."""
     total = sum(weights)
     bounds = [round(256 * cumulative / total) for cumulative in itertools.accumulate(weights)]
@@ -52,15 +70,23 @@ def _uniform(n: int) -> bytes:
     return _table([1] * n)
 
 
+def _pool(pool: list[int]) -> tuple[list[int], bytes]:
+    """A pool seed.py draws from with ``rng.choice`` (a repeated value weighs more): its distinct
+    values and their table."""
+    counts = collections.Counter(pool)
+    values = sorted(counts)
+    return values, _table([counts[value] for value in values])
+
+
 _STATUSES = [status for status, _ in STATUS_WEIGHTS]
 _STATUS_TABLE = _table([weight for _, weight in STATUS_WEIGHTS])
 _PAYMENTS = [kind for kind, _ in _PAYMENT_WEIGHTS]
 _PAYMENT_TABLE = _table([weight for _, weight in _PAYMENT_WEIGHTS])
-# As seed._build_order draws them: 1, 1, 1, 2, 2, 3 or 4 items; quantities 1, 1, 1, 2 or 3; one
-# of five freights (none for a pick-up); one of the SLAs.
-_ITEM_COUNTS, _ITEM_COUNT_TABLE = (1, 2, 3, 4), _table([3, 2, 1, 1])
-_QUANTITIES, _QUANTITY_TABLE = (1, 2, 3), _table([3, 1, 1])
-_FREIGHTS, _FREIGHT_TABLE = (0, 990, 1590, 2290, 3490), _uniform(5)
+# As seed._build_order draws them: how many items, how many of each, the freight (none for a
+# pick-up), the SLA.
+_ITEM_COUNTS, _ITEM_COUNT_TABLE = _pool(ITEM_COUNTS)
+_QUANTITIES, _QUANTITY_TABLE = _pool(QUANTITIES)
+_FREIGHTS, _FREIGHT_TABLE = _pool(FREIGHTS)
 _SLA_TABLE = _uniform(len(SLAS))
 _START_TABLE = _uniform(len(CATALOG))
 # Distinct items: start + i * step (mod the catalogue's size), step coprime with the size.
@@ -80,10 +106,12 @@ _AGE_US = {
 }
 _STATUS_AGES = [_AGE_US.get(status, _AGE_US[None]) for status in _STATUSES]
 _OTHER_SELLERS = [seller for seller, _ in SELLERS[1:]]
-# Kinds of purchase, as seed._purchase draws them: (orders, channel). 12% are split between
-# sellers (2 or 3 orders); affiliate and fulfillment orders come one by one (VTEX receives them so).
+# Kinds of purchase, as seed._purchase draws them: (orders, channel). Split purchases are the
+# store's (2 or 3 orders); affiliate and fulfillment orders come one by one (VTEX receives them so).
 _KINDS = [(2, "store"), (3, "store"), (1, "affiliate"), (1, "fulfillment"), (1, "store")]
-_KIND_TABLE = _table([9, 3, 15, 12, 61])
+_KIND_TABLE = _table(
+    [SPLIT * SPLIT_IN_TWO, SPLIT * (1 - SPLIT_IN_TWO), AFFILIATE - SPLIT, FULFILLMENT - AFFILIATE, 1 - FULFILLMENT]
+)
 _ONE_IN_FIVE = _table([4, 1])
 _SEQUENCE_STEP_TABLE = bytes(1 + byte * 8 // 256 for byte in range(256))  # 1 to 8
 
@@ -151,8 +179,9 @@ def plan_orders(store: Store, orders: Orders, sequence: int) -> None:
     partial_roll = rng.randbytes(count).translate(_ONE_IN_FIVE)  # 1 in 5 orders in handling
     partial = [status == "handling" and roll == 1 for status, roll in zip(statuses, partial_roll, strict=True)]
 
-    # Each order's value and item count, from running totals over its lines (as
-    # seed.commerce_totals computes one order's).
+    # Each order's value and item count, from running totals over its lines: items at their
+    # selling price, freight and tax, as Store.recompute_totals sums a document's, or a partial
+    # invoice's value, as seed._apply_status sets it (build checks the two agree).
     amounts = list(itertools.accumulate(map(operator.mul, sellings, quantities), initial=0))
     units = list(itertools.accumulate(quantities, initial=0))
     tax = int(json.loads(_templates()[1]).get("tax") or 0)

@@ -427,13 +427,13 @@ def _purchase(rng, customers: list[dict], now: datetime, room: int) -> tuple:
     # Purchases split between sellers form an order group (2 or 3 orders); not for affiliate
     # or fulfillment orders, which VTEX receives one by one.
     group_size = 1
-    if roll < 0.12:
-        group_size = 2 if rng.random() < 0.75 else 3
+    if roll < SPLIT:
+        group_size = 2 if rng.random() < SPLIT_IN_TWO else 3
     channel = "store"
     if group_size == 1:
-        if roll < 0.27:
+        if roll < AFFILIATE:
             channel = "affiliate"
-        elif roll < 0.39:
+        elif roll < FULFILLMENT:
             channel = "fulfillment"
     group_size = min(group_size, room)
     group = f"{1400000000000 + rng.randrange(10**11, 10**12)}"
@@ -444,6 +444,14 @@ def _purchase(rng, customers: list[dict], now: datetime, room: int) -> tuple:
 
 
 _PAYMENT_WEIGHTS = [(VISA, 35), (MASTERCARD, 25), (BOLETO, 15), (PIX, 18), (GIFT_CARD, 7)]
+# The mix of purchases and of what is in them, as _purchase and _build_order draw it (plans.py
+# draws the same mix a column at a time). A purchase's roll: under SPLIT it is split between
+# sellers (in two orders, SPLIT_IN_TWO of the time, else three); else under AFFILIATE it came
+# through an affiliate, under FULFILLMENT from another marketplace; the rest are the store's own.
+SPLIT, SPLIT_IN_TWO, AFFILIATE, FULFILLMENT = 0.12, 0.75, 0.27, 0.39
+ITEM_COUNTS = [1, 1, 1, 2, 2, 3, 4]  # items in an order, one drawn
+QUANTITIES = [1, 1, 1, 2, 3]  # of each item
+FREIGHTS = [0, 990, 1590, 2290, 3490]  # cents, unless the order is picked up
 
 # How long ago orders were created, by status: (unit, low, high). Orders sit in early statuses
 # for minutes to days; finished ones span the last six months (None: every other status).
@@ -563,8 +571,8 @@ def _build_order(
     # Items (1-4 SKUs, quantities 1-3, some with a promotional discount) and their logistics lines.
     if commerce is None:
         sla_name, sla_estimate, sla_company = rng.choice(SLAS)
-        shipping_total = 0 if sla_name == "Retirada" else rng.choice([0, 990, 1590, 2290, 3490])
-        chosen = rng.sample(CATALOG, rng.choice([1, 1, 1, 2, 2, 3, 4]))
+        shipping_total = 0 if sla_name == "Retirada" else rng.choice(FREIGHTS)
+        chosen = rng.sample(CATALOG, rng.choice(ITEM_COUNTS))
     else:
         sla_name, sla_estimate, sla_company = commerce["sla"]
         shipping_total, chosen = commerce["shipping"], commerce["chosen"]
@@ -572,7 +580,7 @@ def _build_order(
     for index, (sku, product, name, ref, brand, categories, price) in enumerate(chosen):
         item = json.loads(item_t)
         if commerce is None:
-            quantity = rng.choice([1, 1, 1, 2, 3])
+            quantity = rng.choice(QUANTITIES)
             selling = price if rng.random() < 0.8 else price * 9 // 10
         else:
             quantity, selling = commerce["quantities"][index], commerce["sellings"][index]
